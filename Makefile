@@ -1,0 +1,24 @@
+# PGXS build of dwu_crm.so: the PostgreSQL-free core (src/core) plus the PostgreSQL glue (src/pg).
+# Unit tests, the Dinamize simulator and benchmarks are built by CMakeLists.txt.
+EXTENSION = dwu_crm
+MODULE_big = dwu_crm
+DATA = sql/dwu_crm--0.1.0.sql
+
+CORE_SRCS = $(wildcard src/core/*.cpp)
+PG_SRCS = $(wildcard src/pg/*.cpp)
+OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
+
+REGRESS = schema trigger bad_input worker_presence
+
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+
+# PostgreSQL headers as system headers: their C-isms ('register') must not drown our own warnings.
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -Isrc
+PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wextra -Wno-register -Werror=return-type
+SHLIB_LINK += -lcurl -lhiredis -lcrypto -lstdc++
+
+# No LLVM bitcode: clang would compile our C++17 without PG_CXXFLAGS, and JIT-inlining this code is pointless.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

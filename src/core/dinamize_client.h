@@ -1,0 +1,69 @@
+#pragma once
+// The Dinamize API client: envelope, authentication, token reuse, one re-authentication on an
+// invalid token, error classification. PostgreSQL-free.
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+#include "core/http_transport.h"
+
+namespace dwu {
+
+struct Account {
+    std::string base_url;  // e.g. https://api.dinamize.com (no trailing path)
+    std::string user;
+    std::string password;  // wiped on destruction
+    std::string client_code;
+    Account() = default;
+    Account(std::string url, std::string u, std::string p, std::string c)
+        : base_url(std::move(url)), user(std::move(u)), password(std::move(p)), client_code(std::move(c)) {}
+    Account(const Account&) = default;
+    Account& operator=(const Account&) = default;
+    ~Account();
+};
+
+class DinamizeClient {
+public:
+    DinamizeClient(Account account, HttpTransport& http);
+    ~DinamizeClient();
+    DinamizeClient(const DinamizeClient&) = delete;
+    DinamizeClient& operator=(const DinamizeClient&) = delete;
+
+    // POSTs `request` to `path` (e.g. "/emkt/contact/add") with the auth token, authenticating
+    // first when there is no token and once more when Dinamize rejects it. Returns the envelope's
+    // body on code 480001; throws DinamizeError otherwise, Interrupted on abort.
+    nlohmann::json call(const std::string& path, const nlohmann::json& request);
+
+    void authenticate();
+    bool has_token() const { return !token_.empty(); }
+    void forget_token();
+
+    // request_unique of the last answer (Dinamize's id for support requests), or empty.
+    const std::string& last_request_unique() const { return last_request_unique_; }
+    long last_duration_ms() const { return last_duration_ms_; }
+
+private:
+    nlohmann::json post_envelope(const std::string& path, const nlohmann::json& request, bool with_token);
+
+    Account account_;
+    HttpTransport& http_;
+    std::string token_;
+    std::string last_request_unique_;
+    long last_duration_ms_ = 0;
+};
+
+// The envelope's pieces, parsed; throws DinamizeError(API_ERROR, retryable) on a malformed answer.
+struct Envelope {
+    std::string code;
+    std::string detail;
+    nlohmann::json body;
+    std::string request_unique;
+};
+Envelope parse_envelope(const HttpResponse& response, const std::string& path);
+
+// Seconds to wait from a 240024 body: body["retry-after"] as string or number; else the rest of
+// the current minute (at least 1).
+int retry_after_seconds(const nlohmann::json& body);
+
+}  // namespace dwu

@@ -1,0 +1,53 @@
+#pragma once
+#include "core/pg_free.h"
+// HTTP POST over libcurl, PostgreSQL-free. One transport keeps one connection cache, so calls to
+// the same host reuse a kept-alive connection. Transfers run in a curl multi loop that checks an
+// abort flag every few tens of milliseconds, so a shutdown or cancel never waits on the network.
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dwu {
+
+struct HttpOptions {
+    long timeout_ms = 20000;         // whole request (Dinamize documents 20 s)
+    long connect_timeout_ms = 5000;  // TCP + TLS handshake
+    bool verify_tls = true;          // never off by default
+    std::string ca_file;             // optional CA bundle; empty = system store
+};
+
+struct HttpResponse {
+    long status = 0;
+    std::string body;
+    long duration_ms = 0;
+};
+
+// Polled while a transfer runs; returns true to abandon it. Must only read flags: it runs inside
+// libcurl's loop, where neither exceptions nor PostgreSQL error handling may happen.
+using AbortCheck = bool (*)();
+
+class HttpTransport {
+public:
+    explicit HttpTransport(HttpOptions options, AbortCheck abort_check = nullptr);
+    ~HttpTransport();
+    HttpTransport(const HttpTransport&) = delete;
+    HttpTransport& operator=(const HttpTransport&) = delete;
+
+    // Throws DinamizeError (category NETWORK) on transport failure, Interrupted on abort.
+    // Header lines are "Name: value"; they may hold secrets and are never echoed in errors.
+    HttpResponse post(const std::string& url, const std::string& content_type, const std::string& body,
+                      const std::vector<std::string>& headers);
+
+    const HttpOptions& options() const { return options_; }
+
+private:
+    struct Handles;
+    HttpOptions options_;
+    AbortCheck abort_check_;
+    std::unique_ptr<Handles> handles_;
+};
+
+// scheme://host[:port] of a URL, without any user-info: safe to put in an error message.
+std::string endpoint_for_messages(const std::string& url);
+
+}  // namespace dwu

@@ -1,0 +1,103 @@
+#include "pg/launcher.h"
+
+#include "pg/pg_headers.h"
+#include "pg/settings.h"
+
+extern "C" {
+#include "commands/dbcommands.h"
+}
+
+namespace {
+
+constexpr long kCheckMs = 1000;          // while waiting for the database
+constexpr long kRestartDelayMs = 5000;   // after the sync worker stopped
+
+Oid lookup_database(const char* name) {
+    Oid oid = InvalidOid;
+    StartTransactionCommand();
+    oid = get_database_oid(name, true);
+    CommitTransactionCommand();
+    return oid;
+}
+
+BackgroundWorkerHandle* start_sync_worker(Oid database) {
+    BackgroundWorker worker;
+    memset(&worker, 0, sizeof worker);
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    worker.bgw_restart_time = BGW_NEVER_RESTART;  // the launcher restarts it
+    snprintf(worker.bgw_library_name, BGW_MAXLEN, "dwu_crm");
+    snprintf(worker.bgw_function_name, BGW_MAXLEN, "dwu_crm_worker_main");
+    snprintf(worker.bgw_name, BGW_MAXLEN, "dwu_crm sync worker for %s", dwu_database);
+    snprintf(worker.bgw_type, BGW_MAXLEN, "dwu_crm sync worker");
+    worker.bgw_main_arg = ObjectIdGetDatum(database);
+    worker.bgw_notify_pid = MyProcPid;
+    BackgroundWorkerHandle* handle = nullptr;
+    if (!RegisterDynamicBackgroundWorker(&worker, &handle)) {
+        ereport(WARNING, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+                          errmsg("dwu_crm could not start its sync worker"),
+                          errhint("Raise max_worker_processes.")));
+        return nullptr;
+    }
+    return handle;
+}
+
+bool still_running(BackgroundWorkerHandle* handle) {
+    pid_t pid;
+    return handle && GetBackgroundWorkerPid(handle, &pid) != BGWH_STOPPED;
+}
+
+}  // namespace
+
+extern "C" PGDLLEXPORT void dwu_crm_launcher_main(Datum);
+
+void dwu_crm_launcher_main(Datum) {
+    pqsignal(SIGHUP, SignalHandlerForConfigReload);
+    pqsignal(SIGTERM, die);
+    BackgroundWorkerUnblockSignals();
+    BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);  // shared catalogs only
+
+    BackgroundWorkerHandle* handle = nullptr;
+    bool said_waiting = false;
+    for (;;) {
+        CHECK_FOR_INTERRUPTS();
+        if (ConfigReloadPending) {
+            ConfigReloadPending = false;
+            ProcessConfigFile(PGC_SIGHUP);
+        }
+        long wait_ms = kCheckMs;
+        if (!still_running(handle)) {
+            if (handle) {
+                pfree(handle);
+                handle = nullptr;
+                wait_ms = kRestartDelayMs;  // it just stopped: don't hammer
+            } else {
+                Oid db = lookup_database(dwu_database);
+                if (OidIsValid(db)) {
+                    handle = start_sync_worker(db);
+                    said_waiting = false;
+                } else if (!said_waiting) {
+                    ereport(LOG, (errmsg("dwu_crm is waiting for database \"%s\" to exist", dwu_database),
+                                  errhint("Create it, or set dwu_crm.database to the database that has the "
+                                          "dwu_crm extension.")));
+                    said_waiting = true;
+                }
+            }
+        }
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+    }
+}
+
+void dwu_register_launcher(void) {
+    BackgroundWorker worker;
+    memset(&worker, 0, sizeof worker);
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    worker.bgw_restart_time = 10;
+    snprintf(worker.bgw_library_name, BGW_MAXLEN, "dwu_crm");
+    snprintf(worker.bgw_function_name, BGW_MAXLEN, "dwu_crm_launcher_main");
+    snprintf(worker.bgw_name, BGW_MAXLEN, "dwu_crm launcher");
+    snprintf(worker.bgw_type, BGW_MAXLEN, "dwu_crm launcher");
+    RegisterBackgroundWorker(&worker);
+}

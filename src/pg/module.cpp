@@ -1,0 +1,26 @@
+// Module entry: GUCs, shared memory, and the launcher worker (only with shared_preload_libraries).
+#include "core/version.h"
+#include "pg/launcher.h"
+#include "pg/pg_headers.h"
+#include "pg/settings.h"
+#include "pg/shared_state.h"
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+PGDLLEXPORT void _PG_init(void);
+
+void _PG_init(void) {
+    const bool preloading = process_shared_preload_libraries_in_progress;
+    dwu_define_settings(preloading);
+    if (!preloading) {
+        // SQL functions work; the worker does not. Say so once, where the DBA will look.
+        ereport(LOG, (errmsg("dwu_crm loaded without shared_preload_libraries: no background worker will sync "
+                             "leads"),
+                      errhint("Add dwu_crm to shared_preload_libraries in postgresql.conf and restart.")));
+        return;
+    }
+    dwu_install_shmem_hooks();
+    dwu_register_launcher();
+}
+}

@@ -1,0 +1,107 @@
+#include <stdexcept>
+#include <string>
+
+#include "core/contact_mapping.h"
+#include "pg/pg_headers.h"
+#include "pg/settings.h"
+
+char* dwu_database = nullptr;
+char* dwu_base_url = nullptr;
+char* dwu_user = nullptr;
+char* dwu_password = nullptr;
+char* dwu_client_code = nullptr;
+char* dwu_list_code = nullptr;
+char* dwu_field_map = nullptr;
+bool dwu_verify_tls = true;
+int dwu_batch_size = 20;
+int dwu_request_timeout_ms = 20000;
+int dwu_connect_timeout_ms = 5000;
+int dwu_lease_seconds = 300;
+int dwu_max_attempts = 3;
+int dwu_retry_base_seconds = 5;
+int dwu_idle_check_seconds = 60;
+
+namespace {
+
+bool check_base_url(char** newval, void**, GucSource) {
+    const char* v = *newval;
+    if (v == nullptr || (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) || strchr(v, '@') ||
+        strchr(v, ' ')) {
+        GUC_check_errdetail("The Dinamize base URL must start with https:// (or http:// for a local test "
+                            "server) and contain no user-info or spaces.");
+        return false;
+    }
+    return true;
+}
+
+bool check_digits(char** newval, void**, GucSource) {
+    const char* v = *newval;
+    if (v == nullptr || *v == '\0') return true;  // not configured yet
+    for (const char* p = v; *p; ++p)
+        if (*p < '0' || *p > '9' || p - v >= 32) {
+            GUC_check_errdetail("Dinamize client and list codes are numeric (at most 32 digits).");
+            return false;
+        }
+    return true;
+}
+
+// Runs the core's parser; its exception never leaves this function.
+bool check_field_map(char** newval, void**, GucSource) {
+    char message[256] = "";
+    try {
+        dwu::parse_field_map(*newval ? *newval : "");
+    } catch (const std::exception& e) {
+        snprintf(message, sizeof message, "%s", e.what());
+    }
+    if (message[0] == '\0') return true;
+    GUC_check_errdetail("%s", message);
+    GUC_check_errhint("Use a comma-separated list of crm_leads_column:cmpN, e.g. 'dwu_phone:cmp4,dwu_city:cmp5'.");
+    return false;
+}
+
+}  // namespace
+
+void dwu_define_settings(bool preloading) {
+    if (preloading)
+        DefineCustomStringVariable("dwu_crm.database", "Database whose crm_sync_queue the dwu_crm worker serves.",
+                                   nullptr, &dwu_database, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomStringVariable("dwu_crm.dinamize_base_url", "Base URL of the Dinamize API.", nullptr, &dwu_base_url,
+                               "https://api.dinamize.com", PGC_SIGHUP, 0, check_base_url, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.dinamize_user", "Dinamize login (e-mail) the worker authenticates as.",
+                               nullptr, &dwu_user, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.dinamize_password", "Dinamize password. Never shown to non-superusers.",
+                               nullptr, &dwu_password, "", PGC_SIGHUP,
+                               GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.dinamize_client_code", "Dinamize account (client) code.", nullptr,
+                               &dwu_client_code, "", PGC_SIGHUP, 0, check_digits, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.dinamize_list_code", "Dinamize contact list that leads are synced to.",
+                               nullptr, &dwu_list_code, "", PGC_SIGHUP, 0, check_digits, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.field_map", "crm_leads columns sent as Dinamize custom fields.",
+                               "Comma-separated column:cmpN pairs, e.g. 'dwu_phone:cmp4'.", &dwu_field_map, "",
+                               PGC_SIGHUP, 0, check_field_map, nullptr, nullptr);
+    DefineCustomBoolVariable("dwu_crm.verify_tls", "Verify the Dinamize server's TLS certificate.", nullptr,
+                             &dwu_verify_tls, true, PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.batch_size", "Jobs the worker claims per transaction.", nullptr,
+                            &dwu_batch_size, 20, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.request_timeout_ms", "Timeout of one Dinamize request.", nullptr,
+                            &dwu_request_timeout_ms, 20000, 100, 600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("dwu_crm.connect_timeout_ms", "Timeout to connect to Dinamize.", nullptr,
+                            &dwu_connect_timeout_ms, 5000, 100, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("dwu_crm.lease_seconds", "How long a claimed job stays reserved for its worker.",
+                            "A job whose lease ran out (its worker died) is claimable again.", &dwu_lease_seconds, 300,
+                            10, 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.max_attempts", "Attempts before a job is marked failed.", nullptr,
+                            &dwu_max_attempts, 3, 1, 100, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.retry_base_seconds", "First retry delay; doubles on each attempt.", nullptr,
+                            &dwu_retry_base_seconds, 5, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("dwu_crm.idle_check_seconds",
+                            "Longest the idle worker sleeps without being woken by a commit.",
+                            "Commits that enqueue wake the worker at once; this is only a safety net.",
+                            &dwu_idle_check_seconds, 60, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+                            nullptr);
+    MarkGUCPrefixReserved("dwu_crm");
+}

@@ -1,0 +1,20 @@
+#pragma once
+// The dwu_crm.* GUCs. Plain C storage, owned by PostgreSQL's GUC machinery.
+extern char* dwu_database;
+extern char* dwu_base_url;
+extern char* dwu_user;
+extern char* dwu_password;
+extern char* dwu_client_code;
+extern char* dwu_list_code;
+extern char* dwu_field_map;
+extern bool dwu_verify_tls;
+extern int dwu_batch_size;
+extern int dwu_request_timeout_ms;
+extern int dwu_connect_timeout_ms;
+extern int dwu_lease_seconds;
+extern int dwu_max_attempts;
+extern int dwu_retry_base_seconds;
+extern int dwu_idle_check_seconds;
+
+// Defines every GUC; the PGC_POSTMASTER ones only when loading through shared_preload_libraries.
+void dwu_define_settings(bool preloading);

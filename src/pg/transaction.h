@@ -1,0 +1,13 @@
+#pragma once
+// The only place the worker enters PostgreSQL's error world. `fn` runs inside its own short
+// transaction with SPI connected and a snapshot pushed; an ERROR raised inside is logged, the
+// transaction rolled back, and false returned. `fn` must be C-style: no C++ object with a
+// destructor may be alive in its frames (a longjmp would skip the destructor), and no C++
+// exception may leave it.
+//
+// Outside these calls the worker has no PG_TRY active, so an ERROR there becomes FATAL and ends
+// the process (it is restarted and recovers its jobs): a longjmp never crosses C++ frames.
+bool dwu_run_in_transaction(const char* activity, void (*fn)(void*), void* arg);
+
+// CHECK_FOR_INTERRUPTS where a query-cancel ERROR is logged and ignored rather than fatal.
+void dwu_check_for_interrupts(void);

@@ -1,0 +1,29 @@
+// Response codes for cases the real Dinamize API does not document.
+//
+// EVERY CODE IN THIS FILE IS INVENTED (reference shared/dinamize-api.md §15). The real values are
+// unknown; they are kept here, one constant each, so they are easy to correct once known. They use
+// the otherwise unseen 249xxx range so they cannot be mistaken for a documented code.
+#pragma once
+
+namespace sim::invented {
+
+// INVENTED (§15): unknown, expired (idle or max age) or missing `auth-token` on a data call.
+inline constexpr const char* kInvalidToken = "249001";
+
+// INVENTED (§15): invalid e-mail, missing or malformed field, body not a JSON object, bad paging,
+// unknown search field/operator or order type.
+inline constexpr const char* kValidation = "249002";
+
+// INVENTED (§15): e-mail already present in the list (add, or update changing the e-mail).
+inline constexpr const char* kDuplicateEmail = "249003";
+
+// INVENTED (§15): unknown contact (or list) on update/delete/get.
+inline constexpr const char* kNotFound = "249004";
+
+// INVENTED: unknown path or method; sent with HTTP 404 (the real API's behaviour is unknown).
+inline constexpr const char* kUnknownEndpoint = "249005";
+
+// INVENTED: unexpected failure inside the simulator; sent with HTTP 500.
+inline constexpr const char* kInternalError = "249099";
+
+}  // namespace sim::invented

@@ -1,0 +1,17 @@
+// What the HTTP handlers share. Owned by main(); outlives the server.
+#pragma once
+
+#include "rate_limiter.h"
+#include "sim_state.h"
+#include "sim_stats.h"
+
+namespace sim {
+
+struct SimContext {
+    SimState& state;
+    SimStats& stats;
+    RateLimiter& limiter;
+    unsigned startup_rate_limit;  // restored by POST /__sim/reset
+};
+
+}  // namespace sim

@@ -1,0 +1,28 @@
+// Command line of dinamize_sim.
+#pragma once
+
+#include "sim_state.h"
+
+#include <string>
+#include <vector>
+
+namespace sim {
+
+struct Options {
+    std::string host = "127.0.0.1";
+    int port = -1;                  // required; 0 = pick a free port
+    std::string port_file;          // optional: receives the actual port once listening
+    std::vector<Account> accounts;  // at least one
+    long token_idle_seconds = 3600;
+    long token_max_seconds = 86400;
+    unsigned rate_limit_per_minute = 0;  // 0 = off
+    unsigned threads = 16;
+    bool verbose = false;
+};
+
+// Throws std::invalid_argument with a message fit for stderr (never containing a password).
+Options parse_options(int argc, char** argv);
+
+const char* usage();
+
+}  // namespace sim

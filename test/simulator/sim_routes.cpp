@@ -1,0 +1,172 @@
+#include "sim_routes.h"
+
+#include "api_codes.h"
+#include "api_error.h"
+#include "envelope.h"
+#include "invented_codes.h"
+#include "json_fields.h"
+#include "search_filter.h"
+#include "sim_time.h"
+
+#include <iostream>
+
+namespace sim {
+namespace {
+
+using nlohmann::json;
+
+// A data endpoint: gets the caller's account (client_code) and the parsed body, returns `body`.
+using DataHandler = json (*)(SimContext&, const std::string& client, const json& request);
+
+void check_rate_limit(SimContext& ctx, const std::string& account) {
+    if (auto wait = ctx.limiter.admit(account)) {
+        ctx.stats.count_rate_limited();
+        // retry-after travels inside body, as a string of seconds (§4).
+        throw ApiError(codes::kRateLimited, "Requests limit exceeded",
+                       json{{"retry-after", std::to_string(*wait)}});
+    }
+}
+
+// Token first, then rate limit, then body: every data call needs a valid `auth-token` header.
+void add_data_route(httplib::Server& server, SimContext& ctx, const char* path, DataHandler handler) {
+    server.Post(path, [&ctx, handler](const httplib::Request& req, httplib::Response& res) {
+        try {
+            auto client = ctx.state.client_for_token(req.get_header_value("auth-token"));
+            if (!client) throw ApiError(invented::kInvalidToken, "Invalid or expired auth-token");
+            check_rate_limit(ctx, *client);
+            json request = parse_object_body(req.body);
+            send_envelope(res, codes::kSuccess, codes::kSuccessDetail, handler(ctx, *client, request));
+        } catch (const ApiError& e) {
+            send_envelope(res, e.code(), e.what(), e.body());
+        }
+    });
+}
+
+std::uint64_t contact_code_of(const json& request) {
+    return std::stoull(required_numeric_code(request, "contact_code"));
+}
+
+json contact_add(SimContext& ctx, const std::string& client, const json& request) {
+    std::string list = required_numeric_code(request, "contact-list_code");
+    ContactInput input = read_contact_input(request);
+    return json{{"code", ctx.state.add_contact(client, list, input)}};
+}
+
+json contact_update(SimContext& ctx, const std::string& client, const json& request) {
+    std::string list = required_numeric_code(request, "contact-list_code");
+    std::uint64_t code = contact_code_of(request);
+    ctx.state.update_contact(client, list, code, read_contact_input(request));
+    return json::object();
+}
+
+json contact_delete(SimContext& ctx, const std::string& client, const json& request) {
+    std::string list = required_numeric_code(request, "contact-list_code");
+    ctx.state.delete_contact(client, list, contact_code_of(request));
+    return json::object();
+}
+
+json contact_get(SimContext& ctx, const std::string& client, const json& request) {
+    std::string list = required_numeric_code(request, "contact-list_code");
+    return to_item(ctx.state.get_contact(client, list, contact_code_of(request)));
+}
+
+json contact_search(SimContext& ctx, const std::string& client, const json& request) {
+    std::string list = required_numeric_code(request, "contact-list_code");
+    SearchQuery query = parse_search_query(request);
+    SearchPage page = run_search(ctx.state.contacts(client, list), query, today_local_date());
+    json items = json::array();
+    for (const auto& c : page.items) items.push_back(to_item(c));
+    return json{{"next", page.next}, {"items", std::move(items)}};
+}
+
+// client_code as sent: a string, or a number tolerated like other scalars (§1).
+std::string client_code_of(const json& request) {
+    auto it = request.find("client_code");
+    if (it == request.end()) return "";
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_number_unsigned()) return std::to_string(it->get<std::uint64_t>());
+    return "";
+}
+
+void handle_auth(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
+    try {
+        json request = parse_object_body(req.body);
+        std::string client_code = client_code_of(request);
+        if (ctx.state.is_account(client_code)) check_rate_limit(ctx, client_code);
+        std::string user = optional_string(request, "user").value_or("");
+        std::string password = optional_string(request, "password").value_or("");
+
+        std::string token;
+        switch (ctx.state.authenticate(user, password, client_code, token)) {
+            case AuthOutcome::kOk:
+                ctx.stats.count_auth(true);
+                send_envelope(res, codes::kSuccess, codes::kSuccessDetail,
+                              json{{"auth-token", token}, {"manager", true}});
+                return;
+            case AuthOutcome::kUserRequired: throw ApiError(codes::kUserRequired, "Username is required");
+            case AuthOutcome::kPasswordRequired:
+                throw ApiError(codes::kPasswordRequired, "Password is required");
+            case AuthOutcome::kInvalidCredentials:
+                throw ApiError(codes::kInvalidCredentials, "Username or password are invalid");
+            case AuthOutcome::kInvalidClientCode:
+                throw ApiError(codes::kInvalidClientCode,
+                               "The relationship between user and client wasn't found");
+        }
+    } catch (const ApiError& e) {
+        if (e.code() != codes::kRateLimited) ctx.stats.count_auth(false);
+        send_envelope(res, e.code(), e.what(), e.body());
+    }
+}
+
+bool is_admin_path(const std::string& path) { return path.rfind("/__sim/", 0) == 0; }
+
+std::string envelope_code_of(const std::string& body) {
+    json parsed = json::parse(body, nullptr, false);
+    if (parsed.is_object() && parsed.contains("code") && parsed["code"].is_string())
+        return parsed["code"].get<std::string>();
+    return "-";
+}
+
+}  // namespace
+
+void register_protocol_routes(httplib::Server& server, SimContext& ctx) {
+    server.Post("/auth",
+                [&ctx](const httplib::Request& req, httplib::Response& res) { handle_auth(ctx, req, res); });
+    add_data_route(server, ctx, "/emkt/contact/add", contact_add);
+    add_data_route(server, ctx, "/emkt/contact/update", contact_update);
+    add_data_route(server, ctx, "/emkt/contact/delete", contact_delete);
+    add_data_route(server, ctx, "/emkt/contact/get", contact_get);
+    add_data_route(server, ctx, "/emkt/contact/search", contact_search);
+}
+
+void register_fallbacks(httplib::Server& server, SimContext& ctx, bool verbose) {
+    // Counted before routing, so the count is visible as soon as the client has its answer.
+    server.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response&) {
+        if (!is_admin_path(req.path)) ctx.stats.count_request(req.path);
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+
+    // Called for every status >= 400; fills only answers nobody wrote (unknown path, bad request).
+    server.set_error_handler(
+        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+            if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+            if (res.status == 404)
+                send_envelope(res, invented::kUnknownEndpoint, "Endpoint not found", json::object(), 404);
+            else
+                send_envelope(res, invented::kValidation, "Bad request", json::object(), res.status);
+            return httplib::Server::HandlerResponse::Handled;
+        }));
+
+    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        send_envelope(res, invented::kInternalError, "Internal simulator error", json::object(), 500);
+    });
+
+    if (verbose) {
+        server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+            std::cerr << "dinamize_sim: " << req.method << ' ' << req.path << " -> " << res.status << ' '
+                      << envelope_code_of(res.body) << std::endl;
+        });
+    }
+}
+
+}  // namespace sim
