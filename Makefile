@@ -19,6 +19,8 @@ SHLIB_LINK += -lcurl -lhiredis -lcrypto -lstdc++
 
 # No LLVM bitcode: clang would compile our C++17 without PG_CXXFLAGS, and JIT-inlining this code is pointless.
 override with_llvm = no
+# Rebuild objects when a header they include changes.
+autodepend = yes
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

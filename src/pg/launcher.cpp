@@ -4,7 +4,11 @@
 #include "pg/settings.h"
 
 extern "C" {
-#include "commands/dbcommands.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_database.h"
 }
 
 namespace {
@@ -12,10 +16,24 @@ namespace {
 constexpr long kCheckMs = 1000;          // while waiting for the database
 constexpr long kRestartDelayMs = 5000;   // after the sync worker stopped
 
+// With no database selected only shared catalogs are readable, and without indexes (they need
+// pg_class): scan pg_database the way the autovacuum launcher does.
 Oid lookup_database(const char* name) {
     Oid oid = InvalidOid;
     StartTransactionCommand();
-    oid = get_database_oid(name, true);
+    (void)GetTransactionSnapshot();
+    Relation rel = table_open(DatabaseRelationId, AccessShareLock);
+    TableScanDesc scan = table_beginscan_catalog(rel, 0, nullptr);
+    HeapTuple tuple;
+    while ((tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
+        auto* db = reinterpret_cast<Form_pg_database>(GETSTRUCT(tuple));
+        if (strcmp(NameStr(db->datname), name) == 0 && db->datallowconn) {
+            oid = db->oid;
+            break;
+        }
+    }
+    table_endscan(scan);
+    table_close(rel, AccessShareLock);
     CommitTransactionCommand();
     return oid;
 }

@@ -29,3 +29,10 @@ extern "C" {
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 }
+
+// Declares a SQL-callable function, exported (PostgreSQL 15 exports only its info record).
+#define DWU_SQL_FUNCTION(name)  \
+    extern "C" {                \
+    PG_FUNCTION_INFO_V1(name);  \
+    PGDLLEXPORT Datum name(PG_FUNCTION_ARGS); \
+    }

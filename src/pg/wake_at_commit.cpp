@@ -25,8 +25,8 @@ void on_xact_event(XactEvent event, void*) {
 
 }  // namespace
 
-extern "C" {
-PG_FUNCTION_INFO_V1(dwu_crm_wake_worker_at_commit);
+DWU_SQL_FUNCTION(dwu_crm_wake_worker_at_commit)
+
 Datum dwu_crm_wake_worker_at_commit(PG_FUNCTION_ARGS) {
     if (!callback_registered) {
         RegisterXactCallback(on_xact_event, nullptr);
@@ -34,5 +34,4 @@ Datum dwu_crm_wake_worker_at_commit(PG_FUNCTION_ARGS) {
     }
     wake_pending = true;
     PG_RETURN_VOID();
-}
 }

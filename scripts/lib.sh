@@ -1,0 +1,141 @@
+# Shared by scripts/test.sh, scripts/demo.sh and the end-to-end tests: install, build, and start /
+# stop throwaway servers (PostgreSQL cluster, Dinamize simulator, Redis) on loopback.
+# Source it; every server started here is stopped by dwu_cleanup (install it with trap).
+
+DWU_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_CONFIG=$PG_BIN/pg_config
+DWU_BUILD=$DWU_ROOT/build
+DWU_SIM=$DWU_BUILD/test/simulator/dinamize_sim
+DWU_PACKAGES=(postgresql-15 postgresql-server-dev-15 libhiredis-dev nlohmann-json3-dev libcurl4-openssl-dev
+              libssl-dev redis-server libgtest-dev libcpp-httplib-dev postgresql-15-pgtap cmake g++ make
+              pkg-config curl jq ca-certificates)
+
+dwu_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+dwu_die() { dwu_log "ERROR: $*"; exit 1; }
+
+# Installs the Debian packages that are missing (needs root the first time).
+dwu_install_packages() {
+    local missing=()
+    for p in "${DWU_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "$(id -u)" -eq 0 ] || dwu_die "missing packages (${missing[*]}); run as root to install them"
+    dwu_log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Builds and installs the extension (PGXS), and builds the simulator and unit tests (CMake).
+dwu_build() {
+    dwu_log "building the extension"
+    make -C "$DWU_ROOT" -s -j2 PG_CONFIG="$PG_CONFIG" >/dev/null
+    make -C "$DWU_ROOT" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
+    dwu_log "building the simulator and unit tests"
+    cmake -S "$DWU_ROOT" -B "$DWU_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$DWU_BUILD" -j2 >/dev/null
+}
+
+# Runs a command as the PostgreSQL server's owner (initdb and postgres refuse root).
+dwu_as_pg_owner() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# A free TCP port on 127.0.0.1.
+dwu_free_port() {
+    local port
+    for _ in $(seq 1 200); do
+        port=$((20000 + RANDOM % 20000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
+    done
+    dwu_die "no free port found"
+}
+
+DWU_WORKDIR=""
+DWU_PIDS=()
+DWU_CLUSTERS=()
+
+# Creates this run's private folder for its servers (readable by the PostgreSQL owner) and sets
+# DWU_WORKDIR. Call it in the main shell, not in $(...), or the setting is lost.
+dwu_init_workdir() {
+    [ -n "$DWU_WORKDIR" ] && return 0
+    DWU_WORKDIR=$(mktemp -d /tmp/dwu_crm.XXXXXX)
+    chmod 755 "$DWU_WORKDIR"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$DWU_WORKDIR"; fi
+}
+
+# dwu_pg_start NAME PORT [extra postgresql.conf lines...] — a throwaway cluster with the library
+# preloaded; sets PGHOST/PGPORT/PGUSER for psql. Its files live in $DWU_WORKDIR/NAME.
+dwu_pg_start() {
+    local name=$1 port=$2; shift 2
+    dwu_init_workdir
+    local dir="$DWU_WORKDIR/$name"
+    dwu_as_pg_owner mkdir -p "$dir/sock"
+    dwu_as_pg_owner "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null \
+        || dwu_die "initdb failed"
+    {
+        echo "port = $port"
+        echo "listen_addresses = ''"
+        echo "unix_socket_directories = '$dir/sock'"
+        echo "shared_preload_libraries = 'dwu_crm'"
+        echo "fsync = off"
+        echo "max_prepared_transactions = 10"
+        echo "log_line_prefix = '%m [%p] %b '"
+        printf '%s\n' "$@"
+    } | dwu_as_pg_owner tee -a "$dir/data/postgresql.conf" >/dev/null
+    dwu_as_pg_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+        || { cat "$dir/server.log" >&2; dwu_die "PostgreSQL did not start"; }
+    DWU_CLUSTERS+=("$dir")
+    export PGHOST="$dir/sock" PGPORT=$port PGUSER=postgres
+}
+
+dwu_pg_log() { echo "$DWU_WORKDIR/$1/server.log"; }
+
+dwu_pg_stop() {
+    local dir="$DWU_WORKDIR/$1"
+    [ -d "$dir/data" ] && dwu_as_pg_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1
+    return 0
+}
+
+# dwu_sim_start ACCOUNT... (user:password:client_code) — starts the simulator on a free port and
+# sets DWU_SIM_URL.
+dwu_sim_start() {
+    dwu_init_workdir
+    local port_file="$DWU_WORKDIR/sim.port"
+    local args=()
+    for a in "$@"; do args+=(--account "$a"); done
+    rm -f "$port_file"
+    "$DWU_SIM" --port 0 --port-file "$port_file" "${args[@]}" >"$DWU_WORKDIR/sim.log" 2>&1 &
+    DWU_PIDS+=($!)
+    for _ in $(seq 1 100); do
+        [ -s "$port_file" ] && break
+        sleep 0.1
+    done
+    [ -s "$port_file" ] || dwu_die "the simulator did not start"
+    DWU_SIM_URL="http://127.0.0.1:$(cat "$port_file")"
+}
+
+# dwu_wait_for SECONDS DESCRIPTION COMMAND... — polls (bounded) until COMMAND succeeds.
+dwu_wait_for() {
+    local seconds=$1 what=$2; shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@"; do
+        [ $SECONDS -ge $deadline ] && { dwu_log "timed out after ${seconds}s waiting for $what"; return 1; }
+        sleep 0.2
+    done
+}
+
+dwu_cleanup() {
+    local pid dir
+    for pid in "${DWU_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    for pid in "${DWU_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+    for dir in "${DWU_CLUSTERS[@]}"; do
+        dwu_as_pg_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
+    done
+    DWU_PIDS=()
+    DWU_CLUSTERS=()
+    [ -n "$DWU_WORKDIR" ] && [ -z "${DWU_KEEP_WORKDIR:-}" ] && rm -rf "$DWU_WORKDIR"
+    DWU_WORKDIR=""
+}
