@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The main job, end to end on this machine: installs what it needs, builds, starts a throwaway
+# PostgreSQL cluster with the dwu_crm worker and the Dinamize simulator on loopback, creates the
+# extension, inserts a few hundred leads, shows them being synced, prints a summary, and stops
+# everything it started. Run as root on a fresh Debian 12: bash scripts/demo.sh [LEADS]
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+trap dwu_cleanup EXIT
+
+LEADS=${1:-300}
+[[ "$LEADS" =~ ^[0-9]+$ ]] && [ "$LEADS" -ge 1 ] && [ "$LEADS" -le 100000 ] || dwu_die "LEADS must be 1..100000"
+DEMO_USER=demo@example.com
+DEMO_PASSWORD="demo-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"  # never printed
+DEMO_CLIENT=300001
+DEMO_LIST=1
+
+dwu_install_packages
+dwu_build
+
+dwu_sim_start "$DEMO_USER:$DEMO_PASSWORD:$DEMO_CLIENT"
+dwu_log "Dinamize simulator at $DWU_SIM_URL"
+dwu_pg_start demo "$(dwu_free_port)" \
+    "dwu_crm.database = 'dwu_crm_demo'" \
+    "dwu_crm.dinamize_base_url = '$DWU_SIM_URL'" \
+    "dwu_crm.dinamize_user = '$DEMO_USER'" \
+    "dwu_crm.dinamize_password = '$DEMO_PASSWORD'" \
+    "dwu_crm.dinamize_client_code = '$DEMO_CLIENT'" \
+    "dwu_crm.dinamize_list_code = '$DEMO_LIST'" \
+    "dwu_crm.field_map = 'dwu_phone:cmp4,dwu_city:cmp5,dwu_campaign:cmp6'"
+dwu_log "PostgreSQL 15 cluster on port $PGPORT (socket $PGHOST)"
+
+psql_demo() { "$PG_BIN/psql" -X -At -v ON_ERROR_STOP=1 -d dwu_crm_demo "$@"; }
+"$PG_BIN/createdb" dwu_crm_demo
+psql_demo -c "CREATE EXTENSION dwu_crm" >/dev/null
+dwu_log "CREATE EXTENSION dwu_crm done"
+
+dwu_log "inserting $LEADS leads in one statement"
+psql_demo -c "
+    INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email, dwu_phone, dwu_city, dwu_campaign, dwu_origin, dwu_country)
+    SELECT 'Lead ' || i, 'lead' || i || '@example.com', '+55 51 9' || lpad(i::text, 7, '0'),
+           (ARRAY['Porto Alegre', 'São Paulo', 'Recife'])[1 + i % 3], 'black-friday', 'Manual', 'BR'
+      FROM generate_series(1, $LEADS) i" >/dev/null
+
+started=$SECONDS
+deadline=$((SECONDS + 300))
+while :; do
+    read -r synced failed queued < <(psql_demo -F ' ' -c "
+        SELECT count(*) FILTER (WHERE s.dwu_sync_status = 'synced'),
+               count(*) FILTER (WHERE s.dwu_sync_status = 'failed'),
+               (SELECT count(*) FROM dwu_crm.crm_sync_queue WHERE dwu_status IN ('queued', 'processing'))
+          FROM dwu_crm.crm_lead_sync s")
+    dwu_log "synced $synced/$LEADS, failed $failed, still queued $queued"
+    [ "$queued" -eq 0 ] && break
+    [ $SECONDS -ge $deadline ] && dwu_die "not all leads synced within 300 s"
+    sleep 1
+done
+elapsed=$((SECONDS - started))
+
+contacts=$(curl -s "$DWU_SIM_URL/__sim/contacts?client_code=$DEMO_CLIENT&list=$DEMO_LIST" | jq '.contacts | length')
+echo
+echo "== dwu_crm demo summary =="
+echo "leads inserted:                 $LEADS"
+echo "contacts in Dinamize (sim):     $contacts"
+echo "time to sync (about):           ${elapsed}s"
+echo "Dinamize logins by the worker:  $(curl -s "$DWU_SIM_URL/__sim/stats" | jq '.auth_ok')"
+echo
+echo "crm_lead_sync by status:"
+psql_demo -F ' | ' -c "SELECT dwu_sync_status, count(*) FROM dwu_crm.crm_lead_sync GROUP BY 1 ORDER BY 1"
+echo "crm_sync_logs:"
+psql_demo -F ' | ' -c "SELECT dwu_status, coalesce(dwu_error_category, '-'), count(*), round(avg(dwu_duration_ms), 1) || ' ms avg'
+                         FROM dwu_crm.crm_sync_logs GROUP BY 1, 2 ORDER BY 1, 2"
+echo "a few synced leads:"
+psql_demo -F ' | ' -c "SELECT l.dwu_email, s.dwu_dinamize_contact_id, s.dwu_last_successful_sync::timestamp(0)
+                         FROM dwu_crm.crm_leads l JOIN dwu_crm.crm_lead_sync s ON s.dwu_lead_id = l.dwu_id
+                        ORDER BY l.dwu_id LIMIT 5"
+[ "$synced" -eq "$LEADS" ] && [ "$contacts" -eq "$LEADS" ] || dwu_die "expected $LEADS synced leads and contacts"
+dwu_log "demo finished; stopping the cluster and the simulator"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test of dwu_crm on this machine, from nothing: installs the packages it needs (apt),
+# builds and installs the extension, builds the simulator and unit tests, then runs
+#   1. the GoogleTest unit tests of the core against the simulator (CTest),
+#   2. the pg_regress tests on a throwaway cluster with the library preloaded,
+#   3. the end-to-end tests in test/e2e (each starts its own cluster and simulator).
+# Run as root on a fresh Debian 12 (PostgreSQL runs as the postgres user). Exits non-zero on any
+# failure and ends with a line "N passed, N failed".
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+trap dwu_cleanup EXIT
+
+passed=0
+failed=0
+record() {  # record NAME EXIT_CODE
+    if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "PASS: $1"; else failed=$((failed + 1)); echo "FAIL: $1"; fi
+}
+
+set -e
+dwu_install_packages
+dwu_build
+set +e
+
+echo "== unit tests (GoogleTest, CTest) =="
+(cd "$DWU_BUILD" && ctest --output-on-failure --timeout 120)
+record "unit tests" $?
+
+echo "== pg_regress =="
+dwu_pg_start regress "$(dwu_free_port)" "dwu_crm.database = 'contrib_regression'"
+make -C "$DWU_ROOT" -s installcheck PG_CONFIG="$PG_CONFIG"
+status=$?
+if [ $status -ne 0 ] && [ -f "$DWU_ROOT/regression.diffs" ]; then cat "$DWU_ROOT/regression.diffs"; fi
+if grep -Eq 'terminated by signal|PANIC' "$(dwu_pg_log regress)"; then
+    echo "the server log of the regression cluster shows a crash:"; grep -E 'terminated by signal|PANIC' "$(dwu_pg_log regress)"
+    status=1
+fi
+record "pg_regress" $status
+dwu_cleanup
+
+echo "== end-to-end tests =="
+for t in "$DWU_ROOT"/test/e2e/*.sh; do
+    echo "-- $(basename "$t")"
+    bash "$t"
+    record "e2e $(basename "$t" .sh)" $?
+done
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

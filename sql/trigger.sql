@@ -1,0 +1,43 @@
+-- An INSERT into crm_leads queues one create job per lead in the same transaction.
+SET search_path = dwu_crm, public;
+
+INSERT INTO crm_leads (dwu_name, dwu_email, dwu_origin, dwu_country)
+VALUES ('Ana Souza', 'ana@example.com', 'Manual', 'BR');
+SELECT q.dwu_operation, q.dwu_status, q.dwu_attempt_count, q.dwu_payload, q.dwu_locked_until IS NULL AS unleased,
+       q.dwu_lead_id = l.dwu_id AS for_the_lead
+  FROM crm_sync_queue q JOIN crm_leads l ON l.dwu_email = 'ana@example.com';
+
+-- A multi-row insert queues one job per row, in row order.
+INSERT INTO crm_leads (dwu_email, dwu_origin)
+SELECT 'bulk' || i || '@example.com', 'CSV' FROM generate_series(1, 5) i;
+SELECT count(*) AS jobs, bool_and(dwu_operation = 'create') AS all_creates,
+       array_agg(dwu_payload->>'email' ORDER BY dwu_id) AS emails
+  FROM crm_sync_queue WHERE dwu_payload->>'email' LIKE 'bulk%';
+
+-- COPY goes through the same trigger.
+COPY crm_leads (dwu_email, dwu_origin) FROM stdin;
+copy1@example.com	CSV
+copy2@example.com	CSV
+\.
+SELECT count(*) AS copy_jobs FROM crm_sync_queue WHERE dwu_payload->>'email' LIKE 'copy%';
+
+-- A rolled-back insert queues nothing; so does a rolled-back savepoint.
+SELECT count(*) AS before FROM crm_sync_queue;
+BEGIN;
+INSERT INTO crm_leads (dwu_email) VALUES ('rolled.back@example.com');
+ROLLBACK;
+BEGIN;
+INSERT INTO crm_leads (dwu_email) VALUES ('kept@example.com');
+SAVEPOINT s;
+INSERT INTO crm_leads (dwu_email) VALUES ('undone@example.com');
+ROLLBACK TO SAVEPOINT s;
+COMMIT;
+SELECT count(*) AS after, array_agg(dwu_payload->>'email') FILTER (WHERE dwu_id > 8) AS new_jobs FROM crm_sync_queue;
+
+-- An insert that fails a constraint queues nothing either.
+\set VERBOSITY terse
+INSERT INTO crm_leads (dwu_email) VALUES ('ok1@example.com'), ('not an e-mail');
+SELECT count(*) AS unchanged FROM crm_sync_queue;
+
+-- Monitoring view.
+SELECT status, jobs FROM sync_queue_status ORDER BY status;

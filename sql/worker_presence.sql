@@ -1,0 +1,44 @@
+-- The worker runs in this database (dwu_crm.database = contrib_regression in the test config),
+-- stays idle without credentials, and leaves queued jobs alone.
+SET search_path = dwu_crm, public;
+
+DO $$
+BEGIN
+    FOR i IN 1..100 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        EXIT WHEN EXISTS (SELECT 1 FROM pg_stat_activity
+                           WHERE backend_type = 'dwu_crm sync worker' AND datname = current_database());
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT backend_type, datname IS NULL AS no_database FROM pg_stat_activity
+ WHERE backend_type LIKE 'dwu_crm%' ORDER BY backend_type;
+
+-- Not configured: the woken worker claims nothing.
+INSERT INTO crm_leads (dwu_email) VALUES ('presence@example.com');
+SELECT pg_sleep(1);
+SELECT dwu_status, count(*) FROM crm_sync_queue GROUP BY 1;
+
+-- The GUCs exist; the password is not listed.
+SELECT name, setting, context FROM pg_settings WHERE name LIKE 'dwu_crm.%' ORDER BY name;
+SELECT count(*) AS password_listed FROM pg_settings WHERE name = 'dwu_crm.dinamize_password';
+
+-- Bad settings are refused with a reason (ALTER SYSTEM runs the check without changing anything).
+ALTER SYSTEM SET dwu_crm.field_map = 'phone:cmp4';
+ALTER SYSTEM SET dwu_crm.dinamize_base_url = 'ftp://example.com';
+ALTER SYSTEM SET dwu_crm.dinamize_client_code = '12ab';
+
+-- Waking at commit registers one callback per backend, not one per transaction: memory stays flat
+-- over many transactions (pg_net's grew by megabytes).
+CREATE PROCEDURE pg_temp.many_commits(n int) LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..n LOOP
+        PERFORM dwu_crm.wake_worker_at_commit();
+        COMMIT;
+    END LOOP;
+END $$;
+CALL pg_temp.many_commits(2000);
+SELECT sum(total_bytes) AS bytes_before FROM pg_backend_memory_contexts \gset
+CALL pg_temp.many_commits(20000);
+SELECT sum(total_bytes) AS bytes_after FROM pg_backend_memory_contexts \gset
+SELECT :bytes_after - :bytes_before < 65536 AS memory_flat;
