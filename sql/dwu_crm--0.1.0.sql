@@ -102,6 +102,9 @@ CREATE TABLE @extschema@.crm_sync_queue (
     dwu_locked_until    timestamptz,
     dwu_locked_by       integer,
     dwu_last_error      text,
+    dwu_last_error_category varchar(20)
+                        CHECK (dwu_last_error_category IN ('NETWORK', 'AUTH', 'VALIDATION', 'RATE_LIMIT', 'API_ERROR')),
+    dwu_last_error_code varchar(50),
     dwu_completed_at    timestamptz,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
@@ -114,6 +117,8 @@ CREATE INDEX crm_sync_queue_due_idx ON @extschema@.crm_sync_queue (dwu_next_atte
 CREATE INDEX crm_sync_queue_lease_idx ON @extschema@.crm_sync_queue (dwu_locked_until)
     WHERE dwu_status = 'processing';
 CREATE INDEX crm_sync_queue_lead_idx ON @extschema@.crm_sync_queue (dwu_lead_id, dwu_id);
+CREATE INDEX crm_sync_queue_failed_idx ON @extschema@.crm_sync_queue (dwu_last_error_category)
+    WHERE dwu_status = 'failed';
 COMMENT ON TABLE @extschema@.crm_sync_queue IS
     'Outbox of changes to send to Dinamize. queued → processing (leased) → completed | failed.';
 
@@ -202,7 +207,7 @@ CREATE INDEX crm_audit_log_entity_idx ON @extschema@.crm_audit_log (dwu_entity_t
 COMMENT ON TABLE @extschema@.crm_audit_log IS 'Who changed what (before/after), including sync actions.';
 
 -- ---------------------------------------------------------------------------------------------
--- Trigger: a committed INSERT queues the lead's creation and wakes the worker
+-- Change capture: committed INSERT / UPDATE / DELETE of leads queue a sync and wake the worker
 -- ---------------------------------------------------------------------------------------------
 
 -- Asks the background worker to look at the queue when the current transaction commits
@@ -213,34 +218,193 @@ CREATE FUNCTION @extschema@.wake_worker_at_commit() RETURNS void
 COMMENT ON FUNCTION @extschema@.wake_worker_at_commit() IS
     'Wakes the dwu_crm worker when the current transaction commits.';
 
--- Statement-level with a transition table: a bulk INSERT of N leads costs one INSERT … SELECT.
+-- Change capture can be switched off for a session or transaction (SET LOCAL
+-- dwu_crm.capture_changes = off): how changes that come *from* Dinamize are applied without
+-- echoing them back.
+CREATE FUNCTION @extschema@.capturing_changes() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$ SELECT coalesce(current_setting('dwu_crm.capture_changes', true), 'on') NOT IN ('off', 'false', '0') $$;
+
+-- The lead columns Dinamize holds: e-mail and name, plus those mapped by dwu_crm.field_map.
+CREATE FUNCTION @extschema@.synced_columns() RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ARRAY['dwu_email', 'dwu_name'] || coalesce(array_agg(btrim(split_part(entry, ':', 1))), '{}')
+      FROM unnest(string_to_array(coalesce(current_setting('dwu_crm.field_map', true), ''), ',')) AS entry
+     WHERE btrim(entry) <> ''
+$$;
+COMMENT ON FUNCTION @extschema@.synced_columns() IS
+    'crm_leads columns whose changes are sent to Dinamize (e-mail, name and dwu_crm.field_map).';
+
+-- Statement-level with transition tables: a bulk INSERT/UPDATE/DELETE of N leads costs one
+-- INSERT … SELECT into the queue, not N.
 CREATE FUNCTION @extschema@.crm_leads_enqueue_create() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF NOT @extschema@.capturing_changes() THEN RETURN NULL; END IF;
     INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_operation, dwu_payload)
     SELECT n.dwu_id, 'create', jsonb_build_object('email', n.dwu_email)
       FROM new_leads n
      ORDER BY n.dwu_id;
-    IF FOUND THEN
-        PERFORM @extschema@.wake_worker_at_commit();
-    END IF;
+    IF FOUND THEN PERFORM @extschema@.wake_worker_at_commit(); END IF;
     RETURN NULL;
 END;
 $$;
 
+CREATE FUNCTION @extschema@.crm_leads_enqueue_update() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    columns text[] := @extschema@.synced_columns();
+BEGIN
+    IF NOT @extschema@.capturing_changes() THEN RETURN NULL; END IF;
+    INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_operation, dwu_payload)
+    SELECT n.dwu_id, 'update', jsonb_build_object('email', n.dwu_email)
+      FROM new_leads n
+      JOIN old_leads o ON o.dwu_id = n.dwu_id
+     WHERE EXISTS (SELECT 1 FROM unnest(columns) AS c
+                    WHERE to_jsonb(n) -> c IS DISTINCT FROM to_jsonb(o) -> c)
+     ORDER BY n.dwu_id;
+    IF FOUND THEN PERFORM @extschema@.wake_worker_at_commit(); END IF;
+    RETURN NULL;
+END;
+$$;
+
+-- The delete carries the Dinamize contact code known at delete time; the worker also looks it up
+-- in crm_lead_sync (which outlives the lead) in case the create had not finished yet.
+CREATE FUNCTION @extschema@.crm_leads_enqueue_delete() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT @extschema@.capturing_changes() THEN RETURN NULL; END IF;
+    INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_operation, dwu_payload)
+    SELECT o.dwu_id, 'delete',
+           jsonb_strip_nulls(jsonb_build_object('email', o.dwu_email, 'contact_code', s.dwu_dinamize_contact_id))
+      FROM old_leads o
+      LEFT JOIN LATERAL (SELECT ls.dwu_dinamize_contact_id FROM @extschema@.crm_lead_sync ls
+                          WHERE ls.dwu_lead_id = o.dwu_id AND ls.dwu_dinamize_contact_id IS NOT NULL
+                          ORDER BY ls.dwu_id DESC LIMIT 1) s ON true
+     ORDER BY o.dwu_id;
+    IF FOUND THEN PERFORM @extschema@.wake_worker_at_commit(); END IF;
+    RETURN NULL;
+END;
+$$;
+
+-- Keeps updated_at honest and the primary key stable (jobs and links refer to it).
+CREATE FUNCTION @extschema@.crm_leads_touch() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.dwu_id IS DISTINCT FROM OLD.dwu_id THEN
+        RAISE EXCEPTION 'crm_leads.dwu_id cannot be changed'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Delete the lead and insert a new one; its sync jobs and Dinamize link refer to the id.';
+    END IF;
+    NEW.updated_at := now();
+    RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER crm_leads_touch
+    BEFORE UPDATE ON @extschema@.crm_leads
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.crm_leads_touch();
 CREATE TRIGGER crm_leads_enqueue_create
     AFTER INSERT ON @extschema@.crm_leads
     REFERENCING NEW TABLE AS new_leads
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.crm_leads_enqueue_create();
+CREATE TRIGGER crm_leads_enqueue_update
+    AFTER UPDATE ON @extschema@.crm_leads
+    REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.crm_leads_enqueue_update();
+CREATE TRIGGER crm_leads_enqueue_delete
+    AFTER DELETE ON @extschema@.crm_leads
+    REFERENCING OLD TABLE AS old_leads
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.crm_leads_enqueue_delete();
+
+-- ---------------------------------------------------------------------------------------------
+-- Operating the queue
+-- ---------------------------------------------------------------------------------------------
+
+-- Puts failed jobs back in the queue with a fresh set of attempts: one job, those of a category,
+-- or all. Returns how many were re-queued.
+CREATE FUNCTION @extschema@.requeue_failed(job_id bigint DEFAULT NULL, category text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF category IS NOT NULL AND category NOT IN ('NETWORK', 'AUTH', 'VALIDATION', 'RATE_LIMIT', 'API_ERROR') THEN
+        RAISE EXCEPTION 'unknown error category "%"', category
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use NETWORK, AUTH, VALIDATION, RATE_LIMIT or API_ERROR, or NULL for all.';
+    END IF;
+    IF job_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.crm_sync_queue q
+                                            WHERE q.dwu_id = requeue_failed.job_id AND q.dwu_status = 'failed') THEN
+        RAISE EXCEPTION 'no failed job with id %', job_id
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'SELECT dwu_id FROM dwu_crm.crm_sync_queue WHERE dwu_status = ''failed'' lists them.';
+    END IF;
+    WITH requeued AS (
+        UPDATE @extschema@.crm_sync_queue q
+           SET dwu_status = 'queued', dwu_attempt_count = 0, dwu_next_attempt_at = now(), updated_at = now()
+         WHERE q.dwu_status = 'failed'
+           AND (requeue_failed.job_id IS NULL OR q.dwu_id = requeue_failed.job_id)
+           AND (requeue_failed.category IS NULL OR q.dwu_last_error_category = requeue_failed.category)
+        RETURNING q.dwu_lead_id
+    ), relinked AS (
+        UPDATE @extschema@.crm_lead_sync s SET dwu_sync_status = 'pending', updated_at = now()
+         WHERE s.dwu_sync_status = 'failed' AND s.dwu_lead_id IN (SELECT dwu_lead_id FROM requeued)
+    )
+    SELECT count(*) INTO n FROM requeued;
+    IF n > 0 THEN PERFORM @extschema@.wake_worker_at_commit(); END IF;
+    RETURN n;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.requeue_failed(bigint, text) IS
+    'Re-queues failed sync jobs (one by id, those of an error category, or all) with fresh attempts.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Monitoring
 -- ---------------------------------------------------------------------------------------------
 
-CREATE VIEW @extschema@.sync_queue_status AS
-SELECT dwu_status AS status, count(*) AS jobs, min(created_at) AS oldest
+
+CREATE VIEW @extschema@.sync_queue_depth AS
+SELECT dwu_status AS status,
+       count(*) AS jobs,
+       now() - min(created_at) AS oldest_age,
+       count(*) FILTER (WHERE dwu_status = 'queued' AND dwu_next_attempt_at > now()) AS waiting_for_retry
   FROM @extschema@.crm_sync_queue
  GROUP BY dwu_status;
-COMMENT ON VIEW @extschema@.sync_queue_status IS 'Jobs per queue status, with the oldest.';
+COMMENT ON VIEW @extschema@.sync_queue_depth IS
+    'Queue depth by status, age of the oldest job in each, and queued jobs waiting for a retry.';
+
+CREATE VIEW @extschema@.sync_outcomes_per_minute AS
+SELECT date_trunc('minute', created_at) AS minute,
+       count(*) FILTER (WHERE dwu_status = 'success') AS succeeded,
+       count(*) FILTER (WHERE dwu_status = 'error') AS errors,
+       count(*) FILTER (WHERE dwu_error_category = 'RATE_LIMIT') AS rate_limited,
+       round(avg(dwu_duration_ms)) AS avg_duration_ms
+  FROM @extschema@.crm_sync_logs
+ WHERE created_at > now() - interval '1 hour'
+ GROUP BY 1;
+COMMENT ON VIEW @extschema@.sync_outcomes_per_minute IS 'Calls to Dinamize per minute over the last hour.';
+
+CREATE VIEW @extschema@.sync_errors AS
+SELECT dwu_error_category AS category,
+       dwu_error_code AS dinamize_code,
+       count(*) AS errors,
+       max(created_at) AS last_seen,
+       (array_agg(dwu_error_message ORDER BY dwu_id DESC))[1] AS last_message
+  FROM @extschema@.crm_sync_logs
+ WHERE dwu_status = 'error' AND created_at > now() - interval '24 hours'
+ GROUP BY 1, 2;
+COMMENT ON VIEW @extschema@.sync_errors IS 'Errors of the last 24 hours by category and Dinamize code.';

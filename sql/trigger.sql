@@ -40,4 +40,4 @@ INSERT INTO crm_leads (dwu_email) VALUES ('ok1@example.com'), ('not an e-mail');
 SELECT count(*) AS unchanged FROM crm_sync_queue;
 
 -- Monitoring view.
-SELECT status, jobs FROM sync_queue_status ORDER BY status;
+SELECT status, jobs, waiting_for_retry FROM sync_queue_depth ORDER BY status;

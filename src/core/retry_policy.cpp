@@ -13,7 +13,7 @@ RetryDecision decide(const SyncOutcome& outcome, const RetryPolicy& policy, doub
     const int exponent = std::clamp(outcome.attempt - 1, 0, 20);
     const double base_ms = policy.base_delay_seconds * 1000.0 * std::ldexp(1.0, exponent);
     const double factor = 1.0 + policy.jitter * (2.0 * random01 - 1.0);
-    return {JobFate::Retry, std::lround(std::min(base_ms * factor, 86400000.0))};
+    return {JobFate::Retry, std::lround(std::min(base_ms, policy.max_delay_seconds * 1000.0) * factor)};
 }
 
 const char* fate_status(JobFate fate) {

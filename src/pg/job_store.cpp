@@ -31,6 +31,14 @@ struct ClaimArgs {
     int64 next_due_ms;
 };
 
+// Jobs whose worker died mid-call: claimable again once their lease ran out.
+const char* const kRequeueExpiredLeases = R"SQL(
+UPDATE dwu_crm.crm_sync_queue
+   SET dwu_status = 'queued', dwu_locked_until = NULL, dwu_locked_by = NULL, updated_at = now()
+ WHERE dwu_status = 'processing' AND dwu_locked_until < now()
+)SQL";
+
+// At worker start: also jobs held by a process that no longer exists, lease or not.
 const char* const kRequeueOrphans = R"SQL(
 UPDATE dwu_crm.crm_sync_queue q
    SET dwu_status = 'queued', dwu_locked_until = NULL, dwu_locked_by = NULL, updated_at = now()
@@ -91,6 +99,8 @@ WITH o AS (
            dwu_locked_until = NULL,
            dwu_locked_by = NULL,
            dwu_last_error = CASE WHEN o.category IS NOT NULL THEN o.message END,
+           dwu_last_error_category = o.category,
+           dwu_last_error_code = o.error_code,
            dwu_completed_at = CASE WHEN o.fate = 'completed' THEN now() END,
            updated_at = now()
       FROM o
@@ -156,6 +166,7 @@ int64 int_value(HeapTuple tuple, TupleDesc desc, int col) {
 
 void claim_in_txn(void* p) {
     auto* a = static_cast<ClaimArgs*>(p);
+    if (SPI_execute(kRequeueExpiredLeases, false, 0) != SPI_OK_UPDATE) elog(ERROR, "dwu_crm: recovering leases failed");
     Oid types[3] = {INT4OID, INT4OID, TEXTOID};
     Datum values[3] = {Int32GetDatum(a->batch_size), Int32GetDatum(a->lease_seconds),
                        CStringGetTextDatum(a->list_code)};

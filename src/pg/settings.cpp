@@ -20,6 +20,8 @@ int dwu_lease_seconds = 300;
 int dwu_max_attempts = 3;
 int dwu_retry_base_seconds = 5;
 int dwu_idle_check_seconds = 60;
+int dwu_retry_max_seconds = 3600;
+bool dwu_capture_changes = true;
 
 namespace {
 
@@ -103,5 +105,11 @@ void dwu_define_settings(bool preloading) {
                             "Commits that enqueue wake the worker at once; this is only a safety net.",
                             &dwu_idle_check_seconds, 60, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
                             nullptr);
+    DefineCustomIntVariable("dwu_crm.retry_max_seconds", "Longest delay between two attempts of a job.", nullptr,
+                            &dwu_retry_max_seconds, 3600, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+                            nullptr);
+    DefineCustomBoolVariable("dwu_crm.capture_changes", "Queue changes of crm_leads for Dinamize.",
+                             "Turned off (SET LOCAL) where changes that came from Dinamize are applied.",
+                             &dwu_capture_changes, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("dwu_crm");
 }

@@ -15,6 +15,8 @@ extern int dwu_lease_seconds;
 extern int dwu_max_attempts;
 extern int dwu_retry_base_seconds;
 extern int dwu_idle_check_seconds;
+extern int dwu_retry_max_seconds;
+extern bool dwu_capture_changes;
 
 // Defines every GUC; the PGC_POSTMASTER ones only when loading through shared_preload_libraries.
 void dwu_define_settings(bool preloading);

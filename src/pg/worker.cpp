@@ -55,6 +55,7 @@ std::unique_ptr<Session> build_session() {
     s->field_map = dwu::parse_field_map(guc(dwu_field_map));  // already validated by its GUC check hook
     s->policy.max_attempts = dwu_max_attempts;
     s->policy.base_delay_seconds = dwu_retry_base_seconds;
+    s->policy.max_delay_seconds = dwu_retry_max_seconds;
     dwu::HttpOptions http;
     http.timeout_ms = dwu_request_timeout_ms;
     http.connect_timeout_ms = dwu_connect_timeout_ms;
@@ -76,6 +77,10 @@ long run_round(Session& s, std::mt19937_64& rng) {
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     std::vector<dwu::DecidedOutcome> done;
     std::vector<long long> unattempted;
+    char activity[64];
+    snprintf(activity, sizeof activity, "dwu_crm: sending %zu job(s) to Dinamize", jobs.size());
+    pgstat_report_activity(STATE_RUNNING, activity);
+    pgstat_report_wait_start(PG_WAIT_EXTENSION);  // no transaction is open while we wait on HTTP
     for (const auto& job : jobs) {
         if (!unattempted.empty() || shutdown_requested()) {
             unattempted.push_back(job.id);
@@ -89,6 +94,7 @@ long run_round(Session& s, std::mt19937_64& rng) {
             unattempted.push_back(job.id);
         }
     }
+    pgstat_report_wait_end();
     // Record even when shutting down: a finished call must not be sent again.
     const bool stopping = shutdown_requested();
     if (stopping) HOLD_INTERRUPTS();

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -67,6 +68,12 @@ int main(int argc, char** argv) {
     httplib::Server server;
     unsigned threads = options.threads;
     server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // httplib's default sets SO_REUSEPORT, which would let a second simulator silently share a
+    // fixed port; SO_REUSEADDR alone still allows quick restarts on the same port.
+    server.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     sim::register_protocol_routes(server, ctx);
     sim::register_admin_routes(server, ctx);
     sim::register_fallbacks(server, ctx, options.verbose);

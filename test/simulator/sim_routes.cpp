@@ -146,14 +146,19 @@ void register_fallbacks(httplib::Server& server, SimContext& ctx, bool verbose) 
         return httplib::Server::HandlerResponse::Unhandled;
     });
 
-    // Called for every status >= 400; fills only answers nobody wrote (unknown path, bad request).
+    // Called for every status >= 400; fills only answers nobody wrote: unknown paths (404) and
+    // requests httplib rejects before routing, e.g. a POST without Content-Length (400).
     server.set_error_handler(
-        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
             if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-            if (res.status == 404)
-                send_envelope(res, invented::kUnknownEndpoint, "Endpoint not found", json::object(), 404);
+            std::string detail = res.status == 404 ? "Endpoint not found"
+                                                   : "Bad request (HTTP " + std::to_string(res.status) +
+                                                         "); a POST needs a body or Content-Length: 0";
+            if (is_admin_path(req.path))
+                send_json(res, json{{"error", detail}}, res.status);
             else
-                send_envelope(res, invented::kValidation, "Bad request", json::object(), res.status);
+                send_envelope(res, res.status == 404 ? invented::kUnknownEndpoint : invented::kValidation,
+                              detail, json::object(), res.status);
             return httplib::Server::HandlerResponse::Handled;
         }));
 
