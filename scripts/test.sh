@@ -38,7 +38,7 @@ record "pg_regress" $status
 dwu_cleanup
 
 echo "== end-to-end tests =="
-for t in "$DWU_ROOT"/test/e2e/*.sh; do
+for t in "$DWU_ROOT"/test/e2e/test_*.sh; do
     echo "-- $(basename "$t")"
     bash "$t"
     record "e2e $(basename "$t" .sh)" $?

@@ -1,0 +1,91 @@
+# Shared by the end-to-end tests: assertions, the cluster + simulator stack, convergence checks.
+# Source after scripts/lib.sh.
+
+E2E_USER=e2e@example.com
+E2E_PASSWORD='e2e-Secret-Pa55'
+E2E_CLIENT=300001
+E2E_LIST=7
+E2E_DB=dwu_e2e
+failures=0
+
+check() {  # check DESCRIPTION COMMAND...
+    local what=$1; shift
+    if "$@"; then echo "ok - $what"; else echo "not ok - $what"; failures=$((failures + 1)); fi
+}
+
+psql_q() { "$PG_BIN/psql" -X -At -v ON_ERROR_STOP=1 -d "$E2E_DB" -c "$1"; }
+
+# Retries a query while the server restarts (after a crash or an immediate restart).
+psql_retry() {
+    local out
+    for _ in $(seq 1 100); do
+        out=$(psql_q "$1" 2>/dev/null) && { echo "$out"; return 0; }
+        sleep 0.2
+    done
+    return 1
+}
+
+# e2e_start_stack NAME [extra postgresql.conf lines...] — simulator + cluster + database + extension.
+e2e_start_stack() {
+    local name=$1; shift
+    dwu_init_workdir
+    dwu_sim_start "$E2E_USER:$E2E_PASSWORD:$E2E_CLIENT"
+    dwu_pg_start "$name" "$(dwu_free_port)" \
+        "dwu_crm.database = '$E2E_DB'" \
+        "dwu_crm.dinamize_base_url = '$DWU_SIM_URL'" \
+        "dwu_crm.dinamize_user = '$E2E_USER'" \
+        "dwu_crm.dinamize_password = '$E2E_PASSWORD'" \
+        "dwu_crm.dinamize_client_code = '$E2E_CLIENT'" \
+        "dwu_crm.dinamize_list_code = '$E2E_LIST'" \
+        "dwu_crm.field_map = 'dwu_phone:cmp4,dwu_city:cmp5'" \
+        "$@"
+    "$PG_BIN/createdb" "$E2E_DB"
+    psql_q "CREATE EXTENSION dwu_crm" >/dev/null
+    E2E_LOG=$(dwu_pg_log "$name")
+}
+
+sim_admin_get() { curl -s --max-time 10 "$DWU_SIM_URL$1"; }
+sim_admin_post() { curl -s --max-time 10 -X POST -H 'Content-Type: application/json' -d "${2:-{\}}" "$DWU_SIM_URL$1"; }
+sim_contacts() { sim_admin_get "/__sim/contacts?client_code=$E2E_CLIENT&list=$E2E_LIST"; }
+
+worker_pid() { psql_q "select pid from pg_stat_activity where backend_type = 'dwu_crm sync worker'" 2>/dev/null; }
+
+# True when no job is queued or in flight.
+queue_drained() {
+    [ "$(psql_q "select count(*) from dwu_crm.crm_sync_queue where dwu_status in ('queued', 'processing')" 2>/dev/null)" = 0 ]
+}
+
+# The CRM's leads and the simulator's contacts, as the same sorted JSON, field by field:
+# e-mail, name, external code (lead id), and the mapped custom fields.
+crm_view() {
+    psql_q "select coalesce(json_agg(json_build_object('email', lower(dwu_email), 'name', coalesce(dwu_name, ''),
+                'external_code', dwu_id::text, 'cmp4', dwu_phone, 'cmp5', dwu_city) order by lower(dwu_email)), '[]')
+            from dwu_crm.crm_leads" | jq -S -c .
+}
+sim_view() {
+    sim_contacts | jq -S -c '[.contacts[] | {email: (.email | ascii_downcase), name: (.name // ""),
+        external_code: .external_code, cmp4: (.custom_fields.cmp4 // null), cmp5: (.custom_fields.cmp5 // null)}]
+        | sort_by(.email)'
+}
+converged() { [ "$(crm_view)" = "$(sim_view)" ]; }
+
+# Explains a failed convergence: the first differing entries.
+show_divergence() {
+    diff <(crm_view | jq -c '.[]') <(sim_view | jq -c '.[]') | head -n 10
+}
+
+no_crash_in_log() { [ -s "$E2E_LOG" ] && ! grep -Eq 'PANIC|terminated by signal 11|terminated by signal 6' "$E2E_LOG"; }
+absent_from_file() { [ -s "$2" ] && ! grep -qF -- "$1" "$2"; }
+
+# Prints diagnostics on failure and returns the verdict.
+e2e_finish() {
+    local name=$1
+    if [ "$failures" -gt 0 ]; then
+        psql_q "select dwu_status, dwu_operation, count(*), max(dwu_attempt_count) from dwu_crm.crm_sync_queue group by 1, 2" || true
+        psql_q "select * from dwu_crm.sync_errors" || true
+        sim_admin_get /__sim/stats; echo
+        tail -n 40 "$E2E_LOG"
+    fi
+    echo "$name: $failures failure(s)"
+    [ "$failures" -eq 0 ]
+}
