@@ -8,7 +8,7 @@ CORE_SRCS = $(wildcard src/core/*.cpp)
 PG_SRCS = $(wildcard src/pg/*.cpp)
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
-REGRESS = schema trigger change_capture bad_input worker_presence
+REGRESS = schema trigger change_capture bad_input worker_presence accounts
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 
@@ -20,7 +20,7 @@ SHLIB_LINK += -lcurl -lhiredis -lcrypto -lstdc++
 # No LLVM bitcode: clang would compile our C++17 without PG_CXXFLAGS, and JIT-inlining this code is pointless.
 override with_llvm = no
 # Rebuild objects when a header they include changes.
-autodepend = yes
+override autodepend = yes
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

@@ -99,6 +99,19 @@ dwu_pg_stop() {
     return 0
 }
 
+# dwu_make_key_file PATH [VERSION...] — a key file (VERSION:hex key lines, default version 1)
+# readable only by the PostgreSQL owner, as dwu_crm.encryption_key_file wants.
+dwu_make_key_file() {
+    local path=$1; shift
+    local versions=("${@:-1}")
+    {
+        echo "# dwu_crm test keys"
+        for v in "${versions[@]}"; do echo "$v:$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"; done
+    } > "$path"
+    chmod 600 "$path"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$path"; fi
+}
+
 # dwu_sim_start ACCOUNT... (user:password:client_code) — starts the simulator on a free port and
 # sets DWU_SIM_URL.
 dwu_sim_start() {

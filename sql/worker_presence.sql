@@ -1,5 +1,5 @@
 -- The worker runs in this database (dwu_crm.database = contrib_regression in the test config),
--- stays idle without credentials, and leaves queued jobs alone.
+-- stays idle while no account is configured, and leaves queued jobs alone.
 SET search_path = dwu_crm, public;
 
 DO $$
@@ -14,19 +14,20 @@ END $$;
 SELECT backend_type, datname IS NULL AS no_database FROM pg_stat_activity
  WHERE backend_type LIKE 'dwu_crm%' ORDER BY backend_type;
 
--- Not configured: the woken worker claims nothing.
+-- No Dinamize account configured yet: the woken worker claims nothing.
 INSERT INTO crm_leads (dwu_email) VALUES ('presence@example.com');
 SELECT pg_sleep(1);
 SELECT dwu_status, count(*) FROM crm_sync_queue GROUP BY 1;
 
--- The GUCs exist; the password is not listed.
-SELECT name, setting, context FROM pg_settings WHERE name LIKE 'dwu_crm.%' ORDER BY name;
-SELECT count(*) AS password_listed FROM pg_settings WHERE name = 'dwu_crm.dinamize_password';
+-- The GUCs exist (credentials are not GUCs: see dinamize_configure).
+SELECT name, setting, context FROM pg_settings
+ WHERE name LIKE 'dwu_crm.%' AND name <> 'dwu_crm.encryption_key_file' ORDER BY name;
+SELECT current_setting('dwu_crm.encryption_key_file') <> '' AS key_file_set;
 
 -- Bad settings are refused with a reason (ALTER SYSTEM runs the check without changing anything).
 ALTER SYSTEM SET dwu_crm.field_map = 'phone:cmp4';
-ALTER SYSTEM SET dwu_crm.dinamize_base_url = 'ftp://example.com';
-ALTER SYSTEM SET dwu_crm.dinamize_client_code = '12ab';
+ALTER SYSTEM SET dwu_crm.batch_size = 0;
+ALTER SYSTEM SET dwu_crm.no_such_setting = 1;
 
 -- Waking at commit registers one callback per backend, not one per transaction: memory stays flat
 -- over many transactions (pg_net's grew by megabytes).

@@ -1,22 +1,16 @@
 #include "core/dinamize_client.h"
 
-#include <openssl/crypto.h>
-
 #include <chrono>
 
 #include "core/dinamize_codes.h"
 #include "core/dinamize_errors.h"
+#include "core/secret_box.h"
 
 namespace dwu {
 namespace {
 
 constexpr const char* kJson = "application/json; charset=utf-8";
 constexpr size_t kMaxDetailChars = 200;  // Dinamize's text goes into logs: keep it short
-
-void wipe(std::string& s) {
-    if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
-    s.clear();
-}
 
 std::string json_string(const nlohmann::json& v) {
     if (v.is_string()) return v.get<std::string>();
@@ -34,13 +28,28 @@ std::string json_string(const nlohmann::json& v) {
 
 Account::~Account() { wipe(password); }
 
-DinamizeClient::DinamizeClient(Account account, HttpTransport& http) : account_(std::move(account)), http_(http) {
+DinamizeClient::DinamizeClient(Account account, HttpTransport& http, TokenRules rules,
+                               std::function<Clock::time_point()> now)
+    : account_(std::move(account)), http_(http), rules_(rules), now_(std::move(now)) {
     while (!account_.base_url.empty() && account_.base_url.back() == '/') account_.base_url.pop_back();
 }
 
 DinamizeClient::~DinamizeClient() { wipe(token_); }
 
 void DinamizeClient::forget_token() { wipe(token_); }
+
+void DinamizeClient::adopt_token(std::string token, Clock::time_point issued_at, Clock::time_point last_used) {
+    wipe(token_);
+    token_ = std::move(token);
+    wipe(token);
+    issued_at_ = issued_at;
+    last_used_ = last_used;
+}
+
+bool DinamizeClient::token_due_for_renewal() const {
+    const auto now = now_();
+    return now - last_used_ >= rules_.renew_when_idle || now - issued_at_ >= rules_.renew_at_age;
+}
 
 Envelope parse_envelope(const HttpResponse& response, const std::string& path) {
     if (response.status != 200) {
@@ -122,20 +131,30 @@ void DinamizeClient::authenticate() {
         throw DinamizeError(ErrorCategory::ApiError, "", "Dinamize /auth answered without an auth-token", true);
     token_ = token->get<std::string>();
     wipe(token->get_ref<std::string&>());
+    issued_at_ = last_used_ = now_();
+    ++generation_;
 }
 
 nlohmann::json DinamizeClient::call(const std::string& path, const nlohmann::json& request) {
-    if (token_.empty()) authenticate();
+    if (token_.empty() || token_due_for_renewal()) authenticate();
     try {
-        return post_envelope(path, request, true);
+        nlohmann::json body = post_envelope(path, request, true);
+        last_used_ = now_();
+        return body;
     } catch (const DinamizeError& e) {
-        if (e.dinamize_code().empty() || !codes::classify_code(e.dinamize_code()).reauthenticate) throw;
+        if (e.dinamize_code().empty()) throw;
+        if (!codes::classify_code(e.dinamize_code()).reauthenticate) {
+            last_used_ = now_();  // Dinamize accepted the token, it just refused the request
+            throw;
+        }
     }
     // Per the reference's §2: an invalid/expired (or unrecognised) code earns one fresh token and
     // one retry. If the same thing comes back, it is not a token problem: classify and give up.
     authenticate();
     try {
-        return post_envelope(path, request, true);
+        nlohmann::json body = post_envelope(path, request, true);
+        last_used_ = now_();
+        return body;
     } catch (const DinamizeError& e) {
         if (e.dinamize_code().empty()) throw;
         const CodeClass cls = codes::classify_code(e.dinamize_code());

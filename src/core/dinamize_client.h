@@ -3,6 +3,8 @@
 // invalid token, error classification. PostgreSQL-free.
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -23,9 +25,19 @@ struct Account {
     ~Account();
 };
 
+// Dinamize tokens expire after 1 h without use and 24 h after issue (reference §2); we renew a
+// little ahead of both. One place to correct if the real limits differ.
+struct TokenRules {
+    std::chrono::seconds renew_when_idle{55 * 60};
+    std::chrono::seconds renew_at_age{23 * 3600 + 30 * 60};
+};
+
+using Clock = std::chrono::system_clock;
+
 class DinamizeClient {
 public:
-    DinamizeClient(Account account, HttpTransport& http);
+    DinamizeClient(Account account, HttpTransport& http, TokenRules rules = {},
+                   std::function<Clock::time_point()> now = Clock::now);
     ~DinamizeClient();
     DinamizeClient(const DinamizeClient&) = delete;
     DinamizeClient& operator=(const DinamizeClient&) = delete;
@@ -39,6 +51,16 @@ public:
     bool has_token() const { return !token_.empty(); }
     void forget_token();
 
+    // A token obtained earlier (e.g. stored encrypted by another process); used until the rules
+    // say to renew it or Dinamize rejects it.
+    void adopt_token(std::string token, Clock::time_point issued_at, Clock::time_point last_used);
+    const std::string& token() const { return token_; }
+    Clock::time_point token_issued_at() const { return issued_at_; }
+    Clock::time_point token_last_used() const { return last_used_; }
+    // Counts authentications: a change tells the caller there is a new token to store.
+    unsigned long token_generation() const { return generation_; }
+    bool token_due_for_renewal() const;
+
     // request_unique of the last answer (Dinamize's id for support requests), or empty.
     const std::string& last_request_unique() const { return last_request_unique_; }
     long last_duration_ms() const { return last_duration_ms_; }
@@ -48,7 +70,12 @@ private:
 
     Account account_;
     HttpTransport& http_;
+    TokenRules rules_;
+    std::function<Clock::time_point()> now_;
     std::string token_;
+    Clock::time_point issued_at_{};
+    Clock::time_point last_used_{};
+    unsigned long generation_ = 0;
     std::string last_request_unique_;
     long last_duration_ms_ = 0;
 };

@@ -13,6 +13,8 @@ nlohmann::json outcome_rows(const std::vector<DecidedOutcome>& batch) {
         rows.push_back({
             {"job_id", o.job_id},
             {"lead_id", o.lead_id},
+            {"account_id", o.account_id},
+            {"list_code", o.list_code},
             {"operation", o.operation},
             {"attempt", o.attempt},
             {"fate", fate_status(d.fate)},

@@ -13,8 +13,8 @@ std::string payload_string(const std::string& payload_json, const char* key) {
     return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-void perform(DinamizeClient& client, const SyncJob& job, const std::string& list_code, const FieldMap& field_map,
-             SyncOutcome& out) {
+void perform(DinamizeClient& client, const SyncJob& job, const FieldMap& field_map, SyncOutcome& out) {
+    const std::string& list_code = job.list_code;
     if (job.operation == "delete") {
         std::string code = job.contact_code.empty() ? payload_string(job.payload_json, "contact_code") : job.contact_code;
         if (code.empty()) {
@@ -39,16 +39,17 @@ void perform(DinamizeClient& client, const SyncJob& job, const std::string& list
 
 }  // namespace
 
-SyncOutcome run_job(DinamizeClient& client, const SyncJob& job, const std::string& list_code,
-                    const FieldMap& field_map) {
+SyncOutcome run_job(DinamizeClient& client, const SyncJob& job, const FieldMap& field_map) {
     SyncOutcome out;
     out.job_id = job.id;
     out.lead_id = job.lead_id;
+    out.account_id = job.account_id;
+    out.list_code = job.list_code;
     out.operation = job.operation;
     out.attempt = job.attempt;
     const auto started = std::chrono::steady_clock::now();
     try {
-        perform(client, job, list_code, field_map, out);
+        perform(client, job, field_map, out);
         out.ok = true;
     } catch (const DinamizeError& e) {
         out.category = e.category();

@@ -13,6 +13,9 @@ namespace dwu {
 struct SyncJob {
     long long id = 0;
     long long lead_id = 0;
+    long long account_id = 0;  // the Dinamize account the job goes to
+    std::string list_code;     // that account's contact list
+    int config_version = 0;    // of the account's settings when the job was claimed
     std::string operation;     // create | update | delete
     int attempt = 0;           // 1 for the first try
     std::string lead_json;     // the lead row as it is now (to_jsonb), empty if the lead is gone
@@ -23,6 +26,8 @@ struct SyncJob {
 struct SyncOutcome {
     long long job_id = 0;
     long long lead_id = 0;
+    long long account_id = 0;
+    std::string list_code;
     std::string operation;
     int attempt = 0;
     bool ok = false;
@@ -39,7 +44,6 @@ struct SyncOutcome {
 
 // Performs the job against Dinamize. Never throws for a Dinamize or data problem (that is the
 // outcome); throws Interrupted when the abort check fired.
-SyncOutcome run_job(DinamizeClient& client, const SyncJob& job, const std::string& list_code,
-                    const FieldMap& field_map);
+SyncOutcome run_job(DinamizeClient& client, const SyncJob& job, const FieldMap& field_map);
 
 }  // namespace dwu

@@ -15,7 +15,10 @@ MemoryContext batch_cxt = nullptr;
 struct ClaimedRow {
     int64 id;
     int64 lead_id;
+    int64 account_id;
     int32 attempt;
+    int32 config_version;
+    char* list_code;
     char* operation;
     char* lead_json;
     char* contact_code;
@@ -25,7 +28,6 @@ struct ClaimedRow {
 struct ClaimArgs {
     int batch_size;
     int lease_seconds;
-    const char* list_code;
     int count;
     ClaimedRow* rows;
     int64 next_due_ms;
@@ -48,32 +50,36 @@ UPDATE dwu_crm.crm_sync_queue q
 )SQL";
 
 // Per lead, only the oldest unfinished job is claimable: operations reach Dinamize in commit order.
+// Jobs of disabled accounts (or with no account while none is the default) wait.
 const char* const kClaim = R"SQL(
 WITH due AS (
-    SELECT q.dwu_id
+    SELECT q.dwu_id, a.dwu_id AS account_id
       FROM dwu_crm.crm_sync_queue q
+      JOIN dwu_crm.crm_dinamize_accounts a ON a.dwu_id = coalesce(q.dwu_account_id, dwu_crm.default_account_id())
      WHERE q.dwu_status = 'queued'
        AND q.dwu_next_attempt_at <= now()
+       AND a.dwu_enabled
        AND NOT EXISTS (SELECT 1 FROM dwu_crm.crm_sync_queue e
                         WHERE e.dwu_lead_id = q.dwu_lead_id AND e.dwu_id < q.dwu_id
                           AND e.dwu_status IN ('queued', 'processing'))
      ORDER BY q.dwu_next_attempt_at, q.dwu_id
      LIMIT $1
-       FOR UPDATE SKIP LOCKED
+       FOR UPDATE OF q SKIP LOCKED
 )
 UPDATE dwu_crm.crm_sync_queue q
    SET dwu_status = 'processing',
+       dwu_account_id = due.account_id,
        dwu_locked_until = now() + make_interval(secs => $2),
        dwu_locked_by = pg_backend_pid(),
        dwu_attempt_count = q.dwu_attempt_count + 1,
        updated_at = now()
-  FROM due
- WHERE q.dwu_id = due.dwu_id
+  FROM due, dwu_crm.crm_dinamize_accounts a
+ WHERE q.dwu_id = due.dwu_id AND a.dwu_id = due.account_id
 RETURNING q.dwu_id, q.dwu_lead_id, q.dwu_attempt_count, q.dwu_operation,
           (SELECT to_jsonb(l)::text FROM dwu_crm.crm_leads l WHERE l.dwu_id = q.dwu_lead_id),
           (SELECT s.dwu_dinamize_contact_id FROM dwu_crm.crm_lead_sync s
-            WHERE s.dwu_lead_id = q.dwu_lead_id AND s.dwu_list_id = $3),
-          q.dwu_payload::text
+            WHERE s.dwu_lead_id = q.dwu_lead_id AND s.dwu_list_id = a.dwu_list_code),
+          q.dwu_payload::text, a.dwu_id, a.dwu_list_code, a.dwu_config_version
 )SQL";
 
 const char* const kNextDue = R"SQL(
@@ -86,7 +92,7 @@ SELECT (extract(epoch FROM min(t) - now()) * 1000)::bigint FROM (
 const char* const kRecord = R"SQL(
 WITH o AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(
-        job_id bigint, lead_id bigint, operation text, attempt int, fate text, delay_ms bigint,
+        job_id bigint, lead_id bigint, account_id bigint, list_code text, operation text, attempt int, fate text, delay_ms bigint,
         refund boolean, skipped boolean, contact_code text, category text, error_code text,
         message text, retry_after int, duration_ms int, request_unique text)
 ), done AS (
@@ -108,10 +114,10 @@ WITH o AS (
     RETURNING q.dwu_id
 ), link AS (
     INSERT INTO dwu_crm.crm_lead_sync AS s
-           (dwu_lead_id, dwu_list_id, dwu_dinamize_contact_id, dwu_sync_status, dwu_last_sync,
+           (dwu_lead_id, dwu_account_id, dwu_list_id, dwu_dinamize_contact_id, dwu_sync_status, dwu_last_sync,
             dwu_last_successful_sync, dwu_sync_error_count, dwu_last_error_message)
-    SELECT DISTINCT ON (o.lead_id)
-           o.lead_id, $2, o.contact_code,
+    SELECT DISTINCT ON (o.lead_id, o.list_code)
+           o.lead_id, o.account_id, o.list_code, o.contact_code,
            CASE WHEN o.fate = 'completed' AND o.operation = 'delete' THEN 'deleted'
                 WHEN o.fate = 'completed' THEN 'synced'
                 WHEN o.fate = 'failed' THEN 'failed'
@@ -122,9 +128,10 @@ WITH o AS (
            CASE WHEN o.category IS NOT NULL THEN o.message END
       FROM o
      WHERE o.job_id IN (SELECT dwu_id FROM done) AND NOT o.skipped
-     ORDER BY o.lead_id, o.job_id DESC
+     ORDER BY o.lead_id, o.list_code, o.job_id DESC
     ON CONFLICT (dwu_lead_id, dwu_list_id) DO UPDATE
        SET dwu_dinamize_contact_id = coalesce(EXCLUDED.dwu_dinamize_contact_id, s.dwu_dinamize_contact_id),
+           dwu_account_id = EXCLUDED.dwu_account_id,
            dwu_sync_status = EXCLUDED.dwu_sync_status,
            dwu_last_sync = EXCLUDED.dwu_last_sync,
            dwu_last_successful_sync = coalesce(EXCLUDED.dwu_last_successful_sync, s.dwu_last_successful_sync),
@@ -134,9 +141,9 @@ WITH o AS (
            updated_at = now()
 ), logged AS (
     INSERT INTO dwu_crm.crm_sync_logs
-           (dwu_queue_id, dwu_lead_id, dwu_operation, dwu_status, dwu_attempt, dwu_error_category,
+           (dwu_queue_id, dwu_lead_id, dwu_account_id, dwu_operation, dwu_status, dwu_attempt, dwu_error_category,
             dwu_error_code, dwu_error_message, dwu_retry_after, dwu_duration_ms, dwu_request_unique)
-    SELECT o.job_id, o.lead_id, o.operation,
+    SELECT o.job_id, o.lead_id, o.account_id, o.operation,
            CASE WHEN o.category IS NULL THEN 'success' ELSE 'error' END,
            o.attempt, o.category, o.error_code, o.message, o.retry_after, o.duration_ms, o.request_unique
       FROM o
@@ -148,8 +155,44 @@ SELECT count(*) FROM done
 const char* const kRelease = R"SQL(
 UPDATE dwu_crm.crm_sync_queue
    SET dwu_status = 'queued', dwu_locked_until = NULL, dwu_locked_by = NULL,
-       dwu_attempt_count = greatest(dwu_attempt_count - 1, 0), updated_at = now()
+       dwu_attempt_count = greatest(dwu_attempt_count - 1, 0),
+       dwu_next_attempt_at = now() + $2 * interval '1 millisecond', updated_at = now()
  WHERE dwu_id = ANY($1) AND dwu_status = 'processing' AND dwu_locked_by = pg_backend_pid()
+)SQL";
+
+const char* const kLoadAccount = R"SQL(
+SELECT a.dwu_config_version, a.dwu_base_url, a.dwu_user, a.dwu_client_code, a.dwu_list_code, a.dwu_password,
+       t.dwu_id, t.dwu_token,
+       (extract(epoch FROM t.dwu_issued_at) * 1000)::bigint, (extract(epoch FROM t.dwu_last_used_at) * 1000)::bigint
+  FROM dwu_crm.crm_dinamize_accounts a
+  LEFT JOIN LATERAL (SELECT * FROM dwu_crm.crm_auth_tokens t
+                      WHERE t.dwu_account_id = a.dwu_id AND t.dwu_active AND length(t.dwu_token) > 0
+                        AND t.dwu_config_version = a.dwu_config_version AND t.dwu_expires_at > now()
+                      ORDER BY t.dwu_id DESC LIMIT 1) t ON true
+ WHERE a.dwu_id = $1 AND a.dwu_enabled
+)SQL";
+
+const char* const kNextTokenId = "SELECT nextval(pg_get_serial_sequence('dwu_crm.crm_auth_tokens', 'dwu_id'))";
+
+// A new token replaces the account's others; Dinamize's rules: 1 h idle, 24 h at most.
+const char* const kStoreToken = R"SQL(
+WITH retired AS (
+    UPDATE dwu_crm.crm_auth_tokens SET dwu_active = false, dwu_token = ''::bytea
+     WHERE dwu_account_id = $2 AND dwu_id <> $1 AND (dwu_active OR length(dwu_token) > 0)
+)
+INSERT INTO dwu_crm.crm_auth_tokens
+       (dwu_id, dwu_account_id, dwu_config_version, dwu_token_type, dwu_token, dwu_api_endpoint,
+        dwu_issued_at, dwu_last_used_at, dwu_expires_at)
+SELECT $1, $2, $3, 'SESSION', $4, a.dwu_base_url, to_timestamp($5 / 1000.0), to_timestamp($6 / 1000.0),
+       least(to_timestamp($5 / 1000.0) + interval '24 hours', to_timestamp($6 / 1000.0) + interval '1 hour')
+  FROM dwu_crm.crm_dinamize_accounts a WHERE a.dwu_id = $2
+)SQL";
+
+const char* const kTouchToken = R"SQL(
+UPDATE dwu_crm.crm_auth_tokens
+   SET dwu_last_used_at = to_timestamp($2 / 1000.0),
+       dwu_expires_at = least(dwu_issued_at + interval '24 hours', to_timestamp($2 / 1000.0) + interval '1 hour')
+ WHERE dwu_id = $1 AND dwu_active
 )SQL";
 
 char* copy_value(HeapTuple tuple, TupleDesc desc, int col) {
@@ -167,10 +210,9 @@ int64 int_value(HeapTuple tuple, TupleDesc desc, int col) {
 void claim_in_txn(void* p) {
     auto* a = static_cast<ClaimArgs*>(p);
     if (SPI_execute(kRequeueExpiredLeases, false, 0) != SPI_OK_UPDATE) elog(ERROR, "dwu_crm: recovering leases failed");
-    Oid types[3] = {INT4OID, INT4OID, TEXTOID};
-    Datum values[3] = {Int32GetDatum(a->batch_size), Int32GetDatum(a->lease_seconds),
-                       CStringGetTextDatum(a->list_code)};
-    if (SPI_execute_with_args(kClaim, 3, types, values, nullptr, false, 0) != SPI_OK_UPDATE_RETURNING)
+    Oid types[2] = {INT4OID, INT4OID};
+    Datum values[2] = {Int32GetDatum(a->batch_size), Int32GetDatum(a->lease_seconds)};
+    if (SPI_execute_with_args(kClaim, 2, types, values, nullptr, false, 0) != SPI_OK_UPDATE_RETURNING)
         elog(ERROR, "dwu_crm: claiming jobs failed");
     a->count = static_cast<int>(SPI_processed);
     a->rows = static_cast<ClaimedRow*>(MemoryContextAllocZero(batch_cxt, sizeof(ClaimedRow) * (a->count + 1)));
@@ -185,6 +227,9 @@ void claim_in_txn(void* p) {
         r.lead_json = copy_value(t, d, 5);
         r.contact_code = copy_value(t, d, 6);
         r.payload_json = copy_value(t, d, 7);
+        r.account_id = int_value(t, d, 8);
+        r.list_code = copy_value(t, d, 9);
+        r.config_version = static_cast<int32>(int_value(t, d, 10));
     }
     a->next_due_ms = -1;
     if (a->count == 0) {
@@ -222,6 +267,7 @@ void exec_text_args_in_txn(void* p) {
 struct ReleaseArgs {
     int count;
     const int64* ids;
+    int64 delay_ms;
 };
 
 void release_in_txn(void* p) {
@@ -229,9 +275,9 @@ void release_in_txn(void* p) {
     Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * Max(a->count, 1)));
     for (int i = 0; i < a->count; i++) elems[i] = Int64GetDatum(a->ids[i]);
     ArrayType* arr = construct_array(elems, a->count, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE);
-    Oid types[1] = {INT8ARRAYOID};
-    Datum values[1] = {PointerGetDatum(arr)};
-    if (SPI_execute_with_args(kRelease, 1, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
+    Oid types[2] = {INT8ARRAYOID, INT8OID};
+    Datum values[2] = {PointerGetDatum(arr), Int64GetDatum(a->delay_ms)};
+    if (SPI_execute_with_args(kRelease, 2, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
         elog(ERROR, "dwu_crm: releasing jobs failed");
 }
 
@@ -240,6 +286,94 @@ void extension_check_in_txn(void* p) {
 }
 
 std::string or_empty(const char* s) { return s ? std::string(s) : std::string(); }
+
+// bytea copied into batch_cxt, with its length.
+struct Bytes {
+    char* data;
+    int len;
+};
+
+Bytes copy_bytes(HeapTuple tuple, TupleDesc desc, int col) {
+    bool isnull = false;
+    Datum d = SPI_getbinval(tuple, desc, col, &isnull);
+    if (isnull) return {nullptr, 0};
+    bytea* b = DatumGetByteaPP(d);
+    Bytes out{static_cast<char*>(MemoryContextAlloc(batch_cxt, VARSIZE_ANY_EXHDR(b) + 1)),
+              static_cast<int>(VARSIZE_ANY_EXHDR(b))};
+    memcpy(out.data, VARDATA_ANY(b), out.len);
+    return out;
+}
+
+bytea* make_bytea(const char* data, size_t len) {
+    bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + len));
+    SET_VARSIZE(b, VARHDRSZ + len);
+    memcpy(VARDATA(b), data, len);
+    return b;
+}
+
+struct AccountArgs {
+    int64 account_id;
+    bool found;
+    int32 config_version;
+    char *base_url, *user, *client_code, *list_code;
+    Bytes password;
+    int64 token_id;
+    Bytes token;
+    int64 issued_ms, last_used_ms;
+};
+
+void load_account_in_txn(void* p) {
+    auto* a = static_cast<AccountArgs*>(p);
+    Oid types[1] = {INT8OID};
+    Datum values[1] = {Int64GetDatum(a->account_id)};
+    if (SPI_execute_with_args(kLoadAccount, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
+        elog(ERROR, "dwu_crm: reading the account failed");
+    a->found = SPI_processed == 1;
+    if (!a->found) return;
+    HeapTuple t = SPI_tuptable->vals[0];
+    TupleDesc d = SPI_tuptable->tupdesc;
+    a->config_version = static_cast<int32>(int_value(t, d, 1));
+    a->base_url = copy_value(t, d, 2);
+    a->user = copy_value(t, d, 3);
+    a->client_code = copy_value(t, d, 4);
+    a->list_code = copy_value(t, d, 5);
+    a->password = copy_bytes(t, d, 6);
+    a->token_id = int_value(t, d, 7);
+    a->token = copy_bytes(t, d, 8);
+    a->issued_ms = int_value(t, d, 9);
+    a->last_used_ms = int_value(t, d, 10);
+}
+
+void next_token_id_in_txn(void* p) {
+    if (SPI_execute(kNextTokenId, false, 1) != SPI_OK_SELECT) elog(ERROR, "dwu_crm: nextval failed");
+    bool isnull;
+    *static_cast<int64*>(p) = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+struct TokenArgs {
+    int64 token_id, account_id;
+    int32 config_version;
+    const char* blob;  // null: only record the last use
+    size_t blob_len;
+    int64 issued_ms, last_used_ms;
+};
+
+void save_token_in_txn(void* p) {
+    auto* a = static_cast<TokenArgs*>(p);
+    if (a->blob) {
+        Oid types[6] = {INT8OID, INT8OID, INT4OID, BYTEAOID, INT8OID, INT8OID};
+        Datum values[6] = {Int64GetDatum(a->token_id), Int64GetDatum(a->account_id), Int32GetDatum(a->config_version),
+                           PointerGetDatum(make_bytea(a->blob, a->blob_len)), Int64GetDatum(a->issued_ms),
+                           Int64GetDatum(a->last_used_ms)};
+        if (SPI_execute_with_args(kStoreToken, 6, types, values, nullptr, false, 0) != SPI_OK_INSERT)
+            elog(ERROR, "dwu_crm: storing the token failed");
+    } else {
+        Oid types[2] = {INT8OID, INT8OID};
+        Datum values[2] = {Int64GetDatum(a->token_id), Int64GetDatum(a->last_used_ms)};
+        if (SPI_execute_with_args(kTouchToken, 2, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
+            elog(ERROR, "dwu_crm: updating the token failed");
+    }
+}
 
 }  // namespace
 
@@ -260,10 +394,9 @@ bool dwu_recover_jobs(int* recovered) {
     return ok;
 }
 
-bool dwu_claim_jobs(int batch_size, int lease_seconds, const std::string& list_code,
-                    std::vector<dwu::SyncJob>& jobs, long& next_due_ms) {
+bool dwu_claim_jobs(int batch_size, int lease_seconds, std::vector<dwu::SyncJob>& jobs, long& next_due_ms) {
     MemoryContextReset(batch_cxt);
-    ClaimArgs a{batch_size, lease_seconds, list_code.c_str(), 0, nullptr, -1};
+    ClaimArgs a{batch_size, lease_seconds, 0, nullptr, -1};
     if (!dwu_run_in_transaction("dwu_crm: claiming jobs", claim_in_txn, &a)) return false;
     // Back in C++ land, no PG_TRY active: copy into owning objects.
     for (int i = 0; i < a.count; i++) {
@@ -276,6 +409,9 @@ bool dwu_claim_jobs(int batch_size, int lease_seconds, const std::string& list_c
         job.lead_json = or_empty(r.lead_json);
         job.contact_code = or_empty(r.contact_code);
         job.payload_json = or_empty(r.payload_json);
+        job.account_id = r.account_id;
+        job.list_code = or_empty(r.list_code);
+        job.config_version = r.config_version;
         jobs.push_back(std::move(job));
     }
     next_due_ms = static_cast<long>(a.next_due_ms);
@@ -283,14 +419,55 @@ bool dwu_claim_jobs(int batch_size, int lease_seconds, const std::string& list_c
     return true;
 }
 
-bool dwu_record_outcomes(const std::string& rows_json, const std::string& list_code) {
-    TextArgs a{kRecord, 2, {rows_json.c_str(), list_code.c_str()}};
+bool dwu_record_outcomes(const std::string& rows_json) {
+    TextArgs a{kRecord, 1, {rows_json.c_str(), nullptr}};
     return dwu_run_in_transaction("dwu_crm: recording outcomes", exec_text_args_in_txn, &a);
 }
 
-bool dwu_release_jobs(const std::vector<long long>& job_ids) {
+bool dwu_release_jobs(const std::vector<long long>& job_ids, long delay_ms) {
     if (job_ids.empty()) return true;
     static_assert(sizeof(long long) == sizeof(int64), "job ids are bigint");
-    ReleaseArgs a{static_cast<int>(job_ids.size()), reinterpret_cast<const int64*>(job_ids.data())};
+    ReleaseArgs a{static_cast<int>(job_ids.size()), reinterpret_cast<const int64*>(job_ids.data()), delay_ms};
     return dwu_run_in_transaction("dwu_crm: releasing unattempted jobs", release_in_txn, &a);
+}
+
+bool dwu_load_account(long long account_id, StoredAccount& out) {
+    MemoryContextReset(batch_cxt);
+    AccountArgs a{};
+    a.account_id = account_id;
+    if (!dwu_run_in_transaction("dwu_crm: loading an account", load_account_in_txn, &a)) return false;
+    out = StoredAccount{};
+    out.found = a.found;
+    if (a.found) {
+        out.config_version = a.config_version;
+        out.base_url = or_empty(a.base_url);
+        out.user = or_empty(a.user);
+        out.client_code = or_empty(a.client_code);
+        out.list_code = or_empty(a.list_code);
+        out.password_blob.assign(a.password.data ? a.password.data : "", a.password.len);
+        out.token_id = a.token_id;
+        out.token_blob.assign(a.token.data ? a.token.data : "", a.token.len);
+        out.token_issued_ms = a.issued_ms;
+        out.token_last_used_ms = a.last_used_ms;
+    }
+    MemoryContextReset(batch_cxt);
+    return true;
+}
+
+bool dwu_next_token_id(long long& id) {
+    int64 v = 0;
+    if (!dwu_run_in_transaction("dwu_crm: reserving a token id", next_token_id_in_txn, &v)) return false;
+    id = v;
+    return true;
+}
+
+bool dwu_store_token(long long token_id, long long account_id, int config_version, const std::string& blob,
+                     long long issued_ms, long long last_used_ms) {
+    TokenArgs a{token_id, account_id, config_version, blob.data(), blob.size(), issued_ms, last_used_ms};
+    return dwu_run_in_transaction("dwu_crm: storing a token", save_token_in_txn, &a);
+}
+
+bool dwu_touch_token(long long token_id, long long last_used_ms) {
+    TokenArgs a{token_id, 0, 0, nullptr, 0, 0, last_used_ms};
+    return dwu_run_in_transaction("dwu_crm: recording token use", save_token_in_txn, &a);
 }

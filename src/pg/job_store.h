@@ -14,15 +14,33 @@ bool dwu_recover_jobs(int* recovered);
 // Claims up to batch_size due jobs (per lead, only the oldest unfinished one), leases them, and
 // reads each lead's current row and linked contact code. When none is due, next_due_ms tells
 // how long until one is (or -1 if the queue holds nothing waiting).
-bool dwu_claim_jobs(int batch_size, int lease_seconds, const std::string& list_code,
-                    std::vector<dwu::SyncJob>& jobs, long& next_due_ms);
+bool dwu_claim_jobs(int batch_size, int lease_seconds, std::vector<dwu::SyncJob>& jobs, long& next_due_ms);
 
 // Applies a batch of outcomes (JSON rows from outcome_rows) in one statement: queue status,
 // crm_lead_sync link, crm_sync_logs rows.
-bool dwu_record_outcomes(const std::string& rows_json, const std::string& list_code);
+bool dwu_record_outcomes(const std::string& rows_json);
 
-// Returns claimed jobs that were never attempted (shutdown mid-batch) to the queue, attempt refunded.
-bool dwu_release_jobs(const std::vector<long long>& job_ids);
+// Returns claimed jobs that were not attempted (shutdown mid-batch, account unusable) to the queue,
+// attempt refunded, due again after delay_ms.
+bool dwu_release_jobs(const std::vector<long long>& job_ids, long delay_ms = 0);
+
+// An account's settings and its newest usable stored token, as sealed blobs (never plaintext).
+struct StoredAccount {
+    bool found = false;  // false: removed or disabled
+    int config_version = 0;
+    std::string base_url, user, client_code, list_code;
+    std::string password_blob;
+    long long token_id = 0;
+    std::string token_blob;  // empty: no usable stored token
+    long long token_issued_ms = 0, token_last_used_ms = 0;
+};
+bool dwu_load_account(long long account_id, StoredAccount& out);
+
+// Tokens: reserve an id (it is part of the AAD), store a sealed token, or record its last use.
+bool dwu_next_token_id(long long& id);
+bool dwu_store_token(long long token_id, long long account_id, int config_version, const std::string& blob,
+                     long long issued_ms, long long last_used_ms);
+bool dwu_touch_token(long long token_id, long long last_used_ms);
 
 // Allocations for the copies made inside transactions; created once by the worker.
 void dwu_job_store_init();

@@ -6,11 +6,7 @@
 #include "pg/settings.h"
 
 char* dwu_database = nullptr;
-char* dwu_base_url = nullptr;
-char* dwu_user = nullptr;
-char* dwu_password = nullptr;
-char* dwu_client_code = nullptr;
-char* dwu_list_code = nullptr;
+char* dwu_encryption_key_file = nullptr;
 char* dwu_field_map = nullptr;
 bool dwu_verify_tls = true;
 int dwu_batch_size = 20;
@@ -24,28 +20,6 @@ int dwu_retry_max_seconds = 3600;
 bool dwu_capture_changes = true;
 
 namespace {
-
-bool check_base_url(char** newval, void**, GucSource) {
-    const char* v = *newval;
-    if (v == nullptr || (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) || strchr(v, '@') ||
-        strchr(v, ' ')) {
-        GUC_check_errdetail("The Dinamize base URL must start with https:// (or http:// for a local test "
-                            "server) and contain no user-info or spaces.");
-        return false;
-    }
-    return true;
-}
-
-bool check_digits(char** newval, void**, GucSource) {
-    const char* v = *newval;
-    if (v == nullptr || *v == '\0') return true;  // not configured yet
-    for (const char* p = v; *p; ++p)
-        if (*p < '0' || *p > '9' || p - v >= 32) {
-            GUC_check_errdetail("Dinamize client and list codes are numeric (at most 32 digits).");
-            return false;
-        }
-    return true;
-}
 
 // Runs the core's parser; its exception never leaves this function.
 bool check_field_map(char** newval, void**, GucSource) {
@@ -68,17 +42,12 @@ void dwu_define_settings(bool preloading) {
         DefineCustomStringVariable("dwu_crm.database", "Database whose crm_sync_queue the dwu_crm worker serves.",
                                    nullptr, &dwu_database, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
 
-    DefineCustomStringVariable("dwu_crm.dinamize_base_url", "Base URL of the Dinamize API.", nullptr, &dwu_base_url,
-                               "https://api.dinamize.com", PGC_SIGHUP, 0, check_base_url, nullptr, nullptr);
-    DefineCustomStringVariable("dwu_crm.dinamize_user", "Dinamize login (e-mail) the worker authenticates as.",
-                               nullptr, &dwu_user, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
-    DefineCustomStringVariable("dwu_crm.dinamize_password", "Dinamize password. Never shown to non-superusers.",
-                               nullptr, &dwu_password, "", PGC_SIGHUP,
-                               GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
-    DefineCustomStringVariable("dwu_crm.dinamize_client_code", "Dinamize account (client) code.", nullptr,
-                               &dwu_client_code, "", PGC_SIGHUP, 0, check_digits, nullptr, nullptr);
-    DefineCustomStringVariable("dwu_crm.dinamize_list_code", "Dinamize contact list that leads are synced to.",
-                               nullptr, &dwu_list_code, "", PGC_SIGHUP, 0, check_digits, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.encryption_key_file",
+                               "File holding the keys that encrypt Dinamize passwords and tokens.",
+                               "Lines VERSION:KEY (32-byte key, hex or base64); the highest version encrypts. "
+                               "Readable only by the server's user.",
+                               &dwu_encryption_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr,
+                               nullptr);
     DefineCustomStringVariable("dwu_crm.field_map", "crm_leads columns sent as Dinamize custom fields.",
                                "Comma-separated column:cmpN pairs, e.g. 'dwu_phone:cmp4'.", &dwu_field_map, "",
                                PGC_SIGHUP, 0, check_field_map, nullptr, nullptr);

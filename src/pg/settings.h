@@ -1,11 +1,7 @@
 #pragma once
 // The dwu_crm.* GUCs. Plain C storage, owned by PostgreSQL's GUC machinery.
 extern char* dwu_database;
-extern char* dwu_base_url;
-extern char* dwu_user;
-extern char* dwu_password;
-extern char* dwu_client_code;
-extern char* dwu_list_code;
+extern char* dwu_encryption_key_file;
 extern char* dwu_field_map;
 extern bool dwu_verify_tls;
 extern int dwu_batch_size;

@@ -1,6 +1,32 @@
 #include "pg/pg_headers.h"
 #include "pg/transaction.h"
 
+extern "C" {
+#include "catalog/namespace.h"
+#include "storage/lmgr.h"
+#include "utils/lsyscache.h"
+}
+
+namespace {
+
+// Every table a worker transaction may touch, always locked in this order.
+const char* const kWorkerTables[] = {"crm_dinamize_accounts", "crm_leads", "crm_sync_queue", "crm_lead_sync",
+                                     "crm_sync_logs", "crm_auth_tokens"};
+
+// Takes the worker's locks without waiting. If TRUNCATE, DROP EXTENSION, DROP DATABASE or an
+// ALTER holds one, the worker steps aside instead of queueing behind it (or deadlocking with it).
+bool lock_worker_tables() {
+    Oid schema = get_namespace_oid("dwu_crm", true);
+    if (!OidIsValid(schema)) return false;
+    for (const char* name : kWorkerTables) {
+        Oid rel = get_relname_relid(name, schema);
+        if (!OidIsValid(rel) || !ConditionalLockRelationOid(rel, RowExclusiveLock)) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 bool dwu_run_in_transaction(const char* activity, void (*fn)(void*), void* arg) {
     MemoryContext caller_cxt = CurrentMemoryContext;
     volatile bool ok = true;
@@ -8,12 +34,16 @@ bool dwu_run_in_transaction(const char* activity, void (*fn)(void*), void* arg) 
     StartTransactionCommand();
     PG_TRY();
     {
-        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-        PushActiveSnapshot(GetTransactionSnapshot());
-        pgstat_report_activity(STATE_RUNNING, activity);
-        fn(arg);
-        SPI_finish();
-        PopActiveSnapshot();
+        if (lock_worker_tables()) {
+            if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+            PushActiveSnapshot(GetTransactionSnapshot());
+            pgstat_report_activity(STATE_RUNNING, activity);
+            fn(arg);
+            SPI_finish();
+            PopActiveSnapshot();
+        } else {
+            ok = false;  // busy: try again later, nothing to log
+        }
         CommitTransactionCommand();
     }
     PG_CATCH();

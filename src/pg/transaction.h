@@ -1,7 +1,8 @@
 #pragma once
 // The only place the worker enters PostgreSQL's error world. `fn` runs inside its own short
 // transaction with SPI connected and a snapshot pushed; an ERROR raised inside is logged, the
-// transaction rolled back, and false returned. `fn` must be C-style: no C++ object with a
+// transaction rolled back, and false returned. It also returns false, without running `fn`, when
+// one of the extension's tables is locked by maintenance (TRUNCATE, DROP EXTENSION, ...). `fn` must be C-style: no C++ object with a
 // destructor may be alive in its frames (a longjmp would skip the destructor), and no C++
 // exception may leave it.
 //

@@ -25,13 +25,17 @@ void on_xact_event(XactEvent event, void*) {
 
 }  // namespace
 
-DWU_SQL_FUNCTION(dwu_crm_wake_worker_at_commit)
-
-Datum dwu_crm_wake_worker_at_commit(PG_FUNCTION_ARGS) {
+void dwu_wake_worker_at_commit(void) {
     if (!callback_registered) {
         RegisterXactCallback(on_xact_event, nullptr);
         callback_registered = true;
     }
     wake_pending = true;
+}
+
+DWU_SQL_FUNCTION(dwu_crm_wake_worker_at_commit)
+
+Datum dwu_crm_wake_worker_at_commit(PG_FUNCTION_ARGS) {
+    dwu_wake_worker_at_commit();
     PG_RETURN_VOID();
 }

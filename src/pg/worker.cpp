@@ -1,15 +1,22 @@
 // The sync worker: claim a batch in one short transaction, call Dinamize with no transaction
 // open, record the outcomes in another. Woken by commits that enqueue (see wake_at_commit.cpp).
+// One client session per Dinamize account, rebuilt when the account's settings change.
+#include <chrono>
+#include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/account_fields.h"
 #include "core/dinamize_client.h"
 #include "core/outcome_record.h"
 #include "core/retry_policy.h"
+#include "core/secret_box.h"
 #include "core/sync_job.h"
 #include "pg/job_store.h"
+#include "pg/key_ring.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
 #include "pg/shared_state.h"
@@ -17,8 +24,9 @@
 
 namespace {
 
-constexpr long kRetryAfterErrorMs = 1000;  // after a failed claim/record transaction
-constexpr long kExtensionCheckMs = 1000;   // while CREATE EXTENSION has not run yet
+constexpr long kRetryAfterErrorMs = 1000;       // after a failed claim/record transaction
+constexpr long kExtensionCheckMs = 1000;        // while CREATE EXTENSION has not run yet
+constexpr long kUnusableAccountDelayMs = 30000;  // jobs of an account we cannot use wait this long
 
 // Polled by libcurl's loop: only reads the flag that die() sets.
 bool shutdown_requested() { return ProcDiePending; }
@@ -28,94 +36,201 @@ void wait_ms(long ms) {
     ResetLatch(MyLatch);
 }
 
-std::string guc(const char* v) { return v ? std::string(v) : std::string(); }
+long long to_ms(dwu::Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+dwu::Clock::time_point from_ms(long long ms) { return dwu::Clock::time_point(std::chrono::milliseconds(ms)); }
 
-// Everything the worker needs from the GUCs, rebuilt on SIGHUP.
-struct Session {
+// Messages are logged only from here, outside any C++ exception handler.
+void log_once(std::string& last, const std::string& message, int level = WARNING) {
+    if (message == last) return;
+    last = message;
+    ereport(level, (errmsg("%s", message.c_str())));
+}
+
+struct AccountSession {
+    int config_version = 0;
     std::string list_code;
+    std::unique_ptr<dwu::DinamizeClient> client;
+    unsigned long stored_generation = 0;  // token generation last written to crm_auth_tokens
+    long long token_id = 0;
+    bool used = false;  // in the current round
+    std::string unusable;  // why jobs of this account cannot run now (empty: usable)
+};
+
+// Everything the worker derives from its GUCs and the accounts table.
+struct WorkerState {
     dwu::FieldMap field_map;
     dwu::RetryPolicy policy;
     std::unique_ptr<dwu::HttpTransport> http;
-    std::unique_ptr<dwu::DinamizeClient> client;
-    std::string missing;  // name of a required setting that is empty, if any
+    std::optional<dwu::KeyRing> ring;
+    std::string ring_error;
+    std::map<long long, AccountSession> accounts;
+    std::string last_warning;
 };
 
-std::unique_ptr<Session> build_session() {
-    auto s = std::make_unique<Session>();
-    const std::pair<const char*, const char*> required[] = {
-        {"dwu_crm.dinamize_base_url", dwu_base_url}, {"dwu_crm.dinamize_user", dwu_user},
-        {"dwu_crm.dinamize_password", dwu_password}, {"dwu_crm.dinamize_client_code", dwu_client_code},
-        {"dwu_crm.dinamize_list_code", dwu_list_code}};
-    for (const auto& [name, value] : required)
-        if (value == nullptr || *value == '\0') {
-            s->missing = name;
-            return s;
-        }
-    s->list_code = guc(dwu_list_code);
-    s->field_map = dwu::parse_field_map(guc(dwu_field_map));  // already validated by its GUC check hook
-    s->policy.max_attempts = dwu_max_attempts;
-    s->policy.base_delay_seconds = dwu_retry_base_seconds;
-    s->policy.max_delay_seconds = dwu_retry_max_seconds;
+void apply_settings(WorkerState& w) {
+    w.field_map = dwu::parse_field_map(dwu_field_map ? dwu_field_map : "");  // validated by its check hook
+    w.policy.max_attempts = dwu_max_attempts;
+    w.policy.base_delay_seconds = dwu_retry_base_seconds;
+    w.policy.max_delay_seconds = dwu_retry_max_seconds;
     dwu::HttpOptions http;
     http.timeout_ms = dwu_request_timeout_ms;
     http.connect_timeout_ms = dwu_connect_timeout_ms;
     http.verify_tls = dwu_verify_tls;
-    s->http = std::make_unique<dwu::HttpTransport>(http, shutdown_requested);
-    s->client = std::make_unique<dwu::DinamizeClient>(
-        dwu::Account(guc(dwu_base_url), guc(dwu_user), guc(dwu_password), guc(dwu_client_code)), *s->http);
-    return s;
+    w.accounts.clear();  // sessions hold a reference to the transport: drop them first
+    w.http = std::make_unique<dwu::HttpTransport>(http, shutdown_requested);
+    w.ring.reset();
+    w.ring_error.clear();
+    try {
+        w.ring.emplace(dwu_load_key_ring());
+    } catch (const dwu::CryptoError& e) {
+        w.ring_error = e.what();
+    }
+}
+
+// Opens a sealed secret; a blob sealed with a key version we do not hold yet (the key file gained
+// a key and rotate_encryption_key() ran) makes us re-read the key file once.
+std::string open_secret(WorkerState& w, const std::string& blob, const std::string& aad) {
+    try {
+        return dwu::open(*w.ring, blob, aad);
+    } catch (const dwu::CryptoError& e) {
+        if (e.kind() != dwu::CryptoErrorKind::UnknownKeyVersion) throw;
+    }
+    w.ring.emplace(dwu_load_key_ring());
+    return dwu::open(*w.ring, blob, aad);
+}
+
+// Builds the client for an account from its stored (sealed) settings and token.
+void open_session(WorkerState& w, long long account_id, AccountSession& s) {
+    s = AccountSession{};
+    if (!w.ring) {
+        s.unusable = "dwu_crm worker cannot decrypt account credentials: " + w.ring_error;
+        return;
+    }
+    StoredAccount stored;
+    if (!dwu_load_account(account_id, stored)) {
+        s.unusable = "dwu_crm worker could not read Dinamize account " + std::to_string(account_id);
+        return;
+    }
+    if (!stored.found) {
+        s.unusable = "Dinamize account " + std::to_string(account_id) + " is disabled or removed";
+        return;
+    }
+    std::string password;
+    try {
+        password = open_secret(w, stored.password_blob, dwu::account_password_aad(account_id));
+    } catch (const dwu::CryptoError& e) {
+        s.unusable = "stored password of Dinamize account " + std::to_string(account_id) +
+                     " cannot be decrypted (data corrupted or unknown key): " + e.what();
+        return;
+    }
+    s.config_version = stored.config_version;
+    s.list_code = stored.list_code;
+    s.client = std::make_unique<dwu::DinamizeClient>(
+        dwu::Account(stored.base_url, stored.user, std::move(password), stored.client_code), *w.http);
+    dwu::wipe(password);
+    if (!stored.token_blob.empty()) {
+        try {
+            std::string token = open_secret(w, stored.token_blob, dwu::auth_token_aad(stored.token_id, account_id));
+            s.client->adopt_token(std::move(token), from_ms(stored.token_issued_ms), from_ms(stored.token_last_used_ms));
+            s.token_id = stored.token_id;
+        } catch (const dwu::CryptoError&) {
+            // An unreadable stored token is simply not reused: the client authenticates anew.
+        }
+    }
+}
+
+AccountSession& session_for(WorkerState& w, const dwu::SyncJob& job) {
+    auto it = w.accounts.find(job.account_id);
+    if (it == w.accounts.end() || it->second.config_version != job.config_version || !it->second.unusable.empty()) {
+        AccountSession& s = w.accounts[job.account_id];
+        open_session(w, job.account_id, s);
+        return s;
+    }
+    return it->second;
+}
+
+// Writes a new token (sealed, bound to its row) or the last use of the current one.
+void persist_token(WorkerState& w, long long account_id, AccountSession& s) {
+    if (!s.used || !s.client || !s.client->has_token() || !w.ring) return;
+    const dwu::DinamizeClient& c = *s.client;
+    if (c.token_generation() == s.stored_generation && s.token_id != 0) {
+        dwu_touch_token(s.token_id, to_ms(c.token_last_used()));
+        return;
+    }
+    long long id = 0;
+    if (!dwu_next_token_id(id)) return;
+    const std::string blob = dwu::seal(*w.ring, c.token(), dwu::auth_token_aad(id, account_id));
+    if (dwu_store_token(id, account_id, s.config_version, blob, to_ms(c.token_issued_at()), to_ms(c.token_last_used()))) {
+        s.token_id = id;
+        s.stored_generation = c.token_generation();
+    }
 }
 
 // One claim → call → record round. Returns how long to sleep before the next (0 = go on).
-long run_round(Session& s, std::mt19937_64& rng) {
+long run_round(WorkerState& w, std::mt19937_64& rng) {
     std::vector<dwu::SyncJob> jobs;
     long next_due_ms = -1;
-    if (!dwu_claim_jobs(dwu_batch_size, dwu_lease_seconds, s.list_code, jobs, next_due_ms)) return kRetryAfterErrorMs;
+    if (!dwu_claim_jobs(dwu_batch_size, dwu_lease_seconds, jobs, next_due_ms)) return kRetryAfterErrorMs;
     const long idle_ms = dwu_idle_check_seconds * 1000L;
     if (jobs.empty()) return next_due_ms < 0 ? idle_ms : Min(Max(next_due_ms, 10L), idle_ms);
 
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     std::vector<dwu::DecidedOutcome> done;
-    std::vector<long long> unattempted;
+    std::vector<long long> unattempted, deferred;
+    std::string problem;
+    for (auto& [id, s] : w.accounts) s.used = false;
+
     char activity[64];
     snprintf(activity, sizeof activity, "dwu_crm: sending %zu job(s) to Dinamize", jobs.size());
     pgstat_report_activity(STATE_RUNNING, activity);
-    pgstat_report_wait_start(PG_WAIT_EXTENSION);  // no transaction is open while we wait on HTTP
     for (const auto& job : jobs) {
         if (!unattempted.empty() || shutdown_requested()) {
             unattempted.push_back(job.id);
             continue;
         }
+        AccountSession& s = session_for(w, job);
+        if (!s.unusable.empty()) {
+            problem = s.unusable;
+            deferred.push_back(job.id);
+            continue;
+        }
+        s.used = true;
+        pgstat_report_wait_start(PG_WAIT_EXTENSION);  // no transaction is open while we wait on HTTP
         try {
-            dwu::SyncOutcome outcome = dwu::run_job(*s.client, job, s.list_code, s.field_map);
-            dwu::RetryDecision decision = dwu::decide(outcome, s.policy, uniform(rng));
+            dwu::SyncOutcome outcome = dwu::run_job(*s.client, job, w.field_map);
+            dwu::RetryDecision decision = dwu::decide(outcome, w.policy, uniform(rng));
             done.push_back({std::move(outcome), decision});
         } catch (const dwu::Interrupted&) {
             unattempted.push_back(job.id);
         }
+        pgstat_report_wait_end();
     }
-    pgstat_report_wait_end();
     // Record even when shutting down: a finished call must not be sent again.
     const bool stopping = shutdown_requested();
     if (stopping) HOLD_INTERRUPTS();
     const std::string rows = dwu::outcome_rows(done).dump();
-    const bool recorded = dwu_record_outcomes(rows, s.list_code);
-    const bool released = dwu_release_jobs(unattempted);
+    const bool recorded = dwu_record_outcomes(rows);
+    const bool released = dwu_release_jobs(unattempted) && dwu_release_jobs(deferred, kUnusableAccountDelayMs);
+    for (auto& [account_id, s] : w.accounts) persist_token(w, account_id, s);
     if (stopping) RESUME_INTERRUPTS();
+    if (!problem.empty()) log_once(w.last_warning, problem);
     return recorded && released ? 0 : kRetryAfterErrorMs;
 }
 
 void worker_loop() {
     std::mt19937_64 rng(std::random_device{}());
-    std::unique_ptr<Session> session = build_session();
-    bool said_missing = false, said_no_extension = false, recovered = false;
+    WorkerState w;
+    apply_settings(w);
+    bool said_no_extension = false, recovered = false;
     for (;;) {
         dwu_check_for_interrupts();
         if (ConfigReloadPending) {
             ConfigReloadPending = false;
             ProcessConfigFile(PGC_SIGHUP);
-            session = build_session();  // new credentials, timeouts, list: start with a fresh token
-            said_missing = false;
+            apply_settings(w);  // new key file, timeouts, field map: sessions start afresh
+            w.last_warning.clear();
         }
         if (!dwu_extension_installed()) {
             if (!said_no_extension)
@@ -132,16 +247,7 @@ void worker_loop() {
             recovered = dwu_recover_jobs(&n);
             if (n > 0) ereport(LOG, (errmsg("dwu_crm worker put %d unfinished job(s) back in the queue", n)));
         }
-        if (!session->missing.empty()) {
-            if (!said_missing)
-                ereport(WARNING, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                                  errmsg("dwu_crm worker is idle: %s is not set", session->missing.c_str()),
-                                  errhint("Set it in postgresql.conf and reload; queued jobs wait meanwhile.")));
-            said_missing = true;
-            wait_ms(dwu_idle_check_seconds * 1000L);
-            continue;
-        }
-        const long sleep_ms = run_round(*session, rng);
+        const long sleep_ms = run_round(w, rng);
         if (sleep_ms > 0) wait_ms(sleep_ms);
     }
 }

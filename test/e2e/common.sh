@@ -30,18 +30,23 @@ e2e_start_stack() {
     local name=$1; shift
     dwu_init_workdir
     dwu_sim_start "$E2E_USER:$E2E_PASSWORD:$E2E_CLIENT"
+    E2E_KEY_FILE=$DWU_WORKDIR/keys
+    dwu_make_key_file "$E2E_KEY_FILE"
     dwu_pg_start "$name" "$(dwu_free_port)" \
         "dwu_crm.database = '$E2E_DB'" \
-        "dwu_crm.dinamize_base_url = '$DWU_SIM_URL'" \
-        "dwu_crm.dinamize_user = '$E2E_USER'" \
-        "dwu_crm.dinamize_password = '$E2E_PASSWORD'" \
-        "dwu_crm.dinamize_client_code = '$E2E_CLIENT'" \
-        "dwu_crm.dinamize_list_code = '$E2E_LIST'" \
+        "dwu_crm.encryption_key_file = '$E2E_KEY_FILE'" \
         "dwu_crm.field_map = 'dwu_phone:cmp4,dwu_city:cmp5'" \
         "$@"
     "$PG_BIN/createdb" "$E2E_DB"
     psql_q "CREATE EXTENSION dwu_crm" >/dev/null
+    e2e_configure_account
     E2E_LOG=$(dwu_pg_log "$name")
+}
+
+# The simulator's account as the default Dinamize account of the CRM.
+e2e_configure_account() {
+    psql_q "SELECT dwu_crm.dinamize_configure('e2e', '$DWU_SIM_URL', '$E2E_USER', '$E2E_PASSWORD',
+                                              '$E2E_CLIENT', '$E2E_LIST', true)" >/dev/null
 }
 
 sim_admin_get() { curl -s --max-time 10 "$DWU_SIM_URL$1"; }

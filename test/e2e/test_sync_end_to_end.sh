@@ -15,14 +15,11 @@ LIST=$E2E_LIST
 LEADS=50
 
 dwu_sim_start "$USER_EMAIL:$PASSWORD:$CLIENT"
+dwu_make_key_file "$DWU_WORKDIR/keys"
 # idle_check_seconds is an hour: a lead synced within seconds proves the commit woke the worker.
 dwu_pg_start e2e "$(dwu_free_port)" \
     "dwu_crm.database = 'dwu_e2e'" \
-    "dwu_crm.dinamize_base_url = '$DWU_SIM_URL'" \
-    "dwu_crm.dinamize_user = '$USER_EMAIL'" \
-    "dwu_crm.dinamize_password = '$PASSWORD'" \
-    "dwu_crm.dinamize_client_code = '$CLIENT'" \
-    "dwu_crm.dinamize_list_code = '$LIST'" \
+    "dwu_crm.encryption_key_file = '$DWU_WORKDIR/keys'" \
     "dwu_crm.field_map = 'dwu_phone:cmp4,dwu_city:cmp5'" \
     "dwu_crm.idle_check_seconds = 3600"
 
@@ -33,6 +30,7 @@ check "launcher is running before the database exists" dwu_wait_for 10 "launcher
 check "sync worker starts once the database exists" dwu_wait_for 15 "sync worker" \
     bash -c "[ \"\$('$PG_BIN/psql' -X -At -d postgres -c \"select count(*) from pg_stat_activity where backend_type = 'dwu_crm sync worker' and datname = 'dwu_e2e'\")\" = 1 ]"
 psql_q "CREATE EXTENSION dwu_crm" >/dev/null
+e2e_configure_account
 sleep 1.5  # let the worker notice the extension (it checks every second until it exists)
 
 # A rolled-back insert enqueues nothing.
@@ -103,6 +101,10 @@ check "after SIGTERM the launcher restarts the worker" dwu_wait_for 20 "worker r
 psql_q "INSERT INTO dwu_crm.crm_leads (dwu_email) VALUES ('after.restart@example.com')" >/dev/null
 after_restart() { [ "$(psql_q "select count(*) from dwu_crm.crm_lead_sync s join dwu_crm.crm_leads l on l.dwu_id = s.dwu_lead_id where l.dwu_email = 'after.restart@example.com' and s.dwu_sync_status = 'synced'")" = 1 ]; }
 check "a lead inserted after the restart is synced" dwu_wait_for 15 "sync after restart" after_restart
+check "the stored (encrypted) token was reused across the reload and the restart" \
+    [ "$(curl -s "$DWU_SIM_URL/__sim/stats" | jq '.auth_ok')" = 2 ]
+check "one active token is stored, encrypted" \
+    [ "$(psql_q "select count(*) from dwu_crm.crm_auth_tokens where dwu_active and length(dwu_token) > 31 and dwu_expires_at > now()")" = 1 ]
 
 # Secrets: the password is in no log and no table.
 log=$(dwu_pg_log e2e)

@@ -3,6 +3,11 @@
 #include "envelope.h"
 #include "json_fields.h"
 
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+
 namespace sim {
 namespace {
 
@@ -36,6 +41,52 @@ void handle_config(SimContext& ctx, const httplib::Request& req, httplib::Respon
     send_json(res, json{{"rate_limit_per_minute", ctx.limiter.limit()}});
 }
 
+// A query parameter that must be a whole number in [min, max]; nullopt if absent or bad.
+std::optional<std::int64_t> int_param(const httplib::Request& req, const char* name, std::int64_t min,
+                                      std::int64_t max) {
+    std::string text = req.get_param_value(name);
+    std::size_t used = 0;
+    long long value = 0;
+    try {
+        value = std::stoll(text, &used);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    if (used != text.size() || value < min || value > max) return std::nullopt;
+    return value;
+}
+
+void handle_set_faults(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
+    json body = json::parse(req.body, nullptr, false);
+    try {
+        send_json(res, to_json(ctx.faults.update(body)));
+    } catch (const std::invalid_argument& e) {
+        send_error(res, e.what());
+    }
+}
+
+void handle_requests(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
+    std::optional<std::int64_t> since = 0;
+    if (req.has_param("since_ms"))
+        since = int_param(req, "since_ms", 0, std::numeric_limits<std::int64_t>::max());
+    if (!since) {
+        send_error(res, "since_ms must be a non-negative integer (ms since the Unix epoch)");
+        return;
+    }
+    send_json(res, ctx.log.since(*since));
+}
+
+void handle_window(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
+    constexpr std::int64_t kMaxSeconds = 100LL * 365 * 86400;
+    std::string client = req.get_param_value("client_code");
+    auto seconds = int_param(req, "seconds", 1, kMaxSeconds);
+    if (client.empty() || !seconds) {
+        send_error(res, "query parameters client_code and seconds (a positive integer) are required");
+        return;
+    }
+    send_json(res, json{{"max_in_window", ctx.log.max_in_window(client, *seconds * 1000)}});
+}
+
 }  // namespace
 
 void register_admin_routes(httplib::Server& server, SimContext& ctx) {
@@ -50,6 +101,8 @@ void register_admin_routes(httplib::Server& server, SimContext& ctx) {
         ctx.stats.reset();
         ctx.limiter.reset();
         ctx.limiter.set_limit(ctx.startup_rate_limit);
+        ctx.faults.reset();
+        ctx.log.reset();
         send_json(res, json{{"ok", true}});
     });
     server.Post("/__sim/expire-tokens", [&ctx](const Req&, Res& res) {
@@ -57,6 +110,11 @@ void register_admin_routes(httplib::Server& server, SimContext& ctx) {
         send_json(res, json{{"ok", true}});
     });
     server.Post("/__sim/config", [&ctx](const Req& req, Res& res) { handle_config(ctx, req, res); });
+    server.Get("/__sim/faults",
+               [&ctx](const Req&, Res& res) { send_json(res, to_json(ctx.faults.settings())); });
+    server.Post("/__sim/faults", [&ctx](const Req& req, Res& res) { handle_set_faults(ctx, req, res); });
+    server.Get("/__sim/requests", [&ctx](const Req& req, Res& res) { handle_requests(ctx, req, res); });
+    server.Get("/__sim/window", [&ctx](const Req& req, Res& res) { handle_window(ctx, req, res); });
 }
 
 }  // namespace sim

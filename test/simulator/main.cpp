@@ -63,7 +63,9 @@ int main(int argc, char** argv) {
                                                            std::chrono::seconds(options.token_max_seconds)});
     sim::SimStats stats;
     sim::RateLimiter limiter(options.rate_limit_per_minute);
-    sim::SimContext ctx{state, stats, limiter, options.rate_limit_per_minute};
+    sim::FaultInjector faults(options.faults);
+    sim::RequestLog request_log;
+    sim::SimContext ctx{state, stats, limiter, options.rate_limit_per_minute, faults, request_log};
 
     httplib::Server server;
     unsigned threads = options.threads;
@@ -74,6 +76,10 @@ int main(int argc, char** argv) {
         int yes = 1;
         setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
+    // Without it each answer waits ~40 ms on loopback: httplib writes headers and body separately,
+    // and Nagle holds the body until the client's delayed ACK. Set on the listening socket;
+    // Linux copies it to every accepted one.
+    server.set_tcp_nodelay(true);
     sim::register_protocol_routes(server, ctx);
     sim::register_admin_routes(server, ctx);
     sim::register_fallbacks(server, ctx, options.verbose);
@@ -82,6 +88,8 @@ int main(int argc, char** argv) {
     std::thread signal_thread([&] {
         int sig = 0;
         sigwait(&signals, &sig);
+        // Delay faults end at once: httplib's stop() waits for every running handler.
+        faults.stop();
         // stop() is a no-op until listen_after_bind() has started, so repeat until it has returned.
         while (!finished) {
             server.stop();

@@ -1,7 +1,9 @@
 // What the HTTP handlers share. Owned by main(); outlives the server.
 #pragma once
 
+#include "fault_injector.h"
 #include "rate_limiter.h"
+#include "request_log.h"
 #include "sim_state.h"
 #include "sim_stats.h"
 
@@ -12,6 +14,8 @@ struct SimContext {
     SimStats& stats;
     RateLimiter& limiter;
     unsigned startup_rate_limit;  // restored by POST /__sim/reset
+    FaultInjector& faults;
+    RequestLog& log;
 };
 
 }  // namespace sim

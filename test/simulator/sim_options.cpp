@@ -1,5 +1,7 @@
 #include "sim_options.h"
 
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
 
 namespace sim {
@@ -20,6 +22,44 @@ long parse_number(const std::string& flag, const std::string& text, long min, lo
         throw std::invalid_argument(flag + " needs an integer between " + std::to_string(min) + " and " +
                                     std::to_string(max));
     return value;
+}
+
+double parse_probability(const std::string& flag, const std::string& text) {
+    std::size_t used = 0;
+    double value = -1;
+    try {
+        value = std::stod(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (text.empty() || used != text.size() || !is_probability(value))
+        throw std::invalid_argument(flag + " needs a probability between 0 and 1");
+    return value;
+}
+
+std::uint64_t parse_seed(const std::string& text) {
+    std::size_t used = 0;
+    std::uint64_t value = 0;
+    try {
+        value = std::stoull(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    // stoull would accept "-1" (and wrap it), so insist on digits only.
+    if (text.empty() || used != text.size() || text.find_first_not_of("0123456789") != std::string::npos)
+        throw std::invalid_argument("--seed needs a non-negative integer");
+    return value;
+}
+
+// --fault-http-5xx, --fault-reset, ...: "--fault-" + the JSON name with '_' -> '-'.
+std::optional<FaultKind> fault_flag(const std::string& flag) {
+    for (FaultKind kind : kAllFaults) {
+        std::string name = fault_name(kind);
+        for (char& c : name)
+            if (c == '_') c = '-';
+        if (flag == "--fault-" + name) return kind;
+    }
+    return std::nullopt;
 }
 
 // USER:PASSWORD:CLIENT_CODE. The user ends at the first ':', the client code starts after the
@@ -65,6 +105,12 @@ Options parse_options(int argc, char** argv) {
             o.rate_limit_per_minute = static_cast<unsigned>(parse_number(flag, value, 0, 1000000));
         else if (flag == "--threads")
             o.threads = static_cast<unsigned>(parse_number(flag, value, 1, 1024));
+        else if (auto kind = fault_flag(flag))
+            o.faults.probability[index_of(*kind)] = parse_probability(flag, value);
+        else if (flag == "--fault-delay-ms")
+            o.faults.delay_ms = parse_number(flag, value, 0, kMaxDelayMs);
+        else if (flag == "--seed")
+            o.faults.seed = parse_seed(value);
         else
             throw std::invalid_argument("unknown option " + flag);
     }
@@ -79,8 +125,14 @@ const char* usage() {
            "                    --account USER:PASSWORD:CLIENT_CODE [--account ...]\n"
            "                    [--token-idle-seconds 3600] [--token-max-seconds 86400]\n"
            "                    [--rate-limit-per-minute 0] [--threads 16] [--verbose]\n"
+           "                    [--fault-http-5xx P] [--fault-reset P] [--fault-delay P]\n"
+           "                    [--fault-delay-ms 1500] [--fault-malformed-json P]\n"
+           "                    [--fault-expired-token P] [--fault-duplicate-email P]\n"
+           "                    [--fault-lost-response P] [--seed N]\n"
            "  --port 0 picks a free port; the actual port is written to --port-file.\n"
-           "  --rate-limit-per-minute 0 disables the 240024 rate limit.\n";
+           "  --rate-limit-per-minute 0 disables the 240024 rate limit.\n"
+           "  --fault-* P: probability (0..1) per protocol request; see GET/POST /__sim/faults.\n"
+           "  --seed N makes the fault draws reproducible (default: random).\n";
 }
 
 }  // namespace sim

@@ -1,6 +1,7 @@
 // Command line of dinamize_sim.
 #pragma once
 
+#include "fault_settings.h"
 #include "sim_state.h"
 
 #include <string>
@@ -18,6 +19,7 @@ struct Options {
     unsigned rate_limit_per_minute = 0;  // 0 = off
     unsigned threads = 16;
     bool verbose = false;
+    FaultSettings faults;  // --fault-* and --seed; all off by default
 };
 
 // Throws std::invalid_argument with a message fit for stderr (never containing a password).

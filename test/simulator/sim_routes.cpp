@@ -5,10 +5,12 @@
 #include "envelope.h"
 #include "invented_codes.h"
 #include "json_fields.h"
+#include "protocol_faults.h"
 #include "search_filter.h"
 #include "sim_time.h"
 
 #include <iostream>
+#include <optional>
 
 namespace sim {
 namespace {
@@ -17,6 +19,23 @@ using nlohmann::json;
 
 // A data endpoint: gets the caller's account (client_code) and the parsed body, returns `body`.
 using DataHandler = json (*)(SimContext&, const std::string& client, const json& request);
+
+// One envelope to send; `fault` names the injected fault that produced it, if any.
+struct Answer {
+    std::string code;
+    std::string detail;
+    json body = json::object();
+    std::optional<FaultKind> fault;
+};
+
+Answer error_answer(const ApiError& e) { return Answer{e.code(), e.what(), e.body(), std::nullopt}; }
+
+// Sends `answer` and completes the log entry (and the fault count, if a fault produced it).
+void send_answer(SimContext& ctx, httplib::Response& res, LoggedRequest& log, const Answer& answer) {
+    log.record().outcome = answer.code;
+    if (answer.fault) note_fault(ctx, log.record(), *answer.fault, true);
+    send_envelope(res, answer.code, answer.detail, answer.body);
+}
 
 void check_rate_limit(SimContext& ctx, const std::string& account) {
     if (auto wait = ctx.limiter.admit(account)) {
@@ -28,17 +47,39 @@ void check_rate_limit(SimContext& ctx, const std::string& account) {
 }
 
 // Token first, then rate limit, then body: every data call needs a valid `auth-token` header.
-void add_data_route(httplib::Server& server, SimContext& ctx, const char* path, DataHandler handler) {
-    server.Post(path, [&ctx, handler](const httplib::Request& req, httplib::Response& res) {
-        try {
-            auto client = ctx.state.client_for_token(req.get_header_value("auth-token"));
-            if (!client) throw ApiError(invented::kInvalidToken, "Invalid or expired auth-token");
-            check_rate_limit(ctx, *client);
-            json request = parse_object_body(req.body);
-            send_envelope(res, codes::kSuccess, codes::kSuccessDetail, handler(ctx, *client, request));
-        } catch (const ApiError& e) {
-            send_envelope(res, e.code(), e.what(), e.body());
-        }
+// The expired_token fault acts at the token check, duplicate_email after the rate limit; each
+// only when it changes the answer (a token that is invalid anyway gets the ordinary 249001).
+Answer run_data_call(SimContext& ctx, DataHandler handler, const httplib::Request& req,
+                     std::optional<FaultKind> fault) {
+    try {
+        std::string token = req.get_header_value("auth-token");
+        if (fault == FaultKind::kExpiredToken && ctx.state.revoke_token(token))
+            return Answer{invented::kInvalidToken, "Invalid or expired auth-token", json::object(), fault};
+        auto client = ctx.state.client_for_token(token);
+        if (!client) throw ApiError(invented::kInvalidToken, "Invalid or expired auth-token");
+        check_rate_limit(ctx, *client);
+        if (fault == FaultKind::kDuplicateEmail)
+            return Answer{invented::kDuplicateEmail, "E-mail already exists in this list", json::object(),
+                          fault};
+        json request = parse_object_body(req.body);
+        return Answer{codes::kSuccess, codes::kSuccessDetail, handler(ctx, *client, request), std::nullopt};
+    } catch (const ApiError& e) {
+        return error_answer(e);
+    }
+}
+
+void add_data_route(httplib::Server& server, SimContext& ctx, const char* path, DataHandler handler,
+                    Endpoint endpoint) {
+    server.Post(path, [&ctx, handler, endpoint](const httplib::Request& req, httplib::Response& res) {
+        LoggedRequest log(ctx.log, req.path);
+        log.record().client_code = ctx.state.token_owner(req.get_header_value("auth-token")).value_or("");
+        std::optional<FaultKind> fault = ctx.faults.draw(endpoint);
+        if (fault && inject_before_processing(ctx, *fault, req, res, log)) return;
+        Answer answer = run_data_call(ctx, handler, req, fault);
+        if (fault == FaultKind::kLostResponse)
+            lose_answer(ctx, req, res, log, answer.code);
+        else
+            send_answer(ctx, res, log, answer);
     });
 }
 
@@ -88,9 +129,9 @@ std::string client_code_of(const json& request) {
     return "";
 }
 
-void handle_auth(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
+Answer run_auth(SimContext& ctx, const std::string& body) {
     try {
-        json request = parse_object_body(req.body);
+        json request = parse_object_body(body);
         std::string client_code = client_code_of(request);
         if (ctx.state.is_account(client_code)) check_rate_limit(ctx, client_code);
         std::string user = optional_string(request, "user").value_or("");
@@ -100,9 +141,8 @@ void handle_auth(SimContext& ctx, const httplib::Request& req, httplib::Response
         switch (ctx.state.authenticate(user, password, client_code, token)) {
             case AuthOutcome::kOk:
                 ctx.stats.count_auth(true);
-                send_envelope(res, codes::kSuccess, codes::kSuccessDetail,
-                              json{{"auth-token", token}, {"manager", true}});
-                return;
+                return Answer{codes::kSuccess, codes::kSuccessDetail,
+                              json{{"auth-token", token}, {"manager", true}}, std::nullopt};
             case AuthOutcome::kUserRequired: throw ApiError(codes::kUserRequired, "Username is required");
             case AuthOutcome::kPasswordRequired:
                 throw ApiError(codes::kPasswordRequired, "Password is required");
@@ -112,10 +152,22 @@ void handle_auth(SimContext& ctx, const httplib::Request& req, httplib::Response
                 throw ApiError(codes::kInvalidClientCode,
                                "The relationship between user and client wasn't found");
         }
+        throw ApiError(invented::kInternalError, "Internal simulator error");  // unreachable
     } catch (const ApiError& e) {
         if (e.code() != codes::kRateLimited) ctx.stats.count_auth(false);
-        send_envelope(res, e.code(), e.what(), e.body());
+        return error_answer(e);
     }
+}
+
+// /auth can get the faults that act before processing (http_5xx, reset, delay, malformed_json).
+void handle_auth(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
+    LoggedRequest log(ctx.log, req.path);
+    // Parsed once more, quietly, so that even a faulted /auth is logged with its account.
+    json request = json::parse(req.body, nullptr, false);
+    if (request.is_object()) log.record().client_code = client_code_of(request);
+    std::optional<FaultKind> fault = ctx.faults.draw(Endpoint::kAuth);
+    if (fault && inject_before_processing(ctx, *fault, req, res, log)) return;
+    send_answer(ctx, res, log, run_auth(ctx, req.body));
 }
 
 bool is_admin_path(const std::string& path) { return path.rfind("/__sim/", 0) == 0; }
@@ -132,11 +184,11 @@ std::string envelope_code_of(const std::string& body) {
 void register_protocol_routes(httplib::Server& server, SimContext& ctx) {
     server.Post("/auth",
                 [&ctx](const httplib::Request& req, httplib::Response& res) { handle_auth(ctx, req, res); });
-    add_data_route(server, ctx, "/emkt/contact/add", contact_add);
-    add_data_route(server, ctx, "/emkt/contact/update", contact_update);
-    add_data_route(server, ctx, "/emkt/contact/delete", contact_delete);
-    add_data_route(server, ctx, "/emkt/contact/get", contact_get);
-    add_data_route(server, ctx, "/emkt/contact/search", contact_search);
+    add_data_route(server, ctx, "/emkt/contact/add", contact_add, Endpoint::kContactAdd);
+    add_data_route(server, ctx, "/emkt/contact/update", contact_update, Endpoint::kData);
+    add_data_route(server, ctx, "/emkt/contact/delete", contact_delete, Endpoint::kData);
+    add_data_route(server, ctx, "/emkt/contact/get", contact_get, Endpoint::kData);
+    add_data_route(server, ctx, "/emkt/contact/search", contact_search, Endpoint::kData);
 }
 
 void register_fallbacks(httplib::Server& server, SimContext& ctx, bool verbose) {
@@ -147,18 +199,24 @@ void register_fallbacks(httplib::Server& server, SimContext& ctx, bool verbose) 
     });
 
     // Called for every status >= 400; fills only answers nobody wrote: unknown paths (404) and
-    // requests httplib rejects before routing, e.g. a POST without Content-Length (400).
+    // requests httplib rejects before routing, e.g. a POST without Content-Length (400). These
+    // never reach a protocol handler, so their log entry is written here.
     server.set_error_handler(
-        httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        httplib::Server::HandlerWithResponse([&ctx](const httplib::Request& req, httplib::Response& res) {
             if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
             std::string detail = res.status == 404 ? "Endpoint not found"
                                                    : "Bad request (HTTP " + std::to_string(res.status) +
                                                          "); a POST needs a body or Content-Length: 0";
-            if (is_admin_path(req.path))
+            if (is_admin_path(req.path)) {
                 send_json(res, json{{"error", detail}}, res.status);
-            else
-                send_envelope(res, res.status == 404 ? invented::kUnknownEndpoint : invented::kValidation,
-                              detail, json::object(), res.status);
+            } else {
+                const char* code = res.status == 404 ? invented::kUnknownEndpoint : invented::kValidation;
+                LoggedRequest log(ctx.log, req.path);
+                log.record().client_code =
+                    ctx.state.token_owner(req.get_header_value("auth-token")).value_or("");
+                log.record().outcome = code;
+                send_envelope(res, code, detail, json::object(), res.status);
+            }
             return httplib::Server::HandlerResponse::Handled;
         }));
 

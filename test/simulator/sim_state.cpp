@@ -59,6 +59,22 @@ std::optional<std::string> SimState::client_for_token(const std::string& token) 
     return it->second.client_code;
 }
 
+std::optional<std::string> SimState::token_owner(const std::string& token) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = tokens_.find(token);
+    if (it == tokens_.end() || expired(it->second, Clock::now())) return std::nullopt;
+    return it->second.client_code;
+}
+
+bool SimState::revoke_token(const std::string& token) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = tokens_.find(token);
+    if (it == tokens_.end()) return false;
+    bool was_valid = !expired(it->second, Clock::now());
+    tokens_.erase(it);
+    return was_valid;
+}
+
 bool SimState::is_account(const std::string& client_code) const {
     for (const auto& account : accounts_)
         if (account.client_code == client_code) return true;

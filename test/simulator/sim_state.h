@@ -40,6 +40,11 @@ public:
     // The account (client_code) a token belongs to, if it is known and not expired; a valid token's
     // idle timer restarts. Expired tokens are forgotten.
     std::optional<std::string> client_for_token(const std::string& token);
+    // The same lookup without restarting the idle timer, for requests that are not processed
+    // (a fault answered them) but are logged with their account.
+    std::optional<std::string> token_owner(const std::string& token) const;
+    // Forgets a token (the expired_token fault); true if it was valid until now.
+    bool revoke_token(const std::string& token);
 
     bool is_account(const std::string& client_code) const;
     void expire_all_tokens();

@@ -1,7 +1,10 @@
 // Counters for GET /__sim/stats: requests per protocol path (the /__sim/ paths are not counted),
-// /auth outcomes and rate-limited answers.
+// /auth outcomes, rate-limited answers and injected faults by kind.
 #pragma once
 
+#include "fault_kind.h"
+
+#include <array>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -15,6 +18,7 @@ public:
     void count_request(const std::string& path);
     void count_auth(bool ok);
     void count_rate_limited();
+    void count_fault(FaultKind kind);
     nlohmann::json to_json() const;
     void reset();
 
@@ -24,6 +28,7 @@ private:
     std::uint64_t auth_ok_ = 0;
     std::uint64_t auth_failed_ = 0;
     std::uint64_t rate_limited_ = 0;
+    std::array<std::uint64_t, kFaultKindCount> faults_{};
 };
 
 }  // namespace sim

@@ -81,6 +81,46 @@ TEST_F(ClientTest, ReauthenticatesOnceWhenTheTokenIsRejected) {
     EXPECT_EQ(auth_count(), 2);
 }
 
+TEST_F(ClientTest, RenewsATokenIdleForTooLongOrTooOld) {
+    Clock::time_point now = Clock::now();
+    DinamizeClient client(account(), http_, TokenRules{}, [&now] { return now; });
+    upsert_contact(client, contact("t1@example.com"), kList, "");
+    EXPECT_EQ(auth_count(), 1);
+    EXPECT_EQ(client.token_generation(), 1u);
+
+    now += std::chrono::minutes(54);  // idle, but not long enough
+    upsert_contact(client, contact("t2@example.com"), kList, "");
+    EXPECT_EQ(auth_count(), 1);
+
+    now += std::chrono::minutes(56);  // idle past the renewal point
+    upsert_contact(client, contact("t3@example.com"), kList, "");
+    EXPECT_EQ(auth_count(), 2);
+
+    // In steady use, the maximum age still forces a renewal.
+    for (int i = 0; i < 30; i++) {  // 25 h of calls 50 min apart: never idle, but aged past 23.5 h once
+        now += std::chrono::minutes(50);
+        find_contact_code(client, "t1@example.com", kList);
+    }
+    EXPECT_EQ(auth_count(), 3);
+    EXPECT_EQ(client.token_generation(), 3u);
+}
+
+TEST_F(ClientTest, AdoptsAStoredTokenWithoutAuthenticating) {
+    std::string token;
+    Clock::time_point issued;
+    {
+        DinamizeClient first(account(), http_);
+        first.authenticate();
+        token = first.token();
+        issued = first.token_issued_at();
+    }
+    DinamizeClient second(account(), http_);
+    second.adopt_token(token, issued, issued);
+    upsert_contact(second, contact("adopted@example.com"), kList, "");
+    EXPECT_EQ(auth_count(), 1);
+    EXPECT_EQ(second.token_generation(), 0u);
+}
+
 TEST_F(ClientTest, WrongPasswordIsAnAuthErrorWithoutTheSecret) {
     DinamizeClient client(account("wrong-password-xyz"), http_);
     try {

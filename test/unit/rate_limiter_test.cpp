@@ -1,0 +1,591 @@
+// The Redis connection, the shared and local rate limiters, the fail-open facade and the token
+// cache, against real redis-server processes on loopback (one per suite; restarted, paused or
+// killed where a test needs an outage). Local-limiter and backoff timing use a fake clock; the
+// few real sleeps are bounded by a 1–2 s window.
+#include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/rate_limiter.h"
+#include "core/rate_limiter_local.h"
+#include "core/rate_limiter_shared.h"
+#include "core/redis_connection.h"
+#include "core/redis_token_cache.h"
+#include "redis_server_process.h"
+
+namespace dwu {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+RedisOptions options_for(int port, const std::string& password = "", int database = 0) {
+    RedisOptions o;
+    o.port = port;
+    o.password = password;
+    o.database = database;
+    o.connect_timeout_ms = 500;
+    o.command_timeout_ms = 1000;
+    return o;
+}
+
+RateLimits limits(std::vector<WindowLimit> windows) {
+    RateLimits l;
+    l.windows = std::move(windows);
+    return l;
+}
+
+long long integer_of(RedisConnection& redis, const std::vector<std::string>& command) {
+    ReplyPtr reply = redis.command(command);
+    EXPECT_EQ(reply->type, REDIS_REPLY_INTEGER) << command[0];
+    return reply->integer;
+}
+
+struct FakeClock {
+    std::chrono::steady_clock::time_point now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+    MonotonicClock fn() {
+        return [this] { return now; };
+    }
+};
+
+// One redis-server per suite; each test starts from an empty, running server.
+template <const char* Password>
+class RedisSuite : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { server_ = new test::RedisServerProcess(Password); }
+    static void TearDownTestSuite() {
+        delete server_;
+        server_ = nullptr;
+    }
+    void SetUp() override {
+        server_->resume();
+        if (!server_->running()) server_->start();
+        admin().command({"FLUSHALL"});
+    }
+    RedisConnection& admin() {
+        if (!admin_) admin_ = std::make_unique<RedisConnection>(options_for(server_->port(), Password));
+        return *admin_;
+    }
+    static RedisOptions options(int database = 0) { return options_for(server_->port(), Password, database); }
+
+    static test::RedisServerProcess* server_;
+    std::unique_ptr<RedisConnection> admin_;
+};
+template <const char* Password>
+test::RedisServerProcess* RedisSuite<Password>::server_ = nullptr;
+
+constexpr char kNoPassword[] = "";
+constexpr char kPassword[] = "R3dis-s3cret-pw";
+
+// ---------------------------------------------------------------------------------------------
+// RedisConnection
+
+class RedisConnectionTest : public RedisSuite<kNoPassword> {};
+
+TEST_F(RedisConnectionTest, RejectsTimeoutsOfZero) {
+    RedisOptions o = options();
+    o.connect_timeout_ms = 0;
+    EXPECT_THROW(RedisConnection{o}, std::invalid_argument);
+    o = options();
+    o.command_timeout_ms = 0;
+    EXPECT_THROW(RedisConnection{o}, std::invalid_argument);
+}
+
+TEST_F(RedisConnectionTest, ConnectsLazilyAndRunsCommands) {
+    RedisConnection redis(options());
+    EXPECT_FALSE(redis.connected());
+    ReplyPtr reply = redis.command({"PING"});
+    ASSERT_EQ(reply->type, REDIS_REPLY_STATUS);
+    EXPECT_EQ(std::string(reply->str, reply->len), "PONG");
+    EXPECT_TRUE(redis.connected());
+}
+
+TEST_F(RedisConnectionTest, ServerErrorIsAReplyErrorAndKeepsTheConnection) {
+    RedisConnection redis(options());
+    try {
+        redis.command({"NO_SUCH_COMMAND", "x"});
+        FAIL() << "no error";
+    } catch (const RedisError& e) {
+        EXPECT_EQ(e.kind(), RedisError::Kind::Reply);
+        EXPECT_EQ(e.server_code(), "ERR");
+        EXPECT_NE(std::string(e.what()).find(redis.endpoint()), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(redis.connected());
+    EXPECT_EQ(redis.command({"PING"})->type, REDIS_REPLY_STATUS);
+}
+
+TEST_F(RedisConnectionTest, UnreachableServerIsUnavailableAndNamesTheEndpoint) {
+    const int port = test::unused_port();
+    RedisConnection redis(options_for(port));
+    try {
+        redis.command({"PING"});
+        FAIL() << "no error";
+    } catch (const RedisError& e) {
+        EXPECT_EQ(e.kind(), RedisError::Kind::Unavailable);
+        EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(port)), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(redis.connected());
+}
+
+TEST_F(RedisConnectionTest, ReconnectsLazilyAfterARestart) {
+    RedisConnection redis(options());
+    redis.command({"SET", "k", "v"});
+    server_->stop();
+    try {
+        // Larger than a socket buffer: hiredis writes again after the dead peer's RST, which
+        // raises SIGPIPE; it must become an error, not kill the process.
+        redis.command({"SET", "big", std::string(8 << 20, 'x')});
+        FAIL() << "no error with the server down";
+    } catch (const RedisError& e) {
+        EXPECT_EQ(e.kind(), RedisError::Kind::Unavailable) << e.what();
+    }
+    EXPECT_FALSE(redis.connected());
+    EXPECT_THROW(redis.command({"GET", "k"}), RedisError);  // still down: each use tries again
+    server_->start();
+    EXPECT_EQ(redis.command({"PING"})->type, REDIS_REPLY_STATUS);
+    EXPECT_TRUE(redis.connected());
+}
+
+TEST_F(RedisConnectionTest, ServerThatNeverAnswersTimesOutAsUnavailable) {
+    RedisOptions o = options();
+    o.command_timeout_ms = 200;
+    RedisConnection redis(o);
+    server_->pause();  // the kernel still accepts connections; nobody answers
+    try {
+        redis.command({"PING"});
+        server_->resume();
+        FAIL() << "no timeout";
+    } catch (const RedisError& e) {
+        server_->resume();
+        EXPECT_EQ(e.kind(), RedisError::Kind::Unavailable);
+        EXPECT_NE(std::string(e.what()).find("no answer within 200 ms"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(redis.connected());
+    EXPECT_EQ(redis.command({"PING"})->type, REDIS_REPLY_STATUS);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Password and database number
+
+class RedisAuthTest : public RedisSuite<kPassword> {};
+
+TEST_F(RedisAuthTest, PasswordAndDatabaseAreUsedByTheLimiter) {
+    RedisConnection db3(options(3));
+    SharedRateLimiter limiter(db3, limits({{60, 2}}));
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_FALSE(limiter.try_acquire("300001").admitted);
+    const std::string key = limiter.window_key("300001", 60);
+    EXPECT_EQ(integer_of(db3, {"ZCARD", key}), 2);
+    RedisConnection db0(options(0));
+    EXPECT_EQ(integer_of(db0, {"EXISTS", key}), 0);  // SELECT 3 really happened
+}
+
+TEST_F(RedisAuthTest, WrongPasswordIsAReplyErrorThatHidesThePassword) {
+    const std::string wrong = "not-the-Password-4711";
+    RedisConnection redis(options_for(server_->port(), wrong));
+    try {
+        redis.command({"PING"});
+        FAIL() << "no error";
+    } catch (const RedisError& e) {
+        const std::string msg = e.what();
+        EXPECT_EQ(e.kind(), RedisError::Kind::Reply);
+        EXPECT_EQ(e.server_code(), "WRONGPASS") << msg;
+        EXPECT_NE(msg.find(redis.endpoint()), std::string::npos) << msg;
+        EXPECT_EQ(msg.find(wrong), std::string::npos) << msg;
+        EXPECT_EQ(msg.find(kPassword), std::string::npos) << msg;
+    }
+    EXPECT_FALSE(redis.connected());  // never keeps an unauthenticated connection
+}
+
+TEST_F(RedisAuthTest, MissingPasswordIsRefused) {
+    RedisConnection redis(options_for(server_->port()));
+    try {
+        redis.command({"GET", "x"});
+        FAIL() << "no error";
+    } catch (const RedisError& e) {
+        EXPECT_EQ(e.kind(), RedisError::Kind::Reply);
+        EXPECT_EQ(e.server_code(), "NOAUTH") << e.what();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SharedRateLimiter
+
+class RateLimitSharedTest : public RedisSuite<kNoPassword> {};
+
+TEST_F(RateLimitSharedTest, AdmitsUpToTheLimitThenWaitsAtMostTheWindow) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{2, 3}}));
+    for (int i = 0; i < 3; i++) EXPECT_TRUE(limiter.try_acquire("300001").admitted) << i;
+    const Admission refused = limiter.try_acquire("300001");
+    EXPECT_FALSE(refused.admitted);
+    EXPECT_GT(refused.wait_ms, 0);
+    EXPECT_LE(refused.wait_ms, 2000);
+}
+
+TEST_F(RateLimitSharedTest, RefusalsAreNotRecorded) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{60, 2}}));
+    for (int i = 0; i < 10; i++) limiter.try_acquire("300001");
+    EXPECT_EQ(integer_of(admin(), {"ZCARD", limiter.window_key("300001", 60)}), 2);
+}
+
+TEST_F(RateLimitSharedTest, TheWindowSlides) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{1, 2}}));
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    const Admission refused = limiter.try_acquire("300001");
+    ASSERT_FALSE(refused.admitted);
+    ASSERT_GT(refused.wait_ms, 0);
+    ASSERT_LE(refused.wait_ms, 1000);
+    std::this_thread::sleep_for(milliseconds(refused.wait_ms + 30));  // exactly the wait it named
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+}
+
+TEST_F(RateLimitSharedTest, AccountsAreIndependent) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{60, 1}}));
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_FALSE(limiter.try_acquire("300001").admitted);
+    EXPECT_TRUE(limiter.try_acquire("300002").admitted);
+}
+
+TEST_F(RateLimitSharedTest, KeysUseThePrefixAndExpireWithTheirWindow) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{60, 5}, {3600, 0}}), "tenant1:");
+    EXPECT_EQ(limiter.window_key("300001", 60), "tenant1:rl:300001:60");
+    EXPECT_EQ(limiter.block_key("300001"), "tenant1:block:300001");
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    const long long ttl = integer_of(admin(), {"PTTL", "tenant1:rl:300001:60"});
+    EXPECT_GT(ttl, 55000);
+    EXPECT_LE(ttl, 60000);
+    EXPECT_EQ(integer_of(admin(), {"EXISTS", "tenant1:rl:300001:3600"}), 0);  // disabled window: no key
+    EXPECT_EQ(integer_of(admin(), {"EXISTS", "dwu_crm:rl:300001:60"}), 0);
+}
+
+TEST_F(RateLimitSharedTest, ZeroLimitDisablesAWindow) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{60, 0}, {3600, 0}}));
+    for (int i = 0; i < 100; i++) ASSERT_TRUE(limiter.try_acquire("300001").admitted) << i;
+}
+
+TEST_F(RateLimitSharedTest, TheHourWindowIsEnforcedToo) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{1, 100}, {3600, 3}}));
+    for (int i = 0; i < 3; i++) EXPECT_TRUE(limiter.try_acquire("300001").admitted) << i;
+    const Admission refused = limiter.try_acquire("300001");
+    EXPECT_FALSE(refused.admitted);
+    EXPECT_GT(refused.wait_ms, 3590000);  // the oldest entry leaves the hour, not the second
+    EXPECT_LE(refused.wait_ms, 3600000);
+    EXPECT_EQ(integer_of(admin(), {"ZCARD", limiter.window_key("300001", 3600)}), 3);
+}
+
+TEST_F(RateLimitSharedTest, ManyInstancesNeverExceedTheLimitTogether) {
+    constexpr int kThreads = 8;
+    constexpr int kTriesEach = 20;
+    constexpr long kLimit = 25;
+    std::atomic<int> admitted{0};
+    std::atomic<int> errors{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; t++) {
+        threads.emplace_back([&] {
+            try {
+                RedisConnection redis(options());  // one connection per instance, as in a worker
+                SharedRateLimiter limiter(redis, limits({{60, kLimit}}));
+                redis.command({"PING"});
+                while (!go) std::this_thread::yield();
+                for (int i = 0; i < kTriesEach; i++)
+                    if (limiter.try_acquire("300001").admitted) admitted++;
+            } catch (...) {
+                errors++;
+            }
+        });
+    }
+    go = true;
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(admitted.load(), kLimit);
+    EXPECT_EQ(integer_of(admin(), {"ZCARD", "dwu_crm:rl:300001:60"}), kLimit);
+}
+
+TEST_F(RateLimitSharedTest, ReloadsTheScriptAfterScriptFlush) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{60, 3}}));
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    admin().command({"SCRIPT", "FLUSH"});
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);  // NOSCRIPT → SCRIPT LOAD → EVALSHA
+    admin().command({"SCRIPT", "FLUSH"});
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_FALSE(limiter.try_acquire("300001").admitted);
+    EXPECT_EQ(integer_of(admin(), {"ZCARD", limiter.window_key("300001", 60)}), 3);
+}
+
+TEST_F(RateLimitSharedTest, BlockMakesEveryInstanceWaitAndIsNeverShortened) {
+    RedisConnection redis_a(options());
+    RedisConnection redis_b(options());
+    SharedRateLimiter a(redis_a, limits({{60, 100}}));
+    SharedRateLimiter b(redis_b, limits({{60, 100}}));
+    EXPECT_EQ(a.block("300001", 2), 2000);
+    const Admission refused = b.try_acquire("300001");
+    EXPECT_FALSE(refused.admitted);
+    EXPECT_GT(refused.wait_ms, 1000);
+    EXPECT_LE(refused.wait_ms, 2000);
+    EXPECT_GT(b.block("300001", 1), 1000);  // a shorter retry-after keeps the longer block
+    EXPECT_GT(integer_of(admin(), {"PTTL", a.block_key("300001")}), 1000);
+    EXPECT_TRUE(b.try_acquire("300002").admitted);  // other accounts are not blocked
+    EXPECT_EQ(integer_of(admin(), {"EXISTS", a.window_key("300001", 60)}), 0);  // refusals record nothing
+}
+
+TEST_F(RateLimitSharedTest, AdmitsAgainWhenTheBlockEnds) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{60, 100}}));
+    limiter.block("300001", 1);
+    const Admission refused = limiter.try_acquire("300001");
+    ASSERT_FALSE(refused.admitted);
+    ASSERT_LE(refused.wait_ms, 1000);
+    std::this_thread::sleep_for(milliseconds(refused.wait_ms + 30));
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+}
+
+TEST_F(RateLimitSharedTest, RejectsInvalidLimits) {
+    RedisConnection redis(options());
+    EXPECT_THROW(SharedRateLimiter(redis, limits({{60, 5}, {60, 10}})), std::invalid_argument);
+    EXPECT_THROW(SharedRateLimiter(redis, limits({{0, 5}})), std::invalid_argument);
+    EXPECT_THROW(SharedRateLimiter(redis, limits({{60, -1}})), std::invalid_argument);
+    SharedRateLimiter ok(redis, limits({{60, 5}}));
+    EXPECT_THROW(ok.try_acquire(""), std::invalid_argument);
+    EXPECT_THROW(ok.block("300001", 0), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------------------------
+// LocalRateLimiter (fake clock, no Redis)
+
+TEST(RateLimitLocalTest, ScalesEachLimitByTheShare) {
+    FakeClock clock;
+    LocalRateLimiter half(limits({{60, 60}, {3600, 1000}, {86400, 0}}), 0.5, clock.fn());
+    EXPECT_EQ(half.limits().windows[0].limit, 30);
+    EXPECT_EQ(half.limits().windows[1].limit, 500);
+    EXPECT_EQ(half.limits().windows[2].limit, 0);  // disabled stays disabled
+    LocalRateLimiter tiny(limits({{60, 3}}), 0.1, clock.fn());
+    EXPECT_EQ(tiny.limits().windows[0].limit, 1);  // never 0, which would mean unlimited
+    EXPECT_THROW(LocalRateLimiter(limits({{60, 3}}), 0.0, clock.fn()), std::invalid_argument);
+    EXPECT_THROW(LocalRateLimiter(limits({{60, 3}}), 1.5, clock.fn()), std::invalid_argument);
+}
+
+TEST(RateLimitLocalTest, AdmitsItsShareThenWaitsExactlyUntilTheOldestLeaves) {
+    FakeClock clock;
+    LocalRateLimiter limiter(limits({{60, 10}}), 0.5, clock.fn());
+    for (int i = 0; i < 5; i++) {
+        EXPECT_TRUE(limiter.try_acquire("300001").admitted) << i;
+        clock.now += seconds(1);
+    }
+    // Entries at t0..t0+4 s; now t0+5 s: the first leaves at t0+60 s.
+    Admission refused = limiter.try_acquire("300001");
+    EXPECT_FALSE(refused.admitted);
+    EXPECT_EQ(refused.wait_ms, 55000);
+    clock.now += milliseconds(54999);
+    refused = limiter.try_acquire("300001");
+    EXPECT_FALSE(refused.admitted);
+    EXPECT_EQ(refused.wait_ms, 1);
+    clock.now += milliseconds(1);
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_FALSE(limiter.try_acquire("300001").admitted);
+}
+
+TEST(RateLimitLocalTest, AccountsAreIndependent) {
+    FakeClock clock;
+    LocalRateLimiter limiter(limits({{60, 2}}), 0.5, clock.fn());
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_FALSE(limiter.try_acquire("300001").admitted);
+    EXPECT_TRUE(limiter.try_acquire("300002").admitted);
+}
+
+TEST(RateLimitLocalTest, TheHourWindowIsEnforcedToo) {
+    FakeClock clock;
+    LocalRateLimiter limiter(limits({{60, 100}, {3600, 4}}), 0.5, clock.fn());
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    clock.now += seconds(120);
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    clock.now += seconds(120);
+    const Admission refused = limiter.try_acquire("300001");
+    EXPECT_FALSE(refused.admitted);
+    EXPECT_EQ(refused.wait_ms, (3600 - 240) * 1000L);
+}
+
+TEST(RateLimitLocalTest, BlockRefusesUntilItEndsAndIsNeverShortened) {
+    FakeClock clock;
+    LocalRateLimiter limiter(limits({{60, 100}}), 1.0, clock.fn());
+    EXPECT_EQ(limiter.block("300001", 30), 30000);
+    EXPECT_EQ(limiter.block("300001", 5), 30000);
+    clock.now += seconds(10);
+    const Admission refused = limiter.try_acquire("300001");
+    EXPECT_FALSE(refused.admitted);
+    EXPECT_EQ(refused.wait_ms, 20000);
+    clock.now += seconds(20);
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+}
+
+TEST(RateLimitLocalTest, RecordedRequestsCountAgainstTheShare) {
+    FakeClock clock;
+    LocalRateLimiter limiter(limits({{60, 6}}), 0.5, clock.fn());
+    limiter.record("300001");
+    limiter.record("300001");
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_FALSE(limiter.try_acquire("300001").admitted);
+}
+
+// ---------------------------------------------------------------------------------------------
+// RateLimiter: shared with fail-open to the local share
+
+class RateLimitFacadeTest : public RedisSuite<kNoPassword> {
+protected:
+    RateLimiter make(RedisConnection& redis, RateLimits l) {
+        return RateLimiter(std::make_unique<SharedRateLimiter>(redis, l), LocalRateLimiter(l, 0.5, clock_.fn()),
+                           seconds(5), clock_.fn());
+    }
+    FakeClock clock_;
+};
+
+TEST_F(RateLimitFacadeTest, FailsOpenToTheLocalShareOnceAndReturnsWhenRedisIsBack) {
+    RedisConnection redis(options());
+    RateLimiter limiter = make(redis, limits({{60, 10}}));
+    RateDecision d = limiter.try_acquire("300001");
+    EXPECT_TRUE(d.admitted);
+    EXPECT_EQ(d.mode, LimiterMode::Shared);
+    EXPECT_FALSE(d.change);
+
+    server_->stop();
+    int admitted = 0;
+    int changes = 0;
+    for (int job = 0; job < 20; job++) {
+        d = limiter.try_acquire("300001");
+        EXPECT_EQ(d.mode, LimiterMode::Local);
+        if (d.admitted) admitted++;
+        else EXPECT_GT(d.wait_ms, 0);
+        if (d.change) {
+            changes++;
+            EXPECT_EQ(d.change->to, LimiterMode::Local);
+            EXPECT_NE(d.change->reason.find(redis.endpoint()), std::string::npos) << d.change->reason;
+        }
+    }
+    EXPECT_EQ(changes, 1);     // one log line for the outage, not one per job
+    EXPECT_EQ(admitted, 4);    // the share is 5 per minute, and the shared admission counts
+    EXPECT_EQ(limiter.mode(), LimiterMode::Local);
+
+    server_->start();
+    admin_.reset();  // its socket died with the old server
+    d = limiter.try_acquire("300002");  // within the backoff: Redis is not asked yet
+    EXPECT_EQ(d.mode, LimiterMode::Local);
+    EXPECT_FALSE(d.change);
+
+    clock_.now += seconds(5);
+    d = limiter.try_acquire("300002");
+    EXPECT_EQ(d.mode, LimiterMode::Shared);
+    ASSERT_TRUE(d.change);
+    EXPECT_EQ(d.change->to, LimiterMode::Shared);
+    EXPECT_TRUE(d.admitted);
+    EXPECT_EQ(integer_of(admin(), {"ZCARD", "dwu_crm:rl:300002:60"}), 1);  // recorded in Redis again
+    EXPECT_FALSE(limiter.try_acquire("300002").change);
+}
+
+TEST_F(RateLimitFacadeTest, UnreachableFromTheStartReportsOnceAndRetriesAfterTheBackoff) {
+    RedisConnection redis(options_for(test::unused_port()));
+    RateLimiter limiter = make(redis, limits({{60, 4}}));
+    RateDecision d = limiter.try_acquire("300001");
+    EXPECT_TRUE(d.admitted);
+    EXPECT_EQ(d.mode, LimiterMode::Local);
+    ASSERT_TRUE(d.change);
+    EXPECT_EQ(d.change->to, LimiterMode::Local);
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    d = limiter.try_acquire("300001");
+    EXPECT_FALSE(d.admitted);  // local share: 2 of 4
+    EXPECT_FALSE(d.change);
+    clock_.now += seconds(5);
+    d = limiter.try_acquire("300001");  // retried Redis, still down: no news
+    EXPECT_EQ(d.mode, LimiterMode::Local);
+    EXPECT_FALSE(d.change);
+}
+
+TEST_F(RateLimitFacadeTest, BlockReachesBothLimiters) {
+    RedisConnection redis(options());
+    RateLimiter limiter = make(redis, limits({{60, 10}}));
+    EXPECT_FALSE(limiter.block("300001", 30));
+    EXPECT_GT(integer_of(admin(), {"PTTL", "dwu_crm:block:300001"}), 29000);
+    RateDecision d = limiter.try_acquire("300001");
+    EXPECT_FALSE(d.admitted);
+    EXPECT_EQ(d.mode, LimiterMode::Shared);
+
+    server_->stop();  // the block must survive the switch to the local limiter
+    d = limiter.try_acquire("300001");
+    EXPECT_EQ(d.mode, LimiterMode::Local);
+    EXPECT_TRUE(d.change);
+    EXPECT_FALSE(d.admitted);
+    EXPECT_EQ(d.wait_ms, 30000);  // fake clock has not moved
+}
+
+TEST(RateLimitFacadeLocalOnlyTest, WithoutRedisItIsLocalWithoutTransitions) {
+    FakeClock clock;
+    const RateLimits l = limits({{60, 4}});
+    RateLimiter limiter(nullptr, LocalRateLimiter(l, 0.5, clock.fn()), seconds(5), clock.fn());
+    EXPECT_EQ(limiter.mode(), LimiterMode::Local);
+    int admitted = 0;
+    for (int i = 0; i < 5; i++) {
+        const RateDecision d = limiter.try_acquire("300001");
+        EXPECT_FALSE(d.change);
+        if (d.admitted) admitted++;
+    }
+    EXPECT_EQ(admitted, 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// TokenCache
+
+class RedisTokenCacheTest : public RedisSuite<kNoPassword> {};
+
+TEST_F(RedisTokenCacheTest, StoresExactlyTheBytesGiven) {
+    RedisConnection redis(options());
+    TokenCache cache(redis);
+    const std::string blob("\x00\x01\xff\xfe iv|ciphertext|tag\n\r\x00", 26);
+    EXPECT_FALSE(cache.get("300001"));
+    cache.put("300001", blob, seconds(60));
+    const auto got = cache.get("300001");
+    ASSERT_TRUE(got);
+    EXPECT_EQ(*got, blob);
+    EXPECT_EQ(cache.key("300001"), "dwu_crm:token:300001");
+    EXPECT_FALSE(cache.get("300002"));
+}
+
+TEST_F(RedisTokenCacheTest, ExpiresAfterItsTtl) {
+    RedisConnection redis(options());
+    TokenCache cache(redis);
+    cache.put("300001", "blob", milliseconds(150));
+    const long long ttl = integer_of(admin(), {"PTTL", cache.key("300001")});
+    EXPECT_GT(ttl, 0);
+    EXPECT_LE(ttl, 150);
+    std::this_thread::sleep_for(milliseconds(300));
+    EXPECT_FALSE(cache.get("300001"));
+    EXPECT_THROW(cache.put("300001", "blob", milliseconds(0)), std::invalid_argument);
+}
+
+TEST_F(RedisTokenCacheTest, InvalidateRemovesOnlyThatAccount) {
+    RedisConnection redis(options());
+    TokenCache cache(redis, "t:");
+    cache.put("300001", "a", seconds(60));
+    cache.put("300002", "b", seconds(60));
+    cache.invalidate("300001");
+    EXPECT_FALSE(cache.get("300001"));
+    EXPECT_EQ(cache.get("300002").value_or(""), "b");
+}
+
+}  // namespace
+}  // namespace dwu
