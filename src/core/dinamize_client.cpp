@@ -87,20 +87,17 @@ int retry_after_seconds(const nlohmann::json& body) {
     return 60 - second;
 }
 
-nlohmann::json DinamizeClient::post_envelope(const std::string& path, const nlohmann::json& request,
-                                             bool with_token) {
+nlohmann::json DinamizeClient::post_envelope(const std::string& path, const std::string& content_type,
+                                             const std::string& body, bool with_token) {
     std::vector<std::string> headers;
     if (with_token) headers.push_back("auth-token: " + token_);
-    std::string body = request.dump();
     HttpResponse response;
     try {
-        response = http_.post(account_.base_url + path, kJson, body, headers);
+        response = http_.post(account_.base_url + path, content_type, body, headers);
     } catch (...) {
-        wipe(body);
         if (!headers.empty()) wipe(headers.front());
         throw;
     }
-    wipe(body);  // /auth bodies hold the password
     if (!headers.empty()) wipe(headers.front());
     last_duration_ms_ = response.duration_ms;
     Envelope env = parse_envelope(response, path);
@@ -118,9 +115,14 @@ void DinamizeClient::authenticate() {
         std::string& s;
         ~WipeOnExit() { wipe(s); }
     } wipe_password{request["password"].get_ref<std::string&>()};
+    std::string text = request.dump();
+    struct WipeTextOnExit {
+        std::string& s;
+        ~WipeTextOnExit() { wipe(s); }  // the /auth body holds the password
+    } wipe_text{text};
     nlohmann::json body;
     try {
-        body = post_envelope("/auth", request, false);
+        body = post_envelope("/auth", kJson, text, false);
     } catch (const DinamizeError& e) {
         // Whatever code /auth answers is about the credentials (a token code here would loop).
         if (e.dinamize_code().empty() || e.category() == ErrorCategory::RateLimit) throw;
@@ -136,11 +138,21 @@ void DinamizeClient::authenticate() {
 }
 
 nlohmann::json DinamizeClient::call(const std::string& path, const nlohmann::json& request) {
+    return call_with_token(path, kJson, request.dump());
+}
+
+nlohmann::json DinamizeClient::call_multipart(const std::string& path, const std::vector<MultipartPart>& parts) {
+    const MultipartBody multipart = build_multipart(parts);
+    return call_with_token(path, multipart.content_type, multipart.body);
+}
+
+nlohmann::json DinamizeClient::call_with_token(const std::string& path, const std::string& content_type,
+                                               const std::string& body) {
     if (token_.empty() || token_due_for_renewal()) authenticate();
     try {
-        nlohmann::json body = post_envelope(path, request, true);
+        nlohmann::json answer = post_envelope(path, content_type, body, true);
         last_used_ = now_();
-        return body;
+        return answer;
     } catch (const DinamizeError& e) {
         if (e.dinamize_code().empty()) throw;
         if (!codes::classify_code(e.dinamize_code()).reauthenticate) {
@@ -152,9 +164,9 @@ nlohmann::json DinamizeClient::call(const std::string& path, const nlohmann::jso
     // one retry. If the same thing comes back, it is not a token problem: classify and give up.
     authenticate();
     try {
-        nlohmann::json body = post_envelope(path, request, true);
+        nlohmann::json answer = post_envelope(path, content_type, body, true);
         last_used_ = now_();
-        return body;
+        return answer;
     } catch (const DinamizeError& e) {
         if (e.dinamize_code().empty()) throw;
         const CodeClass cls = codes::classify_code(e.dinamize_code());

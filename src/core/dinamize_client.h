@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/http_transport.h"
+#include "core/multipart.h"
 
 namespace dwu {
 
@@ -47,6 +48,11 @@ public:
     // body on code 480001; throws DinamizeError otherwise, Interrupted on abort.
     nlohmann::json call(const std::string& path, const nlohmann::json& request);
 
+    // The same as call() for the one multipart/form-data call (the bulk import, reference §6):
+    // same token handling, re-authentication, envelope and errors. Throws std::invalid_argument
+    // (before any request) for a malformed part.
+    nlohmann::json call_multipart(const std::string& path, const std::vector<MultipartPart>& parts);
+
     void authenticate();
     bool has_token() const { return !token_.empty(); }
     void forget_token();
@@ -66,7 +72,12 @@ public:
     long last_duration_ms() const { return last_duration_ms_; }
 
 private:
-    nlohmann::json post_envelope(const std::string& path, const nlohmann::json& request, bool with_token);
+    // One POST; returns the envelope's body on success, throws DinamizeError otherwise.
+    nlohmann::json post_envelope(const std::string& path, const std::string& content_type, const std::string& body,
+                                 bool with_token);
+    // Authentication, one re-authentication and retry, classification: shared by call() and
+    // call_multipart().
+    nlohmann::json call_with_token(const std::string& path, const std::string& content_type, const std::string& body);
 
     Account account_;
     HttpTransport& http_;

@@ -11,7 +11,7 @@ struct Entry {
 };
 
 //                         category                   retry  re-auth duplicate
-constexpr std::array<Entry, 9> kTable{{
+constexpr std::array<Entry, 10> kTable{{
     {kPasswordRequired, {ErrorCategory::Auth, false, false, false}},
     {kUserRequired, {ErrorCategory::Auth, false, false, false}},
     {kInvalidCredentials, {ErrorCategory::Auth, false, false, false}},
@@ -21,6 +21,7 @@ constexpr std::array<Entry, 9> kTable{{
     {kInvalidField, {ErrorCategory::Validation, false, false, false}},
     {kDuplicateEmail, {ErrorCategory::Validation, false, false, true}},
     {kNotFound, {ErrorCategory::Validation, false, false, false}},
+    {kDuplicateTitle, {ErrorCategory::Validation, false, false, false}},
 }};
 
 }  // namespace

@@ -20,7 +20,8 @@ inline constexpr std::string_view kInvalidClientCode = "240029";
 inline constexpr std::string_view kInvalidToken = "249001";    // unknown/expired auth-token
 inline constexpr std::string_view kInvalidField = "249002";    // invalid e-mail, missing field, bad paging
 inline constexpr std::string_view kDuplicateEmail = "249003";  // e-mail already in the list
-inline constexpr std::string_view kNotFound = "249004";        // unknown contact or list
+inline constexpr std::string_view kNotFound = "249004";        // unknown contact, list, field or import
+inline constexpr std::string_view kDuplicateTitle = "249006";  // a field with that title exists in the list
 
 // Classification of a non-success code. An unknown code is treated per the reference's §2 rule:
 // re-authenticate once and retry once; if it comes back, it is an API error, not retried.

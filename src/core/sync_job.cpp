@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/contact_sync.h"
+#include "core/dinamize_codes.h"
 
 namespace dwu {
 namespace {
@@ -22,7 +23,14 @@ void perform(DinamizeClient& client, const SyncJob& job, const FieldMap& field_m
             out.message = "no Dinamize contact linked: nothing to delete";
             return;
         }
-        client.call("/emkt/contact/delete", {{"contact_code", code}, {"contact-list_code", list_code}});
+        try {
+            client.call("/emkt/contact/delete", {{"contact_code", code}, {"contact-list_code", list_code}});
+        } catch (const DinamizeError& e) {
+            // Already gone (deleted on Dinamize's side, or our earlier attempt landed after we gave
+            // up waiting for its answer): the delete has its effect.
+            if (e.dinamize_code() != codes::kNotFound) throw;
+            out.message = "contact was already absent from Dinamize";
+        }
         out.contact_code = code;
         return;
     }

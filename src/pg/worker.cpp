@@ -182,9 +182,7 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
     std::string problem;
     for (auto& [id, s] : w.accounts) s.used = false;
 
-    char activity[64];
-    snprintf(activity, sizeof activity, "dwu_crm: sending %zu job(s) to Dinamize", jobs.size());
-    pgstat_report_activity(STATE_RUNNING, activity);
+    char activity[96];
     for (const auto& job : jobs) {
         if (!unattempted.empty() || shutdown_requested()) {
             unattempted.push_back(job.id);
@@ -197,6 +195,9 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
             continue;
         }
         s.used = true;
+        snprintf(activity, sizeof activity, "dwu_crm: sending job %lld (%s) to Dinamize account %lld", job.id,
+                 job.operation.c_str(), job.account_id);
+        pgstat_report_activity(STATE_RUNNING, activity);
         pgstat_report_wait_start(PG_WAIT_EXTENSION);  // no transaction is open while we wait on HTTP
         try {
             dwu::SyncOutcome outcome = dwu::run_job(*s.client, job, w.field_map);
@@ -207,6 +208,7 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
         }
         pgstat_report_wait_end();
     }
+    pgstat_report_activity(STATE_IDLE, nullptr);
     // Record even when shutting down: a finished call must not be sent again.
     const bool stopping = shutdown_requested();
     if (stopping) HOLD_INTERRUPTS();
