@@ -1,5 +1,6 @@
 #include "admin_routes.h"
 
+#include "admin_data_routes.h"
 #include "envelope.h"
 #include "json_fields.h"
 
@@ -103,6 +104,7 @@ void register_admin_routes(httplib::Server& server, SimContext& ctx) {
         ctx.limiter.set_limit(ctx.startup_rate_limit);
         ctx.faults.reset();
         ctx.log.reset();
+        reset_admin_data(ctx);
         send_json(res, json{{"ok", true}});
     });
     server.Post("/__sim/expire-tokens", [&ctx](const Req&, Res& res) {
@@ -115,6 +117,7 @@ void register_admin_routes(httplib::Server& server, SimContext& ctx) {
     server.Post("/__sim/faults", [&ctx](const Req& req, Res& res) { handle_set_faults(ctx, req, res); });
     server.Get("/__sim/requests", [&ctx](const Req& req, Res& res) { handle_requests(ctx, req, res); });
     server.Get("/__sim/window", [&ctx](const Req& req, Res& res) { handle_window(ctx, req, res); });
+    register_admin_data_routes(server, ctx);
 }
 
 }  // namespace sim

@@ -17,11 +17,16 @@ inline constexpr const char* kValidation = "249002";
 // INVENTED (§15): e-mail already present in the list (add, or update changing the e-mail).
 inline constexpr const char* kDuplicateEmail = "249003";
 
-// INVENTED (§15): unknown contact (or list) on update/delete/get.
+// INVENTED (§15): unknown contact (or list) on update/delete/get; unknown field (field/update,
+// field-lov/search) or import code (import/get).
 inline constexpr const char* kNotFound = "249004";
 
 // INVENTED: unknown path or method; sent with HTTP 404 (the real API's behaviour is unknown).
 inline constexpr const char* kUnknownEndpoint = "249005";
+
+// INVENTED: field/add or field/update with a title another field of the list already has
+// (compared case-insensitively). Whether the real API refuses this is unknown.
+inline constexpr const char* kDuplicateTitle = "249006";
 
 // INVENTED: unexpected failure inside the simulator; sent with HTTP 500.
 inline constexpr const char* kInternalError = "249099";

@@ -65,7 +65,13 @@ int main(int argc, char** argv) {
     sim::RateLimiter limiter(options.rate_limit_per_minute);
     sim::FaultInjector faults(options.faults);
     sim::RequestLog request_log;
-    sim::SimContext ctx{state, stats, limiter, options.rate_limit_per_minute, faults, request_log};
+    std::vector<std::string> clients;
+    for (const auto& account : options.accounts) clients.push_back(account.client_code);
+    sim::Catalog catalog(clients, options.lists);
+    sim::Activity activity;
+    sim::ImportLog imports;
+    sim::SimContext ctx{state,       stats,   limiter,  options.rate_limit_per_minute, faults,
+                        request_log, catalog, activity, imports};
 
     httplib::Server server;
     unsigned threads = options.threads;

@@ -65,15 +65,6 @@ std::optional<long long> as_integer(const std::string& s) {
     return v;
 }
 
-// Numeric when both sides are integers; otherwise ASCII case-insensitive text order (assumed,
-// like a typical *_ci database collation; dates "YYYY-MM-DD..." order correctly as text).
-int compare_values(const std::string& a, const std::string& b) {
-    auto na = as_integer(a), nb = as_integer(b);
-    if (na && nb) return (*na < *nb) ? -1 : (*na > *nb ? 1 : 0);
-    int r = lower_ascii(a).compare(lower_ascii(b));
-    return (r < 0) ? -1 : (r > 0 ? 1 : 0);
-}
-
 bool positive_match(Operator op, const std::string& actual, const std::string& wanted) {
     switch (op) {
         case Operator::kEq: return compare_values(actual, wanted) == 0;
@@ -105,14 +96,7 @@ std::optional<Operator> positive_form(Operator op) {
     }
 }
 
-bool matches(const Contact& c, const Condition& cond) {
-    auto values = field_values(c, cond.field);
-    auto positive = positive_form(cond.op);
-    Operator op = positive ? *positive : cond.op;
-    bool any = std::any_of(values.begin(), values.end(),
-                           [&](const std::string& v) { return positive_match(op, v, cond.value); });
-    return positive ? !any : any;
-}
+bool matches(const Contact& c, const Condition& cond) { return values_match(field_values(c, cond.field), cond); }
 
 const nlohmann::json* optional_array(const nlohmann::json& request, const char* key) {
     auto it = request.find(key);
@@ -128,14 +112,16 @@ std::string required_string_in(const nlohmann::json& obj, const char* key, const
     return *v;
 }
 
-std::vector<Condition> parse_conditions(const nlohmann::json& request) {
+}  // namespace
+
+std::vector<Condition> parse_conditions(const nlohmann::json& request, FieldPredicate is_field) {
     std::vector<Condition> out;
     const nlohmann::json* search = optional_array(request, "search");
     if (!search) return out;
     for (const auto& entry : *search) {
         Condition cond;
         cond.field = required_string_in(entry, "field", "search");
-        if (!is_search_field(cond.field)) invalid("Unknown search field '" + cond.field + "'");
+        if (!is_field(cond.field)) invalid("Unknown search field '" + cond.field + "'");
         std::string op = required_string_in(entry, "operator", "search");
         auto found = operator_names().find(op);
         if (found == operator_names().end()) invalid("Unknown search operator '" + op + "'");
@@ -148,15 +134,14 @@ std::vector<Condition> parse_conditions(const nlohmann::json& request) {
     return out;
 }
 
-std::vector<OrderKey> parse_order(const nlohmann::json& request) {
+std::vector<OrderKey> parse_order(const nlohmann::json& request, FieldPredicate is_field) {
     std::vector<OrderKey> out;
     const nlohmann::json* order = optional_array(request, "order");
     if (!order) return out;
     for (const auto& entry : *order) {
         OrderKey key;
         key.field = required_string_in(entry, "field", "order");
-        if (key.field != "code" && !is_search_field(key.field))
-            invalid("Unknown order field '" + key.field + "'");
+        if (!is_field(key.field)) invalid("Unknown order field '" + key.field + "'");
         std::string type = lower_ascii(optional_string(entry, "type").value_or("ASC"));
         if (type != "asc" && type != "desc") invalid("Order 'type' must be ASC or DESC");
         key.descending = (type == "desc");
@@ -164,6 +149,27 @@ std::vector<OrderKey> parse_order(const nlohmann::json& request) {
     }
     return out;
 }
+
+// Numeric when both sides are integers; otherwise ASCII case-insensitive text order (assumed,
+// like a typical *_ci database collation; dates "YYYY-MM-DD..." order correctly as text).
+int compare_values(const std::string& a, const std::string& b) {
+    auto na = as_integer(a), nb = as_integer(b);
+    if (na && nb) return (*na < *nb) ? -1 : (*na > *nb ? 1 : 0);
+    int r = lower_ascii(a).compare(lower_ascii(b));
+    return (r < 0) ? -1 : (r > 0 ? 1 : 0);
+}
+
+bool values_match(const std::vector<std::string>& values, const Condition& cond) {
+    auto positive = positive_form(cond.op);
+    Operator op = positive ? *positive : cond.op;
+    bool any = std::any_of(values.begin(), values.end(),
+                           [&](const std::string& v) { return positive_match(op, v, cond.value); });
+    return positive ? !any : any;
+}
+
+namespace {
+
+bool is_order_field(const std::string& f) { return f == "code" || is_search_field(f); }
 
 RestFilter parse_rest_filter(const nlohmann::json& request) {
     std::string v = optional_string(request, "status_contact").value_or("");
@@ -179,8 +185,8 @@ SearchQuery parse_search_query(const nlohmann::json& request) {
     SearchQuery q;
     q.page_number = integer_field(request, "page_number", 1, 1, kMaxPageNumber);
     q.page_size = integer_field(request, "page_size", 100, 1, kMaxPageSize);
-    q.conditions = parse_conditions(request);
-    q.order = parse_order(request);
+    q.conditions = parse_conditions(request, is_search_field);
+    q.order = parse_order(request, is_order_field);
     q.rest = parse_rest_filter(request);
     // `custom_filter` (saved segment) is accepted and ignored: segments are not simulated.
     return q;

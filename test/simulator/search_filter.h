@@ -55,6 +55,17 @@ struct SearchPage {
 // Throws ApiError (invented validation code) on any malformed part.
 SearchQuery parse_search_query(const nlohmann::json& request);
 
+// The pieces, for the other searches (lists, fields, opt-outs; record_search.h).
+using FieldPredicate = bool (*)(const std::string& field);
+// `search` entries whose field satisfies `is_field`; throws ApiError on anything malformed.
+std::vector<Condition> parse_conditions(const nlohmann::json& request, FieldPredicate is_field);
+// `order` entries whose field satisfies `is_field`.
+std::vector<OrderKey> parse_order(const nlohmann::json& request, FieldPredicate is_field);
+// Numeric when both sides are integers, else ASCII case-insensitive text order: -1, 0, 1.
+int compare_values(const std::string& a, const std::string& b);
+// True if a field with these values (one, or each of a multi-value field) satisfies `cond`.
+bool values_match(const std::vector<std::string>& values, const Condition& cond);
+
 SearchPage run_search(std::vector<Contact> contacts, const SearchQuery& query, const std::string& today);
 
 }  // namespace sim

@@ -4,6 +4,9 @@
 #include "fault_injector.h"
 #include "rate_limiter.h"
 #include "request_log.h"
+#include "sim_activity.h"
+#include "sim_catalog.h"
+#include "sim_import.h"
 #include "sim_state.h"
 #include "sim_stats.h"
 
@@ -16,6 +19,9 @@ struct SimContext {
     unsigned startup_rate_limit;  // restored by POST /__sim/reset
     FaultInjector& faults;
     RequestLog& log;
+    Catalog& catalog;    // lists, fields, list-of-values
+    Activity& activity;  // opt-outs and contact history
+    ImportLog& imports;  // bulk import reports
 };
 
 }  // namespace sim

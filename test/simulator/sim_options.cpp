@@ -77,6 +77,17 @@ Account parse_account(const std::string& text) {
     return a;
 }
 
+// CODE:TITLE; the title runs to the end (it may hold ':').
+ListSeed parse_list(const std::string& text) {
+    const std::invalid_argument bad("--list needs CODE:TITLE (CODE digits only, TITLE non-empty)");
+    std::size_t colon = text.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 >= text.size() || colon > 18) throw bad;
+    std::string code = text.substr(0, colon);
+    for (char c : code)
+        if (c < '0' || c > '9') throw bad;
+    return ListSeed{std::to_string(std::stoull(code)), text.substr(colon + 1)};
+}
+
 }  // namespace
 
 Options parse_options(int argc, char** argv) {
@@ -97,6 +108,8 @@ Options parse_options(int argc, char** argv) {
             o.port_file = value;
         else if (flag == "--account")
             o.accounts.push_back(parse_account(value));
+        else if (flag == "--list")
+            o.lists.push_back(parse_list(value));
         else if (flag == "--token-idle-seconds")
             o.token_idle_seconds = parse_number(flag, value, 1, kMaxTokenSeconds);
         else if (flag == "--token-max-seconds")
@@ -117,12 +130,18 @@ Options parse_options(int argc, char** argv) {
     if (o.port < 0) throw std::invalid_argument("--port is required (0 = any free port)");
     if (o.accounts.empty()) throw std::invalid_argument("at least one --account is required");
     if (o.host.empty()) throw std::invalid_argument("--host must not be empty");
+    if (o.lists.empty()) o.lists.push_back(ListSeed{"1", "Lista 1"});
+    for (std::size_t i = 0; i < o.lists.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (o.lists[i].code == o.lists[j].code)
+                throw std::invalid_argument("--list " + o.lists[i].code + " is given twice");
     return o;
 }
 
 const char* usage() {
     return "usage: dinamize_sim --port N [--host 127.0.0.1] [--port-file PATH]\n"
            "                    --account USER:PASSWORD:CLIENT_CODE [--account ...]\n"
+           "                    [--list CODE:TITLE ...]\n"
            "                    [--token-idle-seconds 3600] [--token-max-seconds 86400]\n"
            "                    [--rate-limit-per-minute 0] [--threads 16] [--verbose]\n"
            "                    [--fault-http-5xx P] [--fault-reset P] [--fault-delay P]\n"
@@ -130,6 +149,8 @@ const char* usage() {
            "                    [--fault-expired-token P] [--fault-duplicate-email P]\n"
            "                    [--fault-lost-response P] [--seed N]\n"
            "  --port 0 picks a free port; the actual port is written to --port-file.\n"
+           "  --list seeds a contact list in every account (default: 1:Lista 1); contacts may\n"
+           "    still go to any numeric list code, which then exists implicitly.\n"
            "  --rate-limit-per-minute 0 disables the 240024 rate limit.\n"
            "  --fault-* P: probability (0..1) per protocol request; see GET/POST /__sim/faults.\n"
            "  --seed N makes the fault draws reproducible (default: random).\n";

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "fault_settings.h"
+#include "sim_catalog.h"
 #include "sim_state.h"
 
 #include <string>
@@ -14,6 +15,7 @@ struct Options {
     int port = -1;                  // required; 0 = pick a free port
     std::string port_file;          // optional: receives the actual port once listening
     std::vector<Account> accounts;  // at least one
+    std::vector<ListSeed> lists;    // --list CODE:TITLE, for every account; default {"1", "Lista 1"}
     long token_idle_seconds = 3600;
     long token_max_seconds = 86400;
     unsigned rate_limit_per_minute = 0;  // 0 = off

@@ -2,13 +2,16 @@
 
 #include "api_codes.h"
 #include "api_error.h"
+#include "catalog_routes.h"
 #include "envelope.h"
+#include "import_routes.h"
 #include "invented_codes.h"
 #include "json_fields.h"
 #include "protocol_faults.h"
 #include "search_filter.h"
 #include "sim_time.h"
 
+#include <functional>
 #include <iostream>
 #include <optional>
 
@@ -17,8 +20,8 @@ namespace {
 
 using nlohmann::json;
 
-// A data endpoint: gets the caller's account (client_code) and the parsed body, returns `body`.
-using DataHandler = json (*)(SimContext&, const std::string& client, const json& request);
+// What a route runs once the token and rate limit have passed: returns the envelope's body.
+using RouteBody = std::function<json(SimContext&, const std::string& client, const httplib::Request& req)>;
 
 // One envelope to send; `fault` names the injected fault that produced it, if any.
 struct Answer {
@@ -49,7 +52,7 @@ void check_rate_limit(SimContext& ctx, const std::string& account) {
 // Token first, then rate limit, then body: every data call needs a valid `auth-token` header.
 // The expired_token fault acts at the token check, duplicate_email after the rate limit; each
 // only when it changes the answer (a token that is invalid anyway gets the ordinary 249001).
-Answer run_data_call(SimContext& ctx, DataHandler handler, const httplib::Request& req,
+Answer run_data_call(SimContext& ctx, const RouteBody& handler, const httplib::Request& req,
                      std::optional<FaultKind> fault) {
     try {
         std::string token = req.get_header_value("auth-token");
@@ -61,15 +64,13 @@ Answer run_data_call(SimContext& ctx, DataHandler handler, const httplib::Reques
         if (fault == FaultKind::kDuplicateEmail)
             return Answer{invented::kDuplicateEmail, "E-mail already exists in this list", json::object(),
                           fault};
-        json request = parse_object_body(req.body);
-        return Answer{codes::kSuccess, codes::kSuccessDetail, handler(ctx, *client, request), std::nullopt};
+        return Answer{codes::kSuccess, codes::kSuccessDetail, handler(ctx, *client, req), std::nullopt};
     } catch (const ApiError& e) {
         return error_answer(e);
     }
 }
 
-void add_data_route(httplib::Server& server, SimContext& ctx, const char* path, DataHandler handler,
-                    Endpoint endpoint) {
+void add_route(httplib::Server& server, SimContext& ctx, const char* path, RouteBody handler, Endpoint endpoint) {
     server.Post(path, [&ctx, handler, endpoint](const httplib::Request& req, httplib::Response& res) {
         LoggedRequest log(ctx.log, req.path);
         log.record().client_code = ctx.state.token_owner(req.get_header_value("auth-token")).value_or("");
@@ -181,6 +182,21 @@ std::string envelope_code_of(const std::string& body) {
 
 }  // namespace
 
+void add_data_route(httplib::Server& server, SimContext& ctx, const char* path, DataHandler handler,
+                    Endpoint endpoint) {
+    add_route(
+        server, ctx, path,
+        [handler](SimContext& c, const std::string& client, const httplib::Request& req) {
+            return handler(c, client, parse_object_body(req.body));
+        },
+        endpoint);
+}
+
+void add_raw_data_route(httplib::Server& server, SimContext& ctx, const char* path, RawDataHandler handler,
+                        Endpoint endpoint) {
+    add_route(server, ctx, path, handler, endpoint);
+}
+
 void register_protocol_routes(httplib::Server& server, SimContext& ctx) {
     server.Post("/auth",
                 [&ctx](const httplib::Request& req, httplib::Response& res) { handle_auth(ctx, req, res); });
@@ -189,6 +205,8 @@ void register_protocol_routes(httplib::Server& server, SimContext& ctx) {
     add_data_route(server, ctx, "/emkt/contact/delete", contact_delete, Endpoint::kData);
     add_data_route(server, ctx, "/emkt/contact/get", contact_get, Endpoint::kData);
     add_data_route(server, ctx, "/emkt/contact/search", contact_search, Endpoint::kData);
+    register_catalog_routes(server, ctx);
+    register_import_routes(server, ctx);
 }
 
 void register_fallbacks(httplib::Server& server, SimContext& ctx, bool verbose) {

@@ -5,6 +5,7 @@
 #include "sim_random.h"
 #include "sim_time.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace sim {
@@ -132,6 +133,61 @@ std::vector<Contact> SimState::contacts(const std::string& client, const std::st
     if (const ContactList* contacts = find_list(client, list))
         for (const auto& entry : *contacts) out.push_back(entry.second);
     return out;
+}
+
+std::vector<std::string> SimState::list_codes(const std::string& client) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> out;
+    auto it = lists_.find(client);
+    if (it != lists_.end())
+        for (const auto& entry : it->second) out.push_back(entry.first);
+    return out;
+}
+
+std::pair<std::uint64_t, std::uint64_t> SimState::import_contacts(const std::string& client, const std::string& list,
+                                                                  const std::vector<ContactInput>& rows) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ContactList& contacts = lists_[client][list];
+    std::unordered_map<std::string, std::uint64_t> by_email;  // lower-case e-mail -> contact code
+    for (const auto& [code, contact] : contacts) by_email.emplace(lower_ascii(contact.email), code);
+    std::uint64_t inserted = 0, updated = 0;
+    for (const auto& row : rows) {
+        if (!row.email) continue;
+        auto existing = by_email.find(lower_ascii(*row.email));
+        if (existing != by_email.end()) {
+            ContactInput change = row;
+            change.email.reset();  // keep the stored spelling of the address
+            apply_input(contacts.at(existing->second), change);
+            ++updated;
+            continue;
+        }
+        Contact c;
+        c.code = next_code_++;
+        c.insert_date = now_local_datetime();
+        apply_input(c, row);
+        by_email.emplace(lower_ascii(c.email), c.code);
+        contacts.emplace(c.code, std::move(c));
+        ++inserted;
+    }
+    return {inserted, updated};
+}
+
+Contact SimState::modify_contact(const std::string& client, const std::string& list, std::uint64_t code,
+                                 const std::string& email, const std::function<void(Contact&)>& change) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ContactList* contacts = find_list(client, list);
+    if (!contacts) not_found();
+    auto it = contacts->end();
+    if (code != 0) {
+        it = contacts->find(code);
+    } else {
+        const std::string wanted = lower_ascii(email);
+        it = std::find_if(contacts->begin(), contacts->end(),
+                          [&](const auto& entry) { return lower_ascii(entry.second.email) == wanted; });
+    }
+    if (it == contacts->end()) not_found();
+    change(it->second);
+    return it->second;
 }
 
 void SimState::reset() {

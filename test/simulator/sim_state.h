@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -58,6 +59,19 @@ public:
     void delete_contact(const std::string& client, const std::string& list, std::uint64_t code);
     Contact get_contact(const std::string& client, const std::string& list, std::uint64_t code) const;
     std::vector<Contact> contacts(const std::string& client, const std::string& list) const;
+
+    // Codes of the lists that hold (or held) contacts of `client` (in no particular order).
+    std::vector<std::string> list_codes(const std::string& client) const;
+
+    // Bulk import: each row (with an e-mail) updates the contact with that e-mail (case-insensitive)
+    // or adds one, in order, atomically. Returns {inserted, updated}.
+    std::pair<std::uint64_t, std::uint64_t> import_contacts(const std::string& client, const std::string& list,
+                                                            const std::vector<ContactInput>& rows);
+
+    // Applies `change` to the contact with `code` (if non-zero) or else `email`, under the lock;
+    // returns the contact afterwards. ApiError (not found) if there is none.
+    Contact modify_contact(const std::string& client, const std::string& list, std::uint64_t code,
+                           const std::string& email, const std::function<void(Contact&)>& change);
 
     // Forget contacts and tokens; contact codes start again at the first one.
     void reset();

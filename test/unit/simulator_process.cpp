@@ -21,16 +21,22 @@
 
 namespace dwu::test {
 
-SimulatorProcess::SimulatorProcess(const std::string& account) {
+SimulatorProcess::SimulatorProcess(const std::string& account) : SimulatorProcess(account, {}) {}
+
+SimulatorProcess::SimulatorProcess(const std::string& account, const std::vector<std::string>& extra_args) {
     char tmpl[] = "/tmp/dwu_sim_XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
     const std::string port_file = dir_ + "/port";
+    std::vector<std::string> args = {DINAMIZE_SIM_PATH, "--port", "0", "--port-file", port_file, "--account", account};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
-        execl(DINAMIZE_SIM_PATH, DINAMIZE_SIM_PATH, "--port", "0", "--port-file", port_file.c_str(), "--account",
-              account.c_str(), static_cast<char*>(nullptr));
+        execv(DINAMIZE_SIM_PATH, argv.data());
         _exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -63,6 +69,20 @@ void SimulatorProcess::admin_post(const std::string& path, const std::string& bo
     httplib::Client cli("127.0.0.1", port_);
     auto res = cli.Post(path.c_str(), body, "application/json");
     if (!res || res->status != 200) throw std::runtime_error("admin POST failed: " + path);
+}
+
+std::string SimulatorProcess::admin_post_body(const std::string& path, const std::string& body) const {
+    std::string answer;
+    if (admin_post_status(path, body, &answer) != 200) throw std::runtime_error("admin POST failed: " + path + ": " + answer);
+    return answer;
+}
+
+int SimulatorProcess::admin_post_status(const std::string& path, const std::string& body, std::string* answer) const {
+    httplib::Client cli("127.0.0.1", port_);
+    auto res = cli.Post(path.c_str(), body, "application/json");
+    if (!res) return -1;
+    if (answer) *answer = res->body;
+    return res->status;
 }
 
 SilentServer::SilentServer() {

@@ -1,6 +1,7 @@
 #pragma once
 // Starts the real Dinamize simulator binary on a free loopback port for a test suite, and stops it.
 #include <string>
+#include <vector>
 
 namespace dwu::test {
 
@@ -8,6 +9,8 @@ class SimulatorProcess {
 public:
     // accounts: "user:password:client_code" each.
     explicit SimulatorProcess(const std::string& account);
+    // With more command-line arguments, e.g. {"--list", "7:Clientes"}.
+    SimulatorProcess(const std::string& account, const std::vector<std::string>& extra_args);
     ~SimulatorProcess();
     SimulatorProcess(const SimulatorProcess&) = delete;
     SimulatorProcess& operator=(const SimulatorProcess&) = delete;
@@ -18,6 +21,10 @@ public:
     // Admin endpoints (not part of the Dinamize protocol).
     std::string admin_get(const std::string& path) const;
     void admin_post(const std::string& path, const std::string& body = "{}") const;
+    // The answer's body; throws unless HTTP 200.
+    std::string admin_post_body(const std::string& path, const std::string& body) const;
+    // The HTTP status (-1 without an answer); the body goes to `answer` if given.
+    int admin_post_status(const std::string& path, const std::string& body, std::string* answer = nullptr) const;
 
 private:
     int pid_ = -1;
