@@ -19,13 +19,11 @@ dwu_build
 
 dwu_sim_start "$DEMO_USER:$DEMO_PASSWORD:$DEMO_CLIENT"
 dwu_log "Dinamize simulator at $DWU_SIM_URL"
+dwu_init_workdir
+dwu_make_key_file "$DWU_WORKDIR/keys"
 dwu_pg_start demo "$(dwu_free_port)" \
     "dwu_crm.database = 'dwu_crm_demo'" \
-    "dwu_crm.dinamize_base_url = '$DWU_SIM_URL'" \
-    "dwu_crm.dinamize_user = '$DEMO_USER'" \
-    "dwu_crm.dinamize_password = '$DEMO_PASSWORD'" \
-    "dwu_crm.dinamize_client_code = '$DEMO_CLIENT'" \
-    "dwu_crm.dinamize_list_code = '$DEMO_LIST'" \
+    "dwu_crm.encryption_key_file = '$DWU_WORKDIR/keys'" \
     "dwu_crm.field_map = 'dwu_phone:cmp4,dwu_city:cmp5,dwu_campaign:cmp6'"
 dwu_log "PostgreSQL 15 cluster on port $PGPORT (socket $PGHOST)"
 
@@ -33,6 +31,9 @@ psql_demo() { "$PG_BIN/psql" -X -At -v ON_ERROR_STOP=1 -d dwu_crm_demo "$@"; }
 "$PG_BIN/createdb" dwu_crm_demo
 psql_demo -c "CREATE EXTENSION dwu_crm" >/dev/null
 dwu_log "CREATE EXTENSION dwu_crm done"
+psql_demo -c "SELECT dwu_crm.dinamize_configure('demo', '$DWU_SIM_URL', '$DEMO_USER', '$DEMO_PASSWORD',
+                                                '$DEMO_CLIENT', '$DEMO_LIST', true)" >/dev/null
+dwu_log "Dinamize account 'demo' configured (password stored AES-256-GCM encrypted)"
 
 dwu_log "inserting $LEADS leads in one statement"
 psql_demo -c "
