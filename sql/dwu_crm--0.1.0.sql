@@ -569,3 +569,19 @@ GRANT SELECT ON @extschema@.crm_audit_log, @extschema@.crm_webhook_events TO dwu
 GRANT EXECUTE ON FUNCTION @extschema@.dinamize_configure(text, text, text, text, text, text, boolean),
     @extschema@.rotate_encryption_key(), @extschema@.dinamize_set_account_enabled(text, boolean),
     @extschema@.dinamize_remove_account(text), @extschema@.requeue_failed(bigint, text, text) TO dwu_crm_admin;
+
+-- ---------------------------------------------------------------------------------------------
+-- Backups: the rows of an extension's tables are left out of pg_dump unless marked. A CRM's data
+-- must be in its backups (secrets only as ciphertext).
+-- ---------------------------------------------------------------------------------------------
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_dinamize_accounts', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_contacts', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_opportunities', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_leads', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_lead_sync', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_sync_queue', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_sync_logs', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_auth_tokens', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_settings', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_webhook_events', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_audit_log', '');

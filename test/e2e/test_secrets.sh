@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# No plaintext anywhere: after a sync with a distinctive password, neither the password nor any
+# Dinamize token (by its shape) appears in a pg_dump, the server log or the data directory's files.
+set -euo pipefail
+source "$(dirname "$0")/../../scripts/lib.sh"
+source "$(dirname "$0")/common.sh"
+trap dwu_cleanup EXIT
+
+E2E_PASSWORD='Zq7-distinctive-Secret-91x'
+e2e_start_stack secrets
+psql_q "INSERT INTO dwu_crm.crm_leads (dwu_email) SELECT 's' || i || '@example.com' FROM generate_series(1, 20) i" >/dev/null
+check "the leads sync with the encrypted credentials" dwu_wait_for 30 "sync" queue_drained
+check "a token was stored, sealed" \
+    [ "$(psql_q "select count(*) from dwu_crm.crm_auth_tokens where dwu_active and length(dwu_token) > 31")" = 1 ]
+psql_q "CHECKPOINT" >/dev/null
+
+# Simulator tokens look like 12345.300001.12.<48 base64 chars> (reference §2).
+token_shape='[0-9]{5}\.[0-9]{6}\.[0-9]{1,2}\.[A-Za-z0-9+/]{48}'
+dump=$DWU_WORKDIR/dump.sql
+"$PG_BIN/pg_dump" -d "$E2E_DB" > "$dump"
+check "pg_dump holds the CRM data (extension tables are marked for dump)" grep -q "^COPY dwu_crm.crm_dinamize_accounts" "$dump"
+check "pg_dump holds the leads" grep -q "^s1@example.com\|s1@example.com" "$dump"
+check "the password is not in pg_dump" absent_from_file "$E2E_PASSWORD" "$dump"
+check "no token is in pg_dump" bash -c "! grep -Eq '$token_shape' '$dump'"
+check "the password is not in the server log" absent_from_file "$E2E_PASSWORD" "$E2E_LOG"
+check "no token is in the server log" bash -c "! grep -Eq '$token_shape' '$E2E_LOG'"
+data_dir=$DWU_WORKDIR/secrets/data
+check "the password is in no file of the data directory" bash -c "! grep -rqaF -- '$E2E_PASSWORD' '$data_dir'"
+check "no token is in any file of the data directory" bash -c "! grep -rqaE '$token_shape' '$data_dir'"
+
+e2e_finish secrets
