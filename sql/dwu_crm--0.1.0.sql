@@ -433,14 +433,16 @@ COMMENT ON FUNCTION @extschema@.requeue_failed(bigint, text, text) IS
 
 
 CREATE VIEW @extschema@.sync_queue_depth AS
-SELECT dwu_status AS status,
+SELECT q.dwu_status AS status,
+       a.dwu_name AS account,
        count(*) AS jobs,
-       now() - min(created_at) AS oldest_age,
-       count(*) FILTER (WHERE dwu_status = 'queued' AND dwu_next_attempt_at > now()) AS waiting_for_retry
-  FROM @extschema@.crm_sync_queue
- GROUP BY dwu_status;
+       now() - min(q.created_at) AS oldest_age,
+       count(*) FILTER (WHERE q.dwu_status = 'queued' AND q.dwu_next_attempt_at > now()) AS waiting_for_retry
+  FROM @extschema@.crm_sync_queue q
+  LEFT JOIN @extschema@.crm_dinamize_accounts a ON a.dwu_id = q.dwu_account_id
+ GROUP BY q.dwu_status, a.dwu_name;
 COMMENT ON VIEW @extschema@.sync_queue_depth IS
-    'Queue depth by status, age of the oldest job in each, and queued jobs waiting for a retry.';
+    'Queue depth by status and account, age of the oldest job in each, and queued jobs waiting for a retry.';
 
 CREATE VIEW @extschema@.sync_outcomes_per_minute AS
 SELECT date_trunc('minute', created_at) AS minute,
