@@ -445,15 +445,30 @@ COMMENT ON VIEW @extschema@.sync_queue_depth IS
     'Queue depth by status and account, age of the oldest job in each, and queued jobs waiting for a retry.';
 
 CREATE VIEW @extschema@.sync_outcomes_per_minute AS
-SELECT date_trunc('minute', created_at) AS minute,
-       count(*) FILTER (WHERE dwu_status = 'success') AS succeeded,
-       count(*) FILTER (WHERE dwu_status = 'error') AS errors,
-       count(*) FILTER (WHERE dwu_error_category = 'RATE_LIMIT') AS rate_limited,
-       round(avg(dwu_duration_ms)) AS avg_duration_ms
-  FROM @extschema@.crm_sync_logs
- WHERE created_at > now() - interval '1 hour'
- GROUP BY 1;
-COMMENT ON VIEW @extschema@.sync_outcomes_per_minute IS 'Calls to Dinamize per minute over the last hour.';
+WITH calls AS (
+    SELECT date_trunc('minute', created_at) AS minute,
+           count(*) FILTER (WHERE dwu_status = 'success') AS succeeded,
+           count(*) FILTER (WHERE dwu_status = 'error') AS errors,
+           count(*) FILTER (WHERE dwu_error_category = 'RATE_LIMIT') AS rate_limited,
+           round(avg(dwu_duration_ms)) AS avg_duration_ms
+      FROM @extschema@.crm_sync_logs
+     WHERE created_at > now() - interval '1 hour'
+     GROUP BY 1
+), failed AS (
+    SELECT date_trunc('minute', updated_at) AS minute, count(*) AS failed_jobs
+      FROM @extschema@.crm_sync_queue
+     WHERE dwu_status = 'failed' AND updated_at > now() - interval '1 hour'
+     GROUP BY 1
+)
+SELECT minute,
+       coalesce(c.succeeded, 0) AS completed_jobs,
+       coalesce(f.failed_jobs, 0) AS failed_jobs,
+       coalesce(c.errors, 0) AS error_attempts,
+       coalesce(c.rate_limited, 0) AS rate_limited,
+       c.avg_duration_ms
+  FROM calls c FULL JOIN failed f USING (minute);
+COMMENT ON VIEW @extschema@.sync_outcomes_per_minute IS
+    'Per minute over the last hour: jobs completed, jobs failed for good, error attempts, rate limits.';
 
 CREATE VIEW @extschema@.sync_errors AS
 SELECT dwu_error_category AS category,
