@@ -3,7 +3,7 @@
 # Source it; every server started here is stopped by dwu_cleanup (install it with trap).
 
 DWU_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_BIN=/usr/lib/postgresql/15/bin
+PG_BIN=${DWU_PG_BIN:-/usr/lib/postgresql/15/bin}  # overridable: a relocated copy isolates a second checkout
 PG_CONFIG=$PG_BIN/pg_config
 DWU_BUILD=$DWU_ROOT/build
 DWU_SIM=$DWU_BUILD/test/simulator/dinamize_sim
