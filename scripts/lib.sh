@@ -130,6 +130,27 @@ dwu_sim_start() {
     DWU_SIM_URL="http://127.0.0.1:$(cat "$port_file")"
 }
 
+# dwu_redis_start [PORT] — a throwaway redis-server on 127.0.0.1 (no persistence, private port),
+# sets DWU_REDIS_PORT and DWU_REDIS_PID. Calling it again with the same port restarts Redis there
+# (empty: the data is not kept, as after a real crash without persistence).
+dwu_redis_start() {
+    dwu_init_workdir
+    DWU_REDIS_PORT=${1:-$(dwu_free_port)}
+    /usr/bin/redis-server --port "$DWU_REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+        --dir "$DWU_WORKDIR" --logfile "$DWU_WORKDIR/redis.log" &
+    DWU_REDIS_PID=$!
+    DWU_PIDS+=("$DWU_REDIS_PID")
+    dwu_wait_for 10 "redis-server" dwu_redis_cli PING >/dev/null || dwu_die "redis-server did not start"
+}
+
+# dwu_redis_cli ARGS... — redis-cli against the Redis started above; fails when it is not answering.
+dwu_redis_cli() { redis-cli -h 127.0.0.1 -p "$DWU_REDIS_PORT" "$@" 2>/dev/null | grep -v '^$' || return 1; }
+
+dwu_redis_stop() {
+    [ -n "${DWU_REDIS_PID:-}" ] && kill "$DWU_REDIS_PID" 2>/dev/null && wait "$DWU_REDIS_PID" 2>/dev/null
+    DWU_REDIS_PID=""
+}
+
 # dwu_wait_for SECONDS DESCRIPTION COMMAND... — polls (bounded) until COMMAND succeeds.
 dwu_wait_for() {
     local seconds=$1 what=$2; shift 2
