@@ -29,7 +29,7 @@ echo "== pg_regress =="
 dwu_init_workdir
 dwu_make_key_file "$DWU_WORKDIR/regress.keys"
 dwu_pg_start regress "$(dwu_free_port)" "dwu_crm.database = 'contrib_regression'" \
-    "dwu_crm.encryption_key_file = '$DWU_WORKDIR/regress.keys'"
+    "dwu_crm.encryption_key_file = '$DWU_WORKDIR/regress.keys'" "dwu_crm.redis_host = ''"
 make -C "$DWU_ROOT" -s installcheck PG_CONFIG="$PG_CONFIG"
 status=$?
 if [ $status -ne 0 ] && [ -f "$DWU_ROOT/regression.diffs" ]; then cat "$DWU_ROOT/regression.diffs"; fi

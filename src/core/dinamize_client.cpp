@@ -89,6 +89,7 @@ int retry_after_seconds(const nlohmann::json& body) {
 
 nlohmann::json DinamizeClient::post_envelope(const std::string& path, const std::string& content_type,
                                              const std::string& body, bool with_token) {
+    if (before_request_) before_request_();
     std::vector<std::string> headers;
     if (with_token) headers.push_back("auth-token: " + token_);
     HttpResponse response;

@@ -53,6 +53,10 @@ public:
     // (before any request) for a malformed part.
     nlohmann::json call_multipart(const std::string& path, const std::vector<MultipartPart>& parts);
 
+    // Called before every HTTP request of this client, /auth included: where a rate limiter admits
+    // the request or waits. What it throws propagates out of call() (e.g. Interrupted).
+    void set_before_request(std::function<void()> hook) { before_request_ = std::move(hook); }
+
     void authenticate();
     bool has_token() const { return !token_.empty(); }
     void forget_token();
@@ -81,6 +85,7 @@ private:
 
     Account account_;
     HttpTransport& http_;
+    std::function<void()> before_request_;
     TokenRules rules_;
     std::function<Clock::time_point()> now_;
     std::string token_;

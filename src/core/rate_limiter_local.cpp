@@ -31,7 +31,7 @@ LocalRateLimiter::AccountLog& LocalRateLimiter::log_for(const std::string& accou
     AccountLog& log = logs_[account];
     log.windows.resize(active_.size());
     for (size_t i = 0; i < active_.size(); i++) {
-        const TimePoint horizon = now - std::chrono::seconds(active_[i].window_seconds);
+        const TimePoint horizon = now - enforced_length(limits_, active_[i]);
         auto& entries = log.windows[i];
         while (!entries.empty() && entries.front() <= horizon) entries.pop_front();
     }
@@ -47,7 +47,7 @@ Admission LocalRateLimiter::try_acquire(const std::string& account) {
         const auto limit = static_cast<size_t>(active_[i].limit);
         if (entries.size() < limit) continue;
         // One more fits once size - limit + 1 entries have left the window.
-        const TimePoint leaves = entries[entries.size() - limit] + std::chrono::seconds(active_[i].window_seconds);
+        const TimePoint leaves = entries[entries.size() - limit] + enforced_length(limits_, active_[i]);
         wait = std::max(wait, std::max(1L, ceil_ms(leaves - now)));
     }
     if (wait > 0) return {false, wait};

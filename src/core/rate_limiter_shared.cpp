@@ -58,7 +58,7 @@ Admission SharedRateLimiter::try_acquire(const std::string& account) {
     std::vector<std::string> args{next_member()};
     for (const auto& w : active_windows(limits_)) {
         keys.push_back(window_key(account, w.window_seconds));
-        args.push_back(std::to_string(w.window_seconds * 1000L));
+        args.push_back(std::to_string(enforced_length(limits_, w).count()));
         args.push_back(std::to_string(w.limit));
     }
     ReplyPtr reply = admit_.run(redis_, keys, args);

@@ -7,6 +7,7 @@
 namespace dwu {
 
 void validate(const RateLimits& limits) {
+    if (limits.margin_ms < 0) throw std::invalid_argument("rate limit margin must be >= 0 ms");
     std::set<int> seen;
     for (const auto& w : limits.windows) {
         if (w.window_seconds <= 0) throw std::invalid_argument("rate limit window must be > 0 s");
@@ -21,6 +22,10 @@ std::vector<WindowLimit> active_windows(const RateLimits& limits) {
     for (const auto& w : limits.windows)
         if (w.limit > 0) active.push_back(w);
     return active;
+}
+
+std::chrono::milliseconds enforced_length(const RateLimits& limits, const WindowLimit& w) {
+    return std::chrono::seconds(w.window_seconds) + std::chrono::milliseconds(limits.margin_ms);
 }
 
 std::chrono::steady_clock::time_point steady_now() { return std::chrono::steady_clock::now(); }

@@ -18,6 +18,17 @@ int dwu_retry_base_seconds = 5;
 int dwu_idle_check_seconds = 60;
 int dwu_retry_max_seconds = 3600;
 bool dwu_capture_changes = true;
+char* dwu_redis_host = nullptr;
+int dwu_redis_port = 6379;
+char* dwu_redis_password_file = nullptr;
+int dwu_redis_database = 0;
+char* dwu_redis_key_prefix = nullptr;
+int dwu_redis_timeout_ms = 1000;
+int dwu_rate_limit = 60;
+int dwu_rate_limit_window_seconds = 60;
+int dwu_rate_limit_per_hour = 0;
+int dwu_rate_limit_margin_ms = 250;
+double dwu_rate_limit_local_share = 0.5;
 
 namespace {
 
@@ -33,6 +44,46 @@ bool check_field_map(char** newval, void**, GucSource) {
     GUC_check_errdetail("%s", message);
     GUC_check_errhint("Use a comma-separated list of crm_leads_column:cmpN, e.g. 'dwu_phone:cmp4,dwu_city:cmp5'.");
     return false;
+}
+
+// Dinamize counts requests per account (reference §4); these settings are the same for every
+// account. Redis is where the workers of every cluster share the count.
+void define_rate_limit_settings() {
+    DefineCustomStringVariable("dwu_crm.redis_host", "Redis server shared by every worker for the Dinamize rate limit.",
+                               "Empty: no Redis; this server's worker alone uses the whole limit.", &dwu_redis_host,
+                               "127.0.0.1", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.redis_port", "Port of the Redis server.", nullptr, &dwu_redis_port, 6379, 1,
+                            65535, PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    // A file, not the password itself: a changed setting's value is written to the server log.
+    DefineCustomStringVariable("dwu_crm.redis_password_file", "File holding the Redis password (first line).",
+                               "Empty: no AUTH. Readable only by the server's user.", &dwu_redis_password_file, "",
+                               PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.redis_database", "Redis database number.", nullptr, &dwu_redis_database, 0, 0,
+                            1000, PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.redis_key_prefix", "Prefix of every Redis key dwu_crm writes.", nullptr,
+                               &dwu_redis_key_prefix, "dwu_crm:", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr,
+                               nullptr);
+    DefineCustomIntVariable("dwu_crm.redis_timeout_ms", "Connect and command timeout for Redis.",
+                            "When Redis does not answer in time the worker uses its local share of the limit.",
+                            &dwu_redis_timeout_ms, 1000, 10, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("dwu_crm.rate_limit", "Dinamize requests allowed per account per window, all servers together.",
+                            "0 turns this window off.", &dwu_rate_limit, 60, 0, 1000000, PGC_SIGHUP, 0, nullptr,
+                            nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.rate_limit_window", "Length of the window of dwu_crm.rate_limit.", nullptr,
+                            &dwu_rate_limit_window_seconds, 60, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("dwu_crm.rate_limit_per_hour", "Dinamize requests allowed per account per hour.",
+                            "0: no hourly limit.", &dwu_rate_limit_per_hour, 0, 0, 100000000, PGC_SIGHUP, 0, nullptr,
+                            nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.rate_limit_margin_ms", "Added to each rate limit window.",
+                            "Covers the varying delay between admitting a request and its arrival at Dinamize.",
+                            &dwu_rate_limit_margin_ms, 250, 0, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                            nullptr);
+    DefineCustomRealVariable("dwu_crm.rate_limit_local_share",
+                             "Share of the limits this server's worker uses while Redis is unreachable.",
+                             "E.g. 0.5 with two servers: together they stay under the limit without Redis.",
+                             &dwu_rate_limit_local_share, 0.5, 0.01, 1.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 }
 
 }  // namespace
@@ -80,5 +131,6 @@ void dwu_define_settings(bool preloading) {
     DefineCustomBoolVariable("dwu_crm.capture_changes", "Queue changes of crm_leads for Dinamize.",
                              "Turned off (SET LOCAL) where changes that came from Dinamize are applied.",
                              &dwu_capture_changes, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    define_rate_limit_settings();
     MarkGUCPrefixReserved("dwu_crm");
 }

@@ -13,6 +13,18 @@ extern int dwu_retry_base_seconds;
 extern int dwu_idle_check_seconds;
 extern int dwu_retry_max_seconds;
 extern bool dwu_capture_changes;
+// The shared rate limiter (see worker_limits.h).
+extern char* dwu_redis_host;
+extern int dwu_redis_port;
+extern char* dwu_redis_password_file;
+extern int dwu_redis_database;
+extern char* dwu_redis_key_prefix;
+extern int dwu_redis_timeout_ms;
+extern int dwu_rate_limit;
+extern int dwu_rate_limit_window_seconds;
+extern int dwu_rate_limit_per_hour;
+extern int dwu_rate_limit_margin_ms;
+extern double dwu_rate_limit_local_share;
 
 // Defines every GUC; the PGC_POSTMASTER ones only when loading through shared_preload_libraries.
 void dwu_define_settings(bool preloading);

@@ -10,17 +10,20 @@
 #include <vector>
 
 #include "core/account_fields.h"
+#include "core/cached_token.h"
 #include "core/dinamize_client.h"
 #include "core/outcome_record.h"
 #include "core/retry_policy.h"
 #include "core/secret_box.h"
 #include "core/sync_job.h"
 #include "pg/job_store.h"
+#include "pg/cpp_boundary.h"
 #include "pg/key_ring.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
 #include "pg/shared_state.h"
 #include "pg/transaction.h"
+#include "pg/worker_limits.h"
 
 namespace {
 
@@ -34,6 +37,13 @@ bool shutdown_requested() { return ProcDiePending; }
 void wait_ms(long ms) {
     (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, Max(ms, 1L), PG_WAIT_EXTENSION);
     ResetLatch(MyLatch);
+}
+
+// The rate gate's sleep: on the latch, so SIGTERM ends it at once. Returns false when stopping.
+bool sleep_for_rate_limit(long ms) {
+    if (shutdown_requested()) return false;
+    pg_guarded([ms] { wait_ms(ms); });
+    return !shutdown_requested();
 }
 
 long long to_ms(dwu::Clock::time_point t) {
@@ -54,6 +64,8 @@ struct AccountSession {
     std::unique_ptr<dwu::DinamizeClient> client;
     unsigned long stored_generation = 0;  // token generation last written to crm_auth_tokens
     long long token_id = 0;
+    std::string limiter_key;  // the Dinamize account (client code) as the rate limiter and Redis know it
+    unsigned long shared_generation = ~0UL;  // token generation last put in (or taken from) Redis
     bool used = false;  // in the current round
     std::string unusable;  // why jobs of this account cannot run now (empty: usable)
 };
@@ -66,6 +78,8 @@ struct WorkerState {
     std::optional<dwu::KeyRing> ring;
     std::string ring_error;
     std::map<long long, AccountSession> accounts;
+    WorkerLimits limits;
+    std::string limits_line;  // last logged description of the rate limit
     std::string last_warning;
 };
 
@@ -78,8 +92,14 @@ void apply_settings(WorkerState& w) {
     http.timeout_ms = dwu_request_timeout_ms;
     http.connect_timeout_ms = dwu_connect_timeout_ms;
     http.verify_tls = dwu_verify_tls;
-    w.accounts.clear();  // sessions hold a reference to the transport: drop them first
+    w.accounts.clear();  // sessions hold references to the transport and the gate: drop them first
     w.http = std::make_unique<dwu::HttpTransport>(http, shutdown_requested);
+    w.limits = dwu_build_worker_limits(sleep_for_rate_limit);
+    if (!w.limits.problem.empty()) ereport(WARNING, (errmsg("%s", w.limits.problem.c_str())));
+    if (w.limits.description != w.limits_line) {
+        w.limits_line = w.limits.description;
+        ereport(LOG, (errmsg("dwu_crm worker rate limit: %s", w.limits_line.c_str())));
+    }
     w.ring.reset();
     w.ring_error.clear();
     try {
@@ -127,9 +147,12 @@ void open_session(WorkerState& w, long long account_id, AccountSession& s) {
     }
     s.config_version = stored.config_version;
     s.list_code = stored.list_code;
+    s.limiter_key = stored.client_code;
     s.client = std::make_unique<dwu::DinamizeClient>(
         dwu::Account(stored.base_url, stored.user, std::move(password), stored.client_code), *w.http);
     dwu::wipe(password);
+    if (dwu::RateGate* gate = w.limits.gate.get())
+        s.client->set_before_request([gate, key = s.limiter_key] { gate->before_request(key); });
     if (!stored.token_blob.empty()) {
         try {
             std::string token = open_secret(w, stored.token_blob, dwu::auth_token_aad(stored.token_id, account_id));
@@ -168,6 +191,60 @@ void persist_token(WorkerState& w, long long account_id, AccountSession& s) {
     }
 }
 
+bool redis_usable(const WorkerState& w) {
+    return w.limits.token_cache && w.ring && w.limits.limiter->mode() == dwu::LimiterMode::Shared;
+}
+
+// Takes the token another worker (of any cluster) shared through Redis, when this session has
+// none it may use: one login per account for all of them.
+void adopt_shared_token(WorkerState& w, AccountSession& s) {
+    dwu::DinamizeClient& c = *s.client;
+    if (!redis_usable(w) || (c.has_token() && !c.token_due_for_renewal())) return;
+    std::optional<std::string> blob;
+    try {
+        blob = w.limits.token_cache->get(s.limiter_key);
+    } catch (const dwu::RedisError&) {
+        return;  // the limiter notices and reports the outage
+    }
+    if (!blob) return;
+    std::optional<dwu::CachedToken> cached = dwu::open_cached_token(*w.ring, *blob, s.limiter_key);
+    if (!cached) return;  // sealed with a key this server does not hold
+    c.adopt_token(std::move(cached->token), cached->issued_at, cached->last_used);
+    if (c.token_due_for_renewal()) {
+        c.forget_token();
+        return;
+    }
+    s.token_id = 0;  // not the token in crm_auth_tokens: persist_token() stores it there too
+    s.shared_generation = c.token_generation();
+}
+
+// Puts a token this worker obtained into Redis (sealed) for the others.
+void share_token(WorkerState& w, AccountSession& s) {
+    if (!s.used || !s.client || !s.client->has_token() || !redis_usable(w)) return;
+    const dwu::DinamizeClient& c = *s.client;
+    if (c.token_generation() == s.shared_generation) return;
+    try {
+        const std::string blob = dwu::seal_cached_token(*w.ring, c, s.limiter_key);
+        w.limits.token_cache->put(s.limiter_key, blob, dwu::cached_token_ttl(c, dwu::TokenRules{}, dwu::Clock::now()));
+        s.shared_generation = c.token_generation();
+    } catch (const dwu::RedisError&) {
+    } catch (const dwu::CryptoError&) {
+    }
+}
+
+void log_limiter_changes(WorkerState& w) {
+    if (!w.limits.gate) return;
+    for (const dwu::ModeChange& change : w.limits.gate->take_changes()) {
+        if (change.to == dwu::LimiterMode::Local)
+            ereport(WARNING, (errmsg("dwu_crm worker cannot use Redis for the shared rate limit: %s", change.reason.c_str()),
+                              errdetail("Until Redis answers again this worker alone sends at most %.0f%% of the limit "
+                                        "(dwu_crm.rate_limit_local_share).",
+                                        dwu_rate_limit_local_share * 100.0)));
+        else
+            ereport(LOG, (errmsg("dwu_crm worker is back on the shared rate limit: %s", change.reason.c_str())));
+    }
+}
+
 // One claim → call → record round. Returns how long to sleep before the next (0 = go on).
 long run_round(WorkerState& w, std::mt19937_64& rng) {
     std::vector<dwu::SyncJob> jobs;
@@ -178,7 +255,9 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
 
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     std::vector<dwu::DecidedOutcome> done;
-    std::vector<long long> unattempted, deferred;
+    std::vector<long long> unattempted;
+    std::map<long, std::vector<long long>> deferred;  // delay (ms) → jobs returned unattempted
+    std::map<long long, long> paused;                 // account → how long its jobs wait (rate limit)
     std::string problem;
     for (auto& [id, s] : w.accounts) s.used = false;
 
@@ -191,7 +270,11 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
         AccountSession& s = session_for(w, job);
         if (!s.unusable.empty()) {
             problem = s.unusable;
-            deferred.push_back(job.id);
+            deferred[kUnusableAccountDelayMs].push_back(job.id);
+            continue;
+        }
+        if (auto pause = paused.find(job.account_id); pause != paused.end()) {
+            deferred[pause->second].push_back(job.id);
             continue;
         }
         s.used = true;
@@ -200,9 +283,24 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
         pgstat_report_activity(STATE_RUNNING, activity);
         pgstat_report_wait_start(PG_WAIT_EXTENSION);  // no transaction is open while we wait on HTTP
         try {
-            dwu::SyncOutcome outcome = dwu::run_job(*s.client, job, w.field_map);
-            dwu::RetryDecision decision = dwu::decide(outcome, w.policy, uniform(rng));
-            done.push_back({std::move(outcome), decision});
+            adopt_shared_token(w, s);
+            const long wait = w.limits.gate ? w.limits.gate->admit_job(s.limiter_key) : 0;
+            if (wait > 0) {
+                // Not a failed attempt: the job and the account's others in this batch wait.
+                paused[job.account_id] = wait;
+                deferred[wait].push_back(job.id);
+            } else {
+                dwu::SyncOutcome outcome = dwu::run_job(*s.client, job, w.field_map);
+                if (w.limits.gate) w.limits.gate->end_job();
+                if (outcome.category == dwu::ErrorCategory::RateLimit) {
+                    // Dinamize's own 240024: every worker everywhere pauses this account.
+                    const long seconds = Max(1, outcome.retry_after_seconds);
+                    if (w.limits.gate) w.limits.gate->block(s.limiter_key, seconds);
+                    paused[job.account_id] = seconds * 1000L;
+                }
+                dwu::RetryDecision decision = dwu::decide(outcome, w.policy, uniform(rng));
+                done.push_back({std::move(outcome), decision});
+            }
         } catch (const dwu::Interrupted&) {
             unattempted.push_back(job.id);
         }
@@ -214,9 +312,14 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
     if (stopping) HOLD_INTERRUPTS();
     const std::string rows = dwu::outcome_rows(done).dump();
     const bool recorded = dwu_record_outcomes(rows);
-    const bool released = dwu_release_jobs(unattempted) && dwu_release_jobs(deferred, kUnusableAccountDelayMs);
-    for (auto& [account_id, s] : w.accounts) persist_token(w, account_id, s);
+    bool released = dwu_release_jobs(unattempted);
+    for (const auto& [delay_ms, ids] : deferred) released = dwu_release_jobs(ids, delay_ms) && released;
+    for (auto& [account_id, s] : w.accounts) {
+        persist_token(w, account_id, s);
+        share_token(w, s);
+    }
     if (stopping) RESUME_INTERRUPTS();
+    log_limiter_changes(w);
     if (!problem.empty()) log_once(w.last_warning, problem);
     return recorded && released ? 0 : kRetryAfterErrorMs;
 }

@@ -25,17 +25,29 @@ psql_retry() {
     return 1
 }
 
-# e2e_start_stack NAME [extra postgresql.conf lines...] — simulator + cluster + database + extension.
+# The worker's rate limit shared through the Redis started by e2e_start_stack; high enough to stay
+# out of the way of tests about something else (tests of the limit set their own).
+e2e_redis_settings() {
+    echo "dwu_crm.redis_port = $DWU_REDIS_PORT"
+    echo "dwu_crm.rate_limit = ${E2E_RATE_LIMIT:-100000}"
+}
+
+# e2e_start_stack NAME [extra postgresql.conf lines...] — simulator + Redis + cluster + database +
+# extension.
 e2e_start_stack() {
     local name=$1; shift
     dwu_init_workdir
     dwu_sim_start "$E2E_USER:$E2E_PASSWORD:$E2E_CLIENT"
+    dwu_redis_start
     E2E_KEY_FILE=$DWU_WORKDIR/keys
     dwu_make_key_file "$E2E_KEY_FILE"
+    local redis_lines
+    mapfile -t redis_lines < <(e2e_redis_settings)
     dwu_pg_start "$name" "$(dwu_free_port)" \
         "dwu_crm.database = '$E2E_DB'" \
         "dwu_crm.encryption_key_file = '$E2E_KEY_FILE'" \
         "dwu_crm.field_map = 'dwu_phone:cmp4,dwu_city:cmp5'" \
+        "${redis_lines[@]}" \
         "$@"
     "$PG_BIN/createdb" "$E2E_DB"
     psql_q "CREATE EXTENSION dwu_crm" >/dev/null

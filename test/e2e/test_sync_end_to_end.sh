@@ -15,12 +15,14 @@ LIST=$E2E_LIST
 LEADS=50
 
 dwu_sim_start "$USER_EMAIL:$PASSWORD:$CLIENT"
+dwu_redis_start
 dwu_make_key_file "$DWU_WORKDIR/keys"
 # idle_check_seconds is an hour: a lead synced within seconds proves the commit woke the worker.
 dwu_pg_start e2e "$(dwu_free_port)" \
     "dwu_crm.database = 'dwu_e2e'" \
     "dwu_crm.encryption_key_file = '$DWU_WORKDIR/keys'" \
     "dwu_crm.field_map = 'dwu_phone:cmp4,dwu_city:cmp5'" \
+    "dwu_crm.redis_port = $DWU_REDIS_PORT" \
     "dwu_crm.idle_check_seconds = 3600"
 
 # The launcher waits for the database, then starts the worker, which waits for the extension.

@@ -30,16 +30,24 @@ void handle_contacts(SimContext& ctx, const httplib::Request& req, httplib::Resp
     send_json(res, json{{"contacts", std::move(contacts)}});
 }
 
+// {"rate_limit_per_minute": N[, "rate_limit_window_seconds": W]} — N requests per W s (default
+// window unchanged); N = 0 turns the limit off.
 void handle_config(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
     json body = json::parse(req.body, nullptr, false);
     auto it = body.is_object() ? body.find("rate_limit_per_minute") : body.end();
+    auto window = body.is_object() ? body.find("rate_limit_window_seconds") : body.end();
+    const bool window_ok = !body.is_object() || window == body.end() ||
+                           (window->is_number_unsigned() && window->get<std::uint64_t>() >= 1 &&
+                            window->get<std::uint64_t>() <= 3600);
     if (!body.is_object() || it == body.end() || !it->is_number_unsigned() ||
-        it->get<std::uint64_t>() > 1000000) {
-        send_error(res, "expected {\"rate_limit_per_minute\": <0..1000000>}");
+        it->get<std::uint64_t>() > 1000000 || !window_ok) {
+        send_error(res, "expected {\"rate_limit_per_minute\": <0..1000000>[, \"rate_limit_window_seconds\": <1..3600>]}");
         return;
     }
     ctx.limiter.set_limit(it->get<unsigned>());
-    send_json(res, json{{"rate_limit_per_minute", ctx.limiter.limit()}});
+    if (window != body.end()) ctx.limiter.set_window(std::chrono::seconds(window->get<long>()));
+    send_json(res, json{{"rate_limit_per_minute", ctx.limiter.limit()},
+                        {"rate_limit_window_seconds", ctx.limiter.window().count()}});
 }
 
 // A query parameter that must be a whole number in [min, max]; nullopt if absent or bad.

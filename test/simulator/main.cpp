@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     sim::SimState state(options.accounts, sim::TokenPolicy{std::chrono::seconds(options.token_idle_seconds),
                                                            std::chrono::seconds(options.token_max_seconds)});
     sim::SimStats stats;
-    sim::RateLimiter limiter(options.rate_limit_per_minute);
+    sim::RateLimiter limiter(options.rate_limit_per_minute, std::chrono::seconds(options.rate_limit_window_seconds));
     sim::FaultInjector faults(options.faults);
     sim::RequestLog request_log;
     std::vector<std::string> clients;

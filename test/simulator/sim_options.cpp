@@ -116,6 +116,8 @@ Options parse_options(int argc, char** argv) {
             o.token_max_seconds = parse_number(flag, value, 1, kMaxTokenSeconds);
         else if (flag == "--rate-limit-per-minute")
             o.rate_limit_per_minute = static_cast<unsigned>(parse_number(flag, value, 0, 1000000));
+        else if (flag == "--rate-limit-window-seconds")
+            o.rate_limit_window_seconds = parse_number(flag, value, 1, 3600);
         else if (flag == "--threads")
             o.threads = static_cast<unsigned>(parse_number(flag, value, 1, 1024));
         else if (auto kind = fault_flag(flag))
@@ -143,7 +145,8 @@ const char* usage() {
            "                    --account USER:PASSWORD:CLIENT_CODE [--account ...]\n"
            "                    [--list CODE:TITLE ...]\n"
            "                    [--token-idle-seconds 3600] [--token-max-seconds 86400]\n"
-           "                    [--rate-limit-per-minute 0] [--threads 16] [--verbose]\n"
+           "                    [--rate-limit-per-minute 0] [--rate-limit-window-seconds 60]\n"
+           "                    [--threads 16] [--verbose]\n"
            "                    [--fault-http-5xx P] [--fault-reset P] [--fault-delay P]\n"
            "                    [--fault-delay-ms 1500] [--fault-malformed-json P]\n"
            "                    [--fault-expired-token P] [--fault-duplicate-email P]\n"
@@ -151,7 +154,8 @@ const char* usage() {
            "  --port 0 picks a free port; the actual port is written to --port-file.\n"
            "  --list seeds a contact list in every account (default: 1:Lista 1); contacts may\n"
            "    still go to any numeric list code, which then exists implicitly.\n"
-           "  --rate-limit-per-minute 0 disables the 240024 rate limit.\n"
+           "  --rate-limit-per-minute 0 disables the 240024 rate limit; with\n"
+           "    --rate-limit-window-seconds W it counts requests per W seconds instead of 60.\n"
            "  --fault-* P: probability (0..1) per protocol request; see GET/POST /__sim/faults.\n"
            "  --seed N makes the fault draws reproducible (default: random).\n";
 }

@@ -18,7 +18,8 @@ struct Options {
     std::vector<ListSeed> lists;    // --list CODE:TITLE, for every account; default {"1", "Lista 1"}
     long token_idle_seconds = 3600;
     long token_max_seconds = 86400;
-    unsigned rate_limit_per_minute = 0;  // 0 = off
+    unsigned rate_limit_per_minute = 0;  // requests per window; 0 = off
+    long rate_limit_window_seconds = 60;
     unsigned threads = 16;
     bool verbose = false;
     FaultSettings faults;  // --fault-* and --seed; all off by default

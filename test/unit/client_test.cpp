@@ -105,6 +105,21 @@ TEST_F(ClientTest, RenewsATokenIdleForTooLongOrTooOld) {
     EXPECT_EQ(client.token_generation(), 3u);
 }
 
+TEST_F(ClientTest, TheBeforeRequestHookSeesEveryRequestAndCanStopIt) {
+    DinamizeClient client(account(), http_);
+    int hook_calls = 0;
+    client.set_before_request([&] { ++hook_calls; });
+    upsert_contact(client, contact("hook@example.com"), kList, "");
+    EXPECT_EQ(hook_calls, 2);  // /auth, then contact/add
+    client.forget_token();
+    const int requests_before = static_cast<int>(
+        nlohmann::json::parse(sim_->admin_get("/__sim/requests"))["requests"].size());
+    client.set_before_request([] { throw Interrupted(); });
+    EXPECT_THROW(upsert_contact(client, contact("stopped@example.com"), kList, ""), Interrupted);
+    EXPECT_EQ(nlohmann::json::parse(sim_->admin_get("/__sim/requests"))["requests"].size(),
+              static_cast<size_t>(requests_before));  // nothing was sent
+}
+
 TEST_F(ClientTest, AdoptsAStoredTokenWithoutAuthenticating) {
     std::string token;
     Clock::time_point issued;

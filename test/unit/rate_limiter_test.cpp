@@ -231,6 +231,19 @@ TEST_F(RateLimitSharedTest, AdmitsUpToTheLimitThenWaitsAtMostTheWindow) {
     EXPECT_LE(refused.wait_ms, 2000);
 }
 
+TEST_F(RateLimitSharedTest, TheMarginLengthensTheWindow) {
+    RedisConnection redis(options());
+    RateLimits with_margin = limits({{1, 1}});
+    with_margin.margin_ms = 1500;
+    SharedRateLimiter limiter(redis, with_margin);
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    const Admission refused = limiter.try_acquire("300001");
+    ASSERT_FALSE(refused.admitted);
+    EXPECT_GT(refused.wait_ms, 1000);  // the 1 s window alone would have said <= 1000
+    EXPECT_LE(refused.wait_ms, 2500);
+    EXPECT_GT(integer_of(admin(), {"PTTL", limiter.window_key("300001", 1)}), 1000);
+}
+
 TEST_F(RateLimitSharedTest, RefusalsAreNotRecorded) {
     RedisConnection redis(options());
     SharedRateLimiter limiter(redis, limits({{60, 2}}));
@@ -400,6 +413,27 @@ TEST(RateLimitLocalTest, AdmitsItsShareThenWaitsExactlyUntilTheOldestLeaves) {
     clock.now += milliseconds(1);
     EXPECT_TRUE(limiter.try_acquire("300001").admitted);
     EXPECT_FALSE(limiter.try_acquire("300001").admitted);
+}
+
+TEST(RateLimitLocalTest, TheMarginLengthensTheWindow) {
+    FakeClock clock;
+    RateLimits with_margin = limits({{10, 2}});
+    with_margin.margin_ms = 250;
+    LocalRateLimiter limiter(with_margin, 1.0, clock.fn());
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    clock.now += seconds(10);
+    const Admission refused = limiter.try_acquire("300001");
+    EXPECT_FALSE(refused.admitted);
+    EXPECT_EQ(refused.wait_ms, 250);
+    clock.now += milliseconds(250);
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+}
+
+TEST(RateLimitLocalTest, NegativeMarginIsRejected) {
+    RateLimits bad = limits({{60, 2}});
+    bad.margin_ms = -1;
+    EXPECT_THROW(LocalRateLimiter(bad, 1.0), std::invalid_argument);
 }
 
 TEST(RateLimitLocalTest, AccountsAreIndependent) {

@@ -1,0 +1,24 @@
+#pragma once
+// The worker's rate limiting and token sharing, built from the dwu_crm.redis_* and
+// dwu_crm.rate_limit* settings: the limiter (shared through Redis, failing open to a local share),
+// the gate the Dinamize clients ask before each request, and the Redis token cache.
+#include <memory>
+#include <string>
+
+#include "core/rate_gate.h"
+#include "core/rate_limiter.h"
+#include "core/redis_connection.h"
+#include "core/redis_token_cache.h"
+
+struct WorkerLimits {
+    // Declared in dependency order: destroyed gate first, Redis last.
+    std::unique_ptr<dwu::RedisConnection> redis;          // null: no Redis configured
+    std::unique_ptr<dwu::RateLimiter> limiter;            // null: rate limiting off
+    std::unique_ptr<dwu::TokenCache> token_cache;         // null: no Redis configured
+    std::unique_ptr<dwu::RateGate> gate;                  // null: rate limiting off
+    std::string description;  // one line for the server log, e.g. "30 requests per 10 s ..."
+    std::string problem;      // a setting that could not be used (the defaults were taken)
+};
+
+// Never throws: a bad setting is reported in `problem` and replaced by its default.
+WorkerLimits dwu_build_worker_limits(dwu::RateGate::Sleep sleep);

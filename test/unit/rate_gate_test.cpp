@@ -1,0 +1,108 @@
+// The worker's rate gate over a local-only limiter with a fake clock: what it admits, when it
+// sleeps, when it hands a wait back, and that a block reaches it.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "core/dinamize_errors.h"
+#include "core/rate_gate.h"
+
+namespace dwu {
+namespace {
+
+using std::chrono::milliseconds;
+
+struct GateFixture : ::testing::Test {
+    std::chrono::steady_clock::time_point now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+    std::vector<long> slept;
+    bool stop = false;
+
+    RateLimiter limiter_for(long limit, int window_seconds) {
+        RateLimits l;
+        l.windows = {{window_seconds, limit}};
+        auto clock = [this] { return now; };
+        return RateLimiter(nullptr, LocalRateLimiter(l, 1.0, clock), std::chrono::seconds(5), clock);
+    }
+    RateGate::Sleep sleeper() {
+        return [this](long ms) {
+            slept.push_back(ms);
+            now += milliseconds(ms);
+            return !stop;
+        };
+    }
+};
+
+TEST_F(GateFixture, TheJobsFirstRequestUsesTheSlotAdmittedForTheJob) {
+    RateLimiter limiter = limiter_for(2, 10);
+    RateGate gate(limiter, sleeper());
+    EXPECT_EQ(gate.admit_job("300001"), 0);
+    gate.before_request("300001");  // the prepaid slot: nothing asked
+    gate.before_request("300001");  // a second request takes the second slot
+    gate.end_job();
+    EXPECT_TRUE(slept.empty());
+    EXPECT_EQ(gate.admit_job("300001"), 10000);  // both slots taken: the job waits a window
+}
+
+TEST_F(GateFixture, AShortWaitAtAJobsStartIsSleptThrough) {
+    RateLimiter limiter = limiter_for(1, 10);
+    RateGate gate(limiter, sleeper(), 500);
+    EXPECT_EQ(gate.admit_job("300001"), 0);
+    gate.end_job();
+    now += milliseconds(9800);
+    EXPECT_EQ(gate.admit_job("300001"), 0);
+    ASSERT_EQ(slept.size(), 1u);
+    EXPECT_EQ(slept[0], 200);
+}
+
+TEST_F(GateFixture, ALongWaitIsHandedBackWithoutTakingASlot) {
+    RateLimiter limiter = limiter_for(1, 10);
+    RateGate gate(limiter, sleeper(), 500);
+    EXPECT_EQ(gate.admit_job("300001"), 0);
+    gate.end_job();
+    EXPECT_EQ(gate.admit_job("300001"), 10000);
+    EXPECT_TRUE(slept.empty());
+    EXPECT_EQ(gate.admit_job("300002"), 0);  // another account is not held up
+}
+
+TEST_F(GateFixture, ARequestInsideAJobSleepsAsLongAsNeeded) {
+    RateLimiter limiter = limiter_for(1, 10);
+    RateGate gate(limiter, sleeper(), 500);
+    EXPECT_EQ(gate.admit_job("300001"), 0);
+    gate.before_request("300001");
+    gate.before_request("300001");  // e.g. the search after a duplicate: waits for the window
+    ASSERT_EQ(slept.size(), 1u);
+    EXPECT_EQ(slept[0], 10000);
+}
+
+TEST_F(GateFixture, AnUnusedSlotIsNotCarriedToAnotherAccount) {
+    RateLimiter limiter = limiter_for(1, 10);
+    RateGate gate(limiter, sleeper());
+    EXPECT_EQ(gate.admit_job("300001"), 0);
+    gate.before_request("300002");  // not the prepaid account: asks, and 300002 has room
+    EXPECT_TRUE(slept.empty());
+    gate.end_job();
+    gate.before_request("300001");  // the unused slot of 300001 still counts in its window
+    ASSERT_EQ(slept.size(), 1u);
+}
+
+TEST_F(GateFixture, AStopDuringASleepIsInterrupted) {
+    RateLimiter limiter = limiter_for(1, 10);
+    RateGate gate(limiter, sleeper());
+    gate.before_request("300001");
+    stop = true;
+    EXPECT_THROW(gate.before_request("300001"), Interrupted);
+}
+
+TEST_F(GateFixture, ABlockDefersTheAccountsNextJob) {
+    RateLimiter limiter = limiter_for(100, 60);
+    RateGate gate(limiter, sleeper());
+    gate.block("300001", 7);
+    EXPECT_EQ(gate.admit_job("300001"), 7000);
+    EXPECT_EQ(gate.admit_job("300002"), 0);
+    EXPECT_TRUE(gate.take_changes().empty());  // no Redis configured: no mode changes to report
+}
+
+}  // namespace
+}  // namespace dwu
