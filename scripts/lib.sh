@@ -147,7 +147,12 @@ dwu_redis_start() {
 dwu_redis_cli() { redis-cli -h 127.0.0.1 -p "$DWU_REDIS_PORT" "$@" 2>/dev/null | grep -v '^$' || return 1; }
 
 dwu_redis_stop() {
-    [ -n "${DWU_REDIS_PID:-}" ] && kill "$DWU_REDIS_PID" 2>/dev/null && wait "$DWU_REDIS_PID" 2>/dev/null
+    [ -z "${DWU_REDIS_PID:-}" ] && return 0
+    kill "$DWU_REDIS_PID" 2>/dev/null || true
+    wait "$DWU_REDIS_PID" 2>/dev/null || true
+    local kept=() pid
+    for pid in "${DWU_PIDS[@]}"; do [ "$pid" = "$DWU_REDIS_PID" ] || kept+=("$pid"); done
+    DWU_PIDS=("${kept[@]}")
     DWU_REDIS_PID=""
 }
 
@@ -161,12 +166,13 @@ dwu_wait_for() {
     done
 }
 
+# Runs from EXIT traps, often under set -e: no step may fail, or the rest would be skipped.
 dwu_cleanup() {
     local pid dir
-    for pid in "${DWU_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-    for pid in "${DWU_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+    for pid in "${DWU_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${DWU_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     for dir in "${DWU_CLUSTERS[@]}"; do
-        dwu_as_pg_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
+        dwu_as_pg_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
     done
     DWU_PIDS=()
     DWU_CLUSTERS=()
