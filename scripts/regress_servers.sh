@@ -3,8 +3,11 @@
 #     routes with what the protocol cannot create (a list title, list-of-values entries, history
 #     events, an opt-out);
 #   - a second simulator that delays every answer by 10 s (the statement_timeout test);
-#   - the cluster, with both URLs as placeholder settings dwu_test.sim_url / dwu_test.slow_sim_url
-#     so the SQL reads them and the random ports never reach the expected output.
+#   - a third that allows one request per minute (the rate-limit error), a fourth that answers
+#     malformed JSON (the API error);
+#   - the cluster, with the URLs as placeholder settings dwu_test.sim_url, slow_sim_url,
+#     limited_sim_url and broken_sim_url, so the SQL reads them and the random ports never reach
+#     the expected output.
 # The account the tests configure: user regress@dwu.example, client code 300100.
 
 DWU_REGRESS_ACCOUNT="regress@dwu.example:Regress-Pa55:300100"
@@ -56,7 +59,13 @@ dwu_regress_start() {
     dwu_regress_seed
     dwu_sim_start "$DWU_REGRESS_ACCOUNT" -- --fault-delay 1 --fault-delay-ms 10000
     DWU_REGRESS_SLOW_SIM_URL=$DWU_SIM_URL
+    dwu_sim_start "$DWU_REGRESS_ACCOUNT" -- --rate-limit-per-minute 1
+    DWU_REGRESS_LIMITED_SIM_URL=$DWU_SIM_URL
+    dwu_sim_start "$DWU_REGRESS_ACCOUNT" -- --fault-malformed-json 1
+    DWU_REGRESS_BROKEN_SIM_URL=$DWU_SIM_URL
     dwu_pg_start regress "$(dwu_free_port)" "dwu_crm.database = 'contrib_regression'" \
         "dwu_crm.encryption_key_file = '$DWU_WORKDIR/regress.keys'" \
-        "dwu_test.sim_url = '$DWU_REGRESS_SIM_URL'" "dwu_test.slow_sim_url = '$DWU_REGRESS_SLOW_SIM_URL'"
+        "dwu_test.sim_url = '$DWU_REGRESS_SIM_URL'" "dwu_test.slow_sim_url = '$DWU_REGRESS_SLOW_SIM_URL'" \
+        "dwu_test.limited_sim_url = '$DWU_REGRESS_LIMITED_SIM_URL'" \
+        "dwu_test.broken_sim_url = '$DWU_REGRESS_BROKEN_SIM_URL'"
 }
