@@ -137,7 +137,9 @@ ContactRow contact_row(const nlohmann::json& item) {
     return r;
 }
 
-ListRow list_row(const nlohmann::json& item) { return {text_cell(item, "code"), text_cell(item, "title"), item.dump()}; }
+ListRow list_row(const nlohmann::json& item) {
+    return {text_cell(item, "code"), text_cell(item, "title"), item.dump()};
+}
 
 FieldRow field_row(const nlohmann::json& item) {
     FieldRow r;
@@ -156,13 +158,20 @@ ValueRow value_row(const nlohmann::json& item) { return {text_cell(item, "code")
 
 const char* history_kind_name(int kind) {
     switch (kind) {
-        case kHistorySend: return "send";
-        case kHistoryView: return "view";
-        case kHistoryClick: return "click";
-        case kHistoryOptout: return "optout";
-        case kHistoryBounce: return "bounce";
-        case kHistorySpam: return "spam";
-        case kHistoryBounceOther: return "bounce";
+        case kHistorySend:
+            return "send";
+        case kHistoryView:
+            return "view";
+        case kHistoryClick:
+            return "click";
+        case kHistoryOptout:
+            return "optout";
+        case kHistoryBounce:
+            return "bounce";
+        case kHistorySpam:
+            return "spam";
+        case kHistoryBounceOther:
+            return "bounce";
     }
     return "";
 }

@@ -137,8 +137,18 @@ DWU_SQL_FUNCTION(dwu_crm_dinamize_field_values)
 DWU_SQL_FUNCTION(dwu_crm_dinamize_field_create)
 DWU_SQL_FUNCTION(dwu_crm_dinamize_field_update)
 
-Datum dwu_crm_dinamize_lists(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return lists(fcinfo); }); }
-Datum dwu_crm_dinamize_fields(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return fields(fcinfo); }); }
-Datum dwu_crm_dinamize_field_values(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return field_values(fcinfo); }); }
-Datum dwu_crm_dinamize_field_create(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return field_create(fcinfo); }); }
-Datum dwu_crm_dinamize_field_update(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return field_update(fcinfo); }); }
+Datum dwu_crm_dinamize_lists(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return lists(fcinfo); });
+}
+Datum dwu_crm_dinamize_fields(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return fields(fcinfo); });
+}
+Datum dwu_crm_dinamize_field_values(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return field_values(fcinfo); });
+}
+Datum dwu_crm_dinamize_field_create(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return field_create(fcinfo); });
+}
+Datum dwu_crm_dinamize_field_update(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return field_update(fcinfo); });
+}

@@ -20,8 +20,8 @@ using V = SrfResult;  // V::text(...), V::json(...): the cell factories
 // status, optout, spam, custom_fields, raw.
 std::vector<SrfResult::Value> contact_values(const nlohmann::json& item) {
     const dwu::rows::ContactRow r = dwu::rows::contact_row(item);
-    return {V::text(r.contact_code), V::text(r.email),       V::text(r.name),    V::text(r.external_code),
-            V::text(r.insert_date),  V::text(r.date_rest),   V::text(r.status),  V::boolean(r.optout),
+    return {V::text(r.contact_code), V::text(r.email),         V::text(r.name),   V::text(r.external_code),
+            V::text(r.insert_date),  V::text(r.date_rest),     V::text(r.status), V::boolean(r.optout),
             V::boolean(r.spam),      V::json(r.custom_fields), V::json(r.raw)};
 }
 
@@ -70,8 +70,7 @@ dwu::ContactValues values_arg(FunctionCallInfo fcinfo, int n, const char* name) 
     nlohmann::json v = dwu_jsonb_arg(fcinfo, n);
     if (v.is_null()) throw SqlStateError(ERRCODE_NULL_VALUE_NOT_ALLOWED, std::string(name) + " must not be NULL");
     if (!v.is_object())
-        throw SqlStateError(ERRCODE_INVALID_PARAMETER_VALUE,
-                            std::string(name) + " must be a JSON object",
+        throw SqlStateError(ERRCODE_INVALID_PARAMETER_VALUE, std::string(name) + " must be a JSON object",
                             "Keys: email, name, external_code, date_rest, custom_fields ({\"cmpN\": value}).");
     dwu::ContactValues values = dwu::contact_values_from_json(v);
     if (values.email) dwu::check::email(*values.email, "email");  // before the account is looked up
@@ -120,8 +119,18 @@ DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_create)
 DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_update)
 DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_delete)
 
-Datum dwu_crm_dinamize_search(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return search(fcinfo); }); }
-Datum dwu_crm_dinamize_contact_get(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return get(fcinfo); }); }
-Datum dwu_crm_dinamize_contact_create(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return create(fcinfo); }); }
-Datum dwu_crm_dinamize_contact_update(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return update(fcinfo); }); }
-Datum dwu_crm_dinamize_contact_delete(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return remove(fcinfo); }); }
+Datum dwu_crm_dinamize_search(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return search(fcinfo); });
+}
+Datum dwu_crm_dinamize_contact_get(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return get(fcinfo); });
+}
+Datum dwu_crm_dinamize_contact_create(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return create(fcinfo); });
+}
+Datum dwu_crm_dinamize_contact_update(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return update(fcinfo); });
+}
+Datum dwu_crm_dinamize_contact_delete(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return remove(fcinfo); });
+}

@@ -29,7 +29,9 @@ Datum history(FunctionCallInfo fcinfo) {
     q.date_end = dwu_text_arg(fcinfo, 2).value_or("");
     if (std::optional<std::vector<long long>> kinds = dwu_int_array_arg(fcinfo, 3, "kinds"))
         for (long long k : *kinds) {
-            if (k < 0 || k > 1000) throw std::invalid_argument("history kind " + std::to_string(k) + " is not one of 4, 5, 6, 7, 8, 9, 13");
+            if (k < 0 || k > 1000)
+                throw std::invalid_argument("history kind " + std::to_string(k) +
+                                            " is not one of 4, 5, 6, 7, 8, 9, 13");
             q.kinds.push_back(static_cast<int>(k));
         }
     const std::optional<std::string> external_code = dwu_text_arg(fcinfo, 4);
@@ -37,9 +39,8 @@ Datum history(FunctionCallInfo fcinfo) {
     q.page = {1, dwu::kMaxPageSize};
 
     std::vector<nlohmann::json> items;
-    with_account_client(account, [&](dwu::DinamizeClient& client) {
-        items = dwu::contact_history_all(client, q, kMaxPages).items;
-    });
+    with_account_client(
+        account, [&](dwu::DinamizeClient& client) { items = dwu::contact_history_all(client, q, kMaxPages).items; });
     SrfResult out(fcinfo);
     for (const auto& item : items) {
         const dwu::rows::HistoryRow r = dwu::rows::history_row(item);
@@ -85,5 +86,9 @@ Datum optouts(FunctionCallInfo fcinfo) {
 DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_history)
 DWU_SQL_FUNCTION(dwu_crm_dinamize_optouts)
 
-Datum dwu_crm_dinamize_contact_history(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return history(fcinfo); }); }
-Datum dwu_crm_dinamize_optouts(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return optouts(fcinfo); }); }
+Datum dwu_crm_dinamize_contact_history(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return history(fcinfo); });
+}
+Datum dwu_crm_dinamize_optouts(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return optouts(fcinfo); });
+}

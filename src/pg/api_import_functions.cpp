@@ -60,8 +60,7 @@ Datum import_leads(FunctionCallInfo fcinfo) {
     const std::string list = dwu_code_arg(fcinfo, 0, "list_code");
     std::optional<std::vector<long long>> ids = dwu_int_array_arg(fcinfo, 1, "leads");
     if (!ids) throw SqlStateError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "leads must not be NULL");
-    if (ids->empty())
-        throw SqlStateError(ERRCODE_INVALID_PARAMETER_VALUE, "leads must hold at least one lead id");
+    if (ids->empty()) throw SqlStateError(ERRCODE_INVALID_PARAMETER_VALUE, "leads must hold at least one lead id");
     if (ids->size() > kMaxImportLeads)
         throw SqlStateError(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                             "at most " + std::to_string(kMaxImportLeads) + " leads per import",
@@ -97,8 +96,8 @@ Datum import_status(FunctionCallInfo fcinfo) {
     const std::optional<std::string> account = dwu_text_arg(fcinfo, 1);
     dwu::ImportStatus st;
     with_account_client(account, [&](dwu::DinamizeClient& client) { st = dwu::get_import(client, code); });
-    return dwu_row_datum(fcinfo,
-                         {V::text(dwu::rows::text_cell(st.body, "Status")), V::integer(st.errors), V::json(st.body.dump())});
+    return dwu_row_datum(
+        fcinfo, {V::text(dwu::rows::text_cell(st.body, "Status")), V::integer(st.errors), V::json(st.body.dump())});
 }
 
 }  // namespace
@@ -106,5 +105,9 @@ Datum import_status(FunctionCallInfo fcinfo) {
 DWU_SQL_FUNCTION(dwu_crm_dinamize_import_leads)
 DWU_SQL_FUNCTION(dwu_crm_dinamize_import_status)
 
-Datum dwu_crm_dinamize_import_leads(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return import_leads(fcinfo); }); }
-Datum dwu_crm_dinamize_import_status(PG_FUNCTION_ARGS) { return dwu_sql_entry([&] { return import_status(fcinfo); }); }
+Datum dwu_crm_dinamize_import_leads(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return import_leads(fcinfo); });
+}
+Datum dwu_crm_dinamize_import_status(PG_FUNCTION_ARGS) {
+    return dwu_sql_entry([&] { return import_status(fcinfo); });
+}

@@ -61,9 +61,12 @@ int64 int_value(HeapTuple t, TupleDesc d, int col) {
     Datum v = SPI_getbinval(t, d, col, &isnull);
     if (isnull) return 0;
     switch (SPI_gettypeid(d, col)) {
-        case INT8OID: return DatumGetInt64(v);
-        case BOOLOID: return DatumGetBool(v);
-        default: return DatumGetInt32(v);
+        case INT8OID:
+            return DatumGetInt64(v);
+        case BOOLOID:
+            return DatumGetBool(v);
+        default:
+            return DatumGetInt32(v);
     }
 }
 
@@ -149,7 +152,8 @@ dwu::DinamizeClient& client_for(const std::optional<std::string>& account) {
     pg_guarded([&] { load_account(name, &row); });
     if (!row.found) {
         if (account)
-            throw SqlStateError(ERRCODE_UNDEFINED_OBJECT, "no Dinamize account named \"" + account->substr(0, 100) + "\"",
+            throw SqlStateError(ERRCODE_UNDEFINED_OBJECT,
+                                "no Dinamize account named \"" + account->substr(0, 100) + "\"",
                                 "SELECT dwu_name FROM dwu_crm.crm_dinamize_accounts lists them.");
         throw SqlStateError(ERRCODE_UNDEFINED_OBJECT, "no default Dinamize account",
                             "Pass account => '<name>', or make one the default with dwu_crm.dinamize_configure(..., "
@@ -170,10 +174,10 @@ dwu::DinamizeClient& client_for(const std::optional<std::string>& account) {
     std::string password = dwu::open(ring, bytes_of(row.password), dwu::account_password_aad(row.id));
     Session s;
     s.config_version = row.config_version;
-    s.client = std::make_unique<dwu::DinamizeClient>(
-        dwu::Account(row.base_url ? row.base_url : "", row.user ? row.user : "", password,
-                     row.client_code ? row.client_code : ""),
-        http);
+    s.client =
+        std::make_unique<dwu::DinamizeClient>(dwu::Account(row.base_url ? row.base_url : "", row.user ? row.user : "",
+                                                           password, row.client_code ? row.client_code : ""),
+                                              http);
     dwu::wipe(password);
     if (row.token_id != 0 && row.token) {
         try {

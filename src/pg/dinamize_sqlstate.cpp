@@ -37,8 +37,9 @@ Mapping mapping_for(const dwu::DinamizeError& e) {
                     "Check the account's user, password and client code with dwu_crm.dinamize_configure()."};
         case dwu::ErrorCategory::Validation:
             if (code == dwu::codes::kNotFound)
-                return {ERRCODE_NO_DATA_FOUND, "Check the codes with dwu_crm.dinamize_search(), dinamize_lists() "
-                                               "or dinamize_fields()."};
+                return {ERRCODE_NO_DATA_FOUND,
+                        "Check the codes with dwu_crm.dinamize_search(), dinamize_lists() "
+                        "or dinamize_fields()."};
             if (code == dwu::codes::kDuplicateEmail)
                 return {ERRCODE_UNIQUE_VIOLATION,
                         "The list already holds a contact with that e-mail: find it with dwu_crm.dinamize_search() "
@@ -60,9 +61,9 @@ void dwu_describe_dinamize_error(const dwu::DinamizeError& e, SqlError* error) {
     const Mapping m = mapping_for(e);
     error->sqlstate = m.sqlstate;
     error->message = pstrdup(e.what());  // "Dinamize /path answered CODE: text"
-    error->detail = psprintf("category %s, Dinamize code %s%s", dwu::category_name(e.category()),
-                             e.dinamize_code().empty() ? "none" : e.dinamize_code().c_str(),
-                             e.retryable() ? ", retryable" : "");
+    error->detail =
+        psprintf("category %s, Dinamize code %s%s", dwu::category_name(e.category()),
+                 e.dinamize_code().empty() ? "none" : e.dinamize_code().c_str(), e.retryable() ? ", retryable" : "");
     if (e.category() == dwu::ErrorCategory::RateLimit)
         error->hint = psprintf("Dinamize asks to wait %d s before the next call.", e.retry_after_seconds());
     else if (m.hint)

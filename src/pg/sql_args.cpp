@@ -33,9 +33,9 @@ std::string dwu_code_arg(FunctionCallInfo fcinfo, int n, const char* name) {
     bool digits = !v.empty() && v.size() <= 18;
     for (char c : v) digits = digits && c >= '0' && c <= '9';
     if (!digits)
-        throw SqlStateError(ERRCODE_INVALID_PARAMETER_VALUE,
-                            std::string(name) + " must be a Dinamize code (1 to 18 digits), not \"" +
-                                v.substr(0, 40) + (v.size() > 40 ? "...\"" : "\""));
+        throw SqlStateError(ERRCODE_INVALID_PARAMETER_VALUE, std::string(name) +
+                                                                 " must be a Dinamize code (1 to 18 digits), not \"" +
+                                                                 v.substr(0, 40) + (v.size() > 40 ? "...\"" : "\""));
     return v;
 }
 
@@ -145,10 +145,18 @@ void to_datums(TupleDesc desc, const SrfResult::Value* values, Datum* d, bool* i
         const SrfResult::Value& v = values[i];
         const Oid type = TupleDescAttr(desc, i)->atttypid;
         switch (v.kind) {
-            case SrfResult::Value::Null: isnull[i] = true; break;
-            case SrfResult::Value::Text: d[i] = dwu_text_datum(v.text); break;
-            case SrfResult::Value::Json: d[i] = dwu_jsonb_datum(v.text); break;
-            case SrfResult::Value::Bool: d[i] = BoolGetDatum(v.flag); break;
+            case SrfResult::Value::Null:
+                isnull[i] = true;
+                break;
+            case SrfResult::Value::Text:
+                d[i] = dwu_text_datum(v.text);
+                break;
+            case SrfResult::Value::Json:
+                d[i] = dwu_jsonb_datum(v.text);
+                break;
+            case SrfResult::Value::Bool:
+                d[i] = BoolGetDatum(v.flag);
+                break;
             case SrfResult::Value::Int:
                 d[i] = type == INT8OID ? Int64GetDatum(v.number) : Int32GetDatum(static_cast<int32>(v.number));
                 break;

@@ -77,7 +77,7 @@ TEST(ApiRows, ContactItemBecomesCells) {
     const rows::ContactRow r = rows::contact_row(item);
     EXPECT_EQ(r.contact_code, "123456");  // numbers as text
     EXPECT_EQ(r.email, "a@b.com");
-    EXPECT_FALSE(r.name.has_value());     // null -> SQL NULL
+    EXPECT_FALSE(r.name.has_value());           // null -> SQL NULL
     EXPECT_FALSE(r.external_code.has_value());  // absent -> SQL NULL
     EXPECT_EQ(r.optout, false);
     EXPECT_EQ(r.spam, true);
