@@ -112,15 +112,23 @@ dwu_make_key_file() {
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$path"; fi
 }
 
-# dwu_sim_start ACCOUNT... (user:password:client_code) — starts the simulator on a free port and
-# sets DWU_SIM_URL.
+# dwu_sim_start ACCOUNT... [-- SIMULATOR OPTION...] — starts the simulator (accounts as
+# user:password:client_code; options such as --list 2:Title or --fault-delay 1) on a free port and
+# sets DWU_SIM_URL. May be called more than once: each simulator has its own port file and log.
+DWU_SIM_COUNT=0
 dwu_sim_start() {
     dwu_init_workdir
-    local port_file="$DWU_WORKDIR/sim.port"
+    DWU_SIM_COUNT=$((DWU_SIM_COUNT + 1))
+    local suffix=""
+    [ "$DWU_SIM_COUNT" -gt 1 ] && suffix=".$DWU_SIM_COUNT"
+    local port_file="$DWU_WORKDIR/sim$suffix.port"
     local args=()
-    for a in "$@"; do args+=(--account "$a"); done
+    while [ $# -gt 0 ]; do
+        if [ "$1" = "--" ]; then shift; args+=("$@"); break; fi
+        args+=(--account "$1"); shift
+    done
     rm -f "$port_file"
-    "$DWU_SIM" --port 0 --port-file "$port_file" "${args[@]}" >"$DWU_WORKDIR/sim.log" 2>&1 &
+    "$DWU_SIM" --port 0 --port-file "$port_file" "${args[@]}" >"$DWU_WORKDIR/sim$suffix.log" 2>&1 &
     DWU_PIDS+=($!)
     for _ in $(seq 1 100); do
         [ -s "$port_file" ] && break
@@ -176,6 +184,7 @@ dwu_cleanup() {
     done
     DWU_PIDS=()
     DWU_CLUSTERS=()
+    DWU_SIM_COUNT=0
     [ -n "$DWU_WORKDIR" ] && [ -z "${DWU_KEEP_WORKDIR:-}" ] && rm -rf "$DWU_WORKDIR"
     DWU_WORKDIR=""
 }

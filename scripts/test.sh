@@ -8,6 +8,7 @@
 # failure and ends with a line "N passed, N failed".
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/regress_servers.sh"
 trap dwu_cleanup EXIT
 
 passed=0
@@ -26,10 +27,7 @@ echo "== unit tests (GoogleTest, CTest) =="
 record "unit tests" $?
 
 echo "== pg_regress =="
-dwu_init_workdir
-dwu_make_key_file "$DWU_WORKDIR/regress.keys"
-dwu_pg_start regress "$(dwu_free_port)" "dwu_crm.database = 'contrib_regression'" \
-    "dwu_crm.encryption_key_file = '$DWU_WORKDIR/regress.keys'" "dwu_crm.redis_host = ''"
+dwu_regress_start  # the Dinamize simulators of the api_* tests first, then the cluster
 make -C "$DWU_ROOT" -s installcheck PG_CONFIG="$PG_CONFIG"
 status=$?
 if [ $status -ne 0 ] && [ -f "$DWU_ROOT/regression.diffs" ]; then cat "$DWU_ROOT/regression.diffs"; fi

@@ -549,6 +549,217 @@ END;
 $$;
 
 -- ---------------------------------------------------------------------------------------------
+-- Manual sync ("sincronização manual"): queue one lead by hand
+-- ---------------------------------------------------------------------------------------------
+
+-- Queues `lead` as the change-capture triggers do (same columns, same payload) and wakes the worker
+-- at commit. operation: create, update or delete; NULL = create if the lead was never synced
+-- (no Dinamize contact linked), else update. Ignores dwu_crm.capture_changes: it is an explicit
+-- request. Returns the job id.
+CREATE FUNCTION @extschema@.enqueue_sync(lead bigint, operation text DEFAULT NULL) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    op text := lower(btrim(operation));
+    lead_email text;
+    lead_account bigint;
+    contact_code text;
+    link_account bigint;
+    job bigint;
+BEGIN
+    IF lead IS NULL THEN
+        RAISE EXCEPTION 'lead must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF operation IS NOT NULL AND op NOT IN ('create', 'update', 'delete') THEN
+        RAISE EXCEPTION 'unknown sync operation "%"', operation
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use create, update or delete, or NULL to let the lead''s sync state decide.';
+    END IF;
+    SELECT l.dwu_email, l.dwu_account_id INTO lead_email, lead_account
+      FROM @extschema@.crm_leads l WHERE l.dwu_id = lead;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead % does not exist', lead
+            USING ERRCODE = 'no_data_found', HINT = 'The lead is a dwu_crm.crm_leads.dwu_id value.';
+    END IF;
+    SELECT s.dwu_dinamize_contact_id, s.dwu_account_id INTO contact_code, link_account
+      FROM @extschema@.crm_lead_sync s
+     WHERE s.dwu_lead_id = lead AND s.dwu_dinamize_contact_id IS NOT NULL
+     ORDER BY s.dwu_id DESC LIMIT 1;
+    op := coalesce(op, CASE WHEN contact_code IS NULL THEN 'create' ELSE 'update' END);
+    INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_account_id, dwu_operation, dwu_payload)
+    VALUES (lead,
+            CASE WHEN op = 'delete' THEN coalesce(link_account, lead_account, @extschema@.default_account_id())
+                 ELSE coalesce(lead_account, @extschema@.default_account_id()) END,
+            op,
+            CASE WHEN op = 'delete'
+                 THEN jsonb_strip_nulls(jsonb_build_object('email', lead_email, 'contact_code', contact_code))
+                 ELSE jsonb_build_object('email', lead_email) END)
+    RETURNING dwu_id INTO job;
+    PERFORM @extschema@.wake_worker_at_commit();
+    RETURN job;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.enqueue_sync(bigint, text) IS
+    'Queues a lead for Dinamize by hand (create, update, delete; NULL: create if never synced, else update). Returns the job id.';
+
+-- ---------------------------------------------------------------------------------------------
+-- The Dinamize API from SQL (src/pg/api_*_functions.cpp). Every function validates its arguments
+-- before any request, takes an optional account (NULL: the default account) and raises Dinamize
+-- failures with a SQLSTATE per kind and the Dinamize code in the detail (src/pg/dinamize_sqlstate.cpp).
+-- SECURITY DEFINER: they read the account's sealed password; nothing secret is returned.
+-- ---------------------------------------------------------------------------------------------
+
+-- A Dinamize contact as dinamize_search and dinamize_contact_get return it; raw is the item as sent.
+CREATE TYPE @extschema@.dinamize_contact AS (
+    contact_code  text,
+    email         text,
+    name          text,
+    external_code text,
+    insert_date   text,     -- "YYYY-MM-DD HH:MM:SS", Dinamize's local time
+    date_rest     text,
+    status        text,     -- V valid, I invalid
+    optout        boolean,
+    spam          boolean,
+    custom_fields jsonb,    -- {"cmpN": value}
+    raw           jsonb
+);
+
+-- filters: [{"field": "email", "operator": "=", "value": "a@b.com"}, ...] (operators = != > >= < <=
+-- *v* !*v* v* !v* *v !*v) or {"field": "value", ...} for equalities. order_by: 'name DESC, email'.
+-- all_pages: read every page from page 1 (following body.next, at most 100 pages).
+CREATE FUNCTION @extschema@.dinamize_search(list_code text, filters jsonb DEFAULT NULL, page integer DEFAULT 1,
+                                            page_size integer DEFAULT 100, order_by text DEFAULT NULL,
+                                            all_pages boolean DEFAULT false, status_contact text DEFAULT NULL,
+                                            account text DEFAULT NULL)
+    RETURNS SETOF @extschema@.dinamize_contact
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_search'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_search(text, jsonb, integer, integer, text, boolean, text, text) IS
+    'Searches the contacts of a Dinamize list (filters, ordering, one page or all).';
+
+CREATE FUNCTION @extschema@.dinamize_contact_get(list_code text, contact_code text, account text DEFAULT NULL)
+    RETURNS @extschema@.dinamize_contact
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_contact_get'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_contact_get(text, text, text) IS 'Reads one Dinamize contact.';
+
+-- contact: {"email": ..., "name": ..., "external_code": ..., "date_rest": "YYYY-MM-DD",
+--           "custom_fields": {"cmpN": "value" | ["v", ...]}}; the e-mail is required.
+CREATE FUNCTION @extschema@.dinamize_contact_create(list_code text, contact jsonb, account text DEFAULT NULL)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_contact_create'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_contact_create(text, jsonb, text) IS
+    'Adds a contact to a Dinamize list; returns its contact code. Does not link it to a CRM lead.';
+
+CREATE FUNCTION @extschema@.dinamize_contact_update(list_code text, contact_code text, changes jsonb,
+                                                    account text DEFAULT NULL)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_contact_update'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_contact_update(text, text, jsonb, text) IS
+    'Changes a Dinamize contact (keys as dinamize_contact_create; only those given change).';
+
+CREATE FUNCTION @extschema@.dinamize_contact_delete(list_code text, contact_code text, account text DEFAULT NULL)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_contact_delete'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_contact_delete(text, text, text) IS 'Deletes a Dinamize contact.';
+
+CREATE FUNCTION @extschema@.dinamize_lists(account text DEFAULT NULL)
+    RETURNS TABLE (list_code text, title text, raw jsonb)
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_lists'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_lists(text) IS 'The contact lists of a Dinamize account.';
+
+CREATE FUNCTION @extschema@.dinamize_fields(list_code text, account text DEFAULT NULL)
+    RETURNS TABLE (field_code text, code_name text, title text, type text, is_required boolean,
+                   is_uniquevalue boolean, is_searchable boolean, raw jsonb)
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_fields'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_fields(text, text) IS
+    'The custom fields of a Dinamize list (code_name cmpN is the key in custom_fields).';
+
+CREATE FUNCTION @extschema@.dinamize_field_values(list_code text, field_code text, account text DEFAULT NULL)
+    RETURNS TABLE (value_code text, value text)
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_field_values'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_field_values(text, text, text) IS
+    'The values of a list-of-values custom field (contacts hold the value codes).';
+
+CREATE FUNCTION @extschema@.dinamize_field_create(list_code text, title text, type text DEFAULT 'VC',
+                                                  is_required boolean DEFAULT false,
+                                                  is_uniquevalue boolean DEFAULT false,
+                                                  is_searchable boolean DEFAULT false, account text DEFAULT NULL)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_field_create'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_field_create(text, text, text, boolean, boolean, boolean, text) IS
+    'Adds a custom field to a Dinamize list (type VC text, LV list of values); returns its code N (cmpN).';
+
+CREATE FUNCTION @extschema@.dinamize_field_update(list_code text, field_code text, title text DEFAULT NULL,
+                                                  is_uniquevalue boolean DEFAULT NULL,
+                                                  is_searchable boolean DEFAULT NULL, account text DEFAULT NULL)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_field_update'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_field_update(text, text, text, boolean, boolean, text) IS
+    'Changes a custom field of a Dinamize list (NULL keeps a setting).';
+
+-- The list's history over a date window ('YYYY-MM-DD[ HH:MM:SS]', NULL = open), of some kinds
+-- (4 send, 5 view, 6 click, 7 opt-out, 8 and 13 bounce, 9 spam complaint; NULL = all), for one
+-- contact when contact_external_code is given (our lead id, as the worker sends it). All pages.
+CREATE FUNCTION @extschema@.dinamize_contact_history(list_code text, date_start text DEFAULT NULL,
+                                                     date_end text DEFAULT NULL, kinds integer[] DEFAULT NULL,
+                                                     contact_external_code text DEFAULT NULL,
+                                                     account text DEFAULT NULL)
+    RETURNS TABLE (kind integer, kind_name text, "time" text, external_code text, generic_info text,
+                   generic_info2 text, raw jsonb)
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_contact_history'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_contact_history(text, text, text, integer[], text, text) IS
+    'Contact history of a Dinamize list (sends, views, clicks, opt-outs, bounces, spam complaints).';
+
+CREATE FUNCTION @extschema@.dinamize_optouts(list_code text, since text DEFAULT NULL, account text DEFAULT NULL)
+    RETURNS TABLE (email text, contact_code text, request_date text, origin text, raw jsonb)
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_optouts'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_optouts(text, text, text) IS
+    'Opt-outs of a Dinamize list since a date (origin D = spam complaint).';
+
+-- One multipart request (one call of the 60/min budget) for many leads: e-mail, name, the lead id
+-- as external_code and the dwu_crm.field_map columns. Returns the import code; contacts are
+-- upserted by e-mail in the list; no crm_lead_sync link is made (the import returns no codes).
+CREATE FUNCTION @extschema@.dinamize_import_leads(list_code text, leads bigint[], account text DEFAULT NULL)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_import_leads'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_import_leads(text, bigint[], text) IS
+    'Sends CRM leads to a Dinamize list in one bulk import; returns the import code.';
+
+CREATE FUNCTION @extschema@.dinamize_import_status(import_code text, account text DEFAULT NULL,
+                                                   OUT status text, OUT errors bigint, OUT report jsonb)
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_import_status'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_import_status(text, text) IS
+    'Report of a bulk import: status, rows rejected (errors) and the whole report.';
+
+-- ---------------------------------------------------------------------------------------------
 -- Roles and privileges: an admin role configures accounts; an app role writes leads and reads
 -- their sync state. Nobody but the extension's own functions reads a secret column.
 -- ---------------------------------------------------------------------------------------------
@@ -586,6 +797,21 @@ GRANT SELECT ON @extschema@.crm_audit_log, @extschema@.crm_webhook_events TO dwu
 GRANT EXECUTE ON FUNCTION @extschema@.dinamize_configure(text, text, text, text, text, text, boolean),
     @extschema@.rotate_encryption_key(), @extschema@.dinamize_set_account_enabled(text, boolean),
     @extschema@.dinamize_remove_account(text), @extschema@.requeue_failed(bigint, text, text) TO dwu_crm_admin;
+
+-- The Dinamize API from SQL: reading and manual sync for the app; writing to Dinamize directly
+-- (bypassing the CRM tables, which stay the source of truth) and bulk imports for the admin.
+GRANT EXECUTE ON FUNCTION @extschema@.enqueue_sync(bigint, text),
+    @extschema@.dinamize_search(text, jsonb, integer, integer, text, boolean, text, text),
+    @extschema@.dinamize_contact_get(text, text, text), @extschema@.dinamize_lists(text),
+    @extschema@.dinamize_fields(text, text), @extschema@.dinamize_field_values(text, text, text),
+    @extschema@.dinamize_contact_history(text, text, text, integer[], text, text),
+    @extschema@.dinamize_optouts(text, text, text), @extschema@.dinamize_import_status(text, text) TO dwu_crm_app;
+GRANT EXECUTE ON FUNCTION @extschema@.dinamize_contact_create(text, jsonb, text),
+    @extschema@.dinamize_contact_update(text, text, jsonb, text), @extschema@.dinamize_contact_delete(text, text, text),
+    @extschema@.dinamize_field_create(text, text, text, boolean, boolean, boolean, text),
+    @extschema@.dinamize_field_update(text, text, text, boolean, boolean, text),
+    @extschema@.dinamize_import_leads(text, bigint[], text) TO dwu_crm_admin;
+GRANT USAGE ON TYPE @extschema@.dinamize_contact TO dwu_crm_app;
 
 -- ---------------------------------------------------------------------------------------------
 -- Backups: the rows of an extension's tables are left out of pg_dump unless marked. A CRM's data

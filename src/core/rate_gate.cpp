@@ -39,6 +39,13 @@ void RateGate::before_request(const std::string& account) {
     for (;;) {
         const RateDecision d = ask(account);
         if (d.admitted) return;
+        if (max_wait_ms_ >= 0 && d.wait_ms > max_wait_ms_) {
+            const int seconds = static_cast<int>((d.wait_ms + 999) / 1000);
+            throw DinamizeError(ErrorCategory::RateLimit, "",
+                                "no free request slot for Dinamize account " + account +
+                                    " soon enough: its rate limit is reached, or Dinamize paused it (240024)",
+                                true, seconds);
+        }
         if (!sleep_(d.wait_ms)) throw Interrupted();
     }
 }

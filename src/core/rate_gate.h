@@ -26,8 +26,13 @@ public:
     long admit_job(const std::string& account);
 
     // DinamizeClient's before-request hook: the first request after admit_job() for the same
-    // account uses the slot admitted there; any other is admitted now, sleeping as long as needed.
+    // account uses the slot admitted there; any other is admitted now, sleeping as long as needed
+    // — or, when that is longer than the maximum wait, throws DinamizeError(RATE_LIMIT, no code)
+    // with the wait in whole seconds, sending nothing.
     void before_request(const std::string& account);
+
+    // For callers that must not wait long (a SQL function in psql); < 0: no maximum (the worker).
+    void set_max_wait_ms(long ms) { max_wait_ms_ = ms; }
 
     // The job is over: an admitted slot it did not use is not carried to the next job.
     void end_job() { prepaid_.clear(); }
@@ -46,6 +51,7 @@ private:
     RateLimiter& limiter_;
     Sleep sleep_;
     long inline_wait_ms_;
+    long max_wait_ms_ = -1;
     std::string prepaid_;  // account whose next request is already admitted
     std::vector<ModeChange> changes_;
 };

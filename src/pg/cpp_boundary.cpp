@@ -1,22 +1,9 @@
-#include "pg/cpp_boundary.h"
-
 #include <new>
 #include <stdexcept>
 
-namespace {
-
-int sqlstate_for(const dwu::DinamizeError& e) {
-    switch (e.category()) {
-        case dwu::ErrorCategory::Network: return ERRCODE_CONNECTION_FAILURE;
-        case dwu::ErrorCategory::Auth: return ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
-        case dwu::ErrorCategory::Validation: return ERRCODE_DATA_EXCEPTION;
-        case dwu::ErrorCategory::RateLimit: return ERRCODE_CONFIGURATION_LIMIT_EXCEEDED;
-        case dwu::ErrorCategory::ApiError: return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
-    }
-    return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
-}
-
-}  // namespace
+#include "core/dinamize_api.h"
+#include "pg/cpp_boundary.h"
+#include "pg/dinamize_sqlstate.h"
 
 void dwu_translate_exception(SqlError* error) {
     try {
@@ -44,16 +31,14 @@ void dwu_translate_exception(SqlError* error) {
         }
         error->message = psprintf("dwu_crm encryption: %s", e.what());
     } catch (const dwu::DinamizeError& e) {
-        error->sqlstate = sqlstate_for(e);
+        dwu_describe_dinamize_error(e, error);
+    } catch (const dwu::PageLimitExceeded& e) {
+        error->sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
         error->message = pstrdup(e.what());
-        error->detail = psprintf("category %s, Dinamize code %s", dwu::category_name(e.category()),
-                                 e.dinamize_code().empty() ? "none" : e.dinamize_code().c_str());
-        if (e.category() == dwu::ErrorCategory::Auth)
-            error->hint = pstrdup("Check the account with dwu_crm.dinamize_configure().");
-        else if (e.category() == dwu::ErrorCategory::RateLimit)
-            error->hint = psprintf("Dinamize asks to wait %d s.", e.retry_after_seconds());
+        error->hint = pstrdup("Read the pages one at a time (all_pages => false) or use a larger page_size.");
     } catch (const dwu::Interrupted&) {
         error->sqlstate = ERRCODE_QUERY_CANCELED;
+        error->interrupted = true;
         error->message = pstrdup("canceling statement: the Dinamize call was interrupted");
     } catch (const std::invalid_argument& e) {
         error->sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;

@@ -55,6 +55,7 @@ struct SqlError {
     char* message = nullptr;
     char* detail = nullptr;
     char* hint = nullptr;
+    bool interrupted = false;  // dwu::Interrupted: let PostgreSQL raise its own cancel/timeout error
 };
 
 // Sets *error from the exception in flight (call inside a catch block). PgException is handled by
@@ -79,6 +80,9 @@ Datum dwu_sql_entry(F&& body) {
         dwu_translate_exception(&cpp_error);
     }
     if (pg_error) ReThrowError(pg_error);
+    // A Dinamize call abandoned because of a query cancel, statement_timeout or termination:
+    // PostgreSQL raises the precise error itself (57014 "due to statement timeout", FATAL, ...).
+    if (cpp_error.interrupted) CHECK_FOR_INTERRUPTS();
     if (cpp_error.sqlstate) dwu_raise(cpp_error);
     return result;
 }

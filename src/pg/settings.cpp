@@ -29,6 +29,7 @@ int dwu_rate_limit_window_seconds = 60;
 int dwu_rate_limit_per_hour = 0;
 int dwu_rate_limit_margin_ms = 250;
 double dwu_rate_limit_local_share = 0.5;
+int dwu_rate_limit_max_wait_ms = 10000;
 
 namespace {
 
@@ -84,6 +85,12 @@ void define_rate_limit_settings() {
                              "Share of the limits this server's worker uses while Redis is unreachable.",
                              "E.g. 0.5 with two servers: together they stay under the limit without Redis.",
                              &dwu_rate_limit_local_share, 0.5, 0.01, 1.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.rate_limit_max_wait",
+                            "Longest a dinamize_* SQL function waits for a free request slot.",
+                            "Beyond it the call fails at once with SQLSTATE 53400, sending nothing. The worker "
+                            "always waits.",
+                            &dwu_rate_limit_max_wait_ms, 10000, 0, 3600000, PGC_USERSET, GUC_UNIT_MS, nullptr,
+                            nullptr, nullptr);
 }
 
 }  // namespace

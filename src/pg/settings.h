@@ -25,6 +25,7 @@ extern int dwu_rate_limit_window_seconds;
 extern int dwu_rate_limit_per_hour;
 extern int dwu_rate_limit_margin_ms;
 extern double dwu_rate_limit_local_share;
+extern int dwu_rate_limit_max_wait_ms;
 
 // Defines every GUC; the PGC_POSTMASTER ones only when loading through shared_preload_libraries.
 void dwu_define_settings(bool preloading);

@@ -23,7 +23,7 @@
 #include "pg/settings.h"
 #include "pg/shared_state.h"
 #include "pg/transaction.h"
-#include "pg/worker_limits.h"
+#include "pg/request_limits.h"
 
 namespace {
 
@@ -78,7 +78,7 @@ struct WorkerState {
     std::optional<dwu::KeyRing> ring;
     std::string ring_error;
     std::map<long long, AccountSession> accounts;
-    WorkerLimits limits;
+    RequestLimits limits;
     std::string limits_line;  // last logged description of the rate limit
     std::string last_warning;
 };
@@ -94,7 +94,7 @@ void apply_settings(WorkerState& w) {
     http.verify_tls = dwu_verify_tls;
     w.accounts.clear();  // sessions hold references to the transport and the gate: drop them first
     w.http = std::make_unique<dwu::HttpTransport>(http, shutdown_requested);
-    w.limits = dwu_build_worker_limits(sleep_for_rate_limit);
+    w.limits = dwu_build_request_limits(sleep_for_rate_limit);
     if (!w.limits.problem.empty()) ereport(WARNING, (errmsg("%s", w.limits.problem.c_str())));
     if (w.limits.description != w.limits_line) {
         w.limits_line = w.limits.description;

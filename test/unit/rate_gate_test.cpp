@@ -87,6 +87,27 @@ TEST_F(GateFixture, AnUnusedSlotIsNotCarriedToAnotherAccount) {
     ASSERT_EQ(slept.size(), 1u);
 }
 
+TEST_F(GateFixture, AWaitBeyondTheMaximumFailsAtOnceAsARateLimit) {
+    RateLimiter limiter = limiter_for(1, 10);
+    RateGate gate(limiter, sleeper());
+    gate.set_max_wait_ms(3000);
+    gate.before_request("300001");
+    now += milliseconds(8000);  // the next slot is 2 s away: within the maximum, slept through
+    gate.before_request("300001");
+    ASSERT_EQ(slept.size(), 1u);
+    EXPECT_EQ(slept[0], 2000);
+    try {
+        gate.before_request("300001");  // 10 s away now
+        FAIL() << "expected a rate-limit error";
+    } catch (const DinamizeError& e) {
+        EXPECT_EQ(e.category(), ErrorCategory::RateLimit);
+        EXPECT_TRUE(e.dinamize_code().empty());
+        EXPECT_TRUE(e.retryable());
+        EXPECT_EQ(e.retry_after_seconds(), 10);
+    }
+    EXPECT_EQ(slept.size(), 1u);
+}
+
 TEST_F(GateFixture, AStopDuringASleepIsInterrupted) {
     RateLimiter limiter = limiter_for(1, 10);
     RateGate gate(limiter, sleeper());

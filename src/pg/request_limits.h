@@ -1,7 +1,8 @@
 #pragma once
-// The worker's rate limiting and token sharing, built from the dwu_crm.redis_* and
-// dwu_crm.rate_limit* settings: the limiter (shared through Redis, failing open to a local share),
-// the gate the Dinamize clients ask before each request, and the Redis token cache.
+// Rate limiting and token sharing for every process that calls Dinamize (the worker, and backends
+// running the dinamize_* SQL functions), built from the dwu_crm.redis_* and dwu_crm.rate_limit*
+// settings: the limiter (shared through Redis, failing open to a local share), the gate the
+// Dinamize clients ask before each request, and the Redis token cache.
 #include <memory>
 #include <string>
 
@@ -10,7 +11,7 @@
 #include "core/redis_connection.h"
 #include "core/redis_token_cache.h"
 
-struct WorkerLimits {
+struct RequestLimits {
     // Declared in dependency order: destroyed gate first, Redis last.
     std::unique_ptr<dwu::RedisConnection> redis;          // null: no Redis configured
     std::unique_ptr<dwu::RateLimiter> limiter;            // null: rate limiting off
@@ -21,4 +22,7 @@ struct WorkerLimits {
 };
 
 // Never throws: a bad setting is reported in `problem` and replaced by its default.
-WorkerLimits dwu_build_worker_limits(dwu::RateGate::Sleep sleep);
+RequestLimits dwu_build_request_limits(dwu::RateGate::Sleep sleep);
+
+// The settings dwu_build_request_limits() reads, as one string: rebuild when it changes.
+std::string dwu_request_limits_fingerprint();

@@ -1,4 +1,4 @@
-#include "pg/worker_limits.h"
+#include "pg/request_limits.h"
 
 #include <fstream>
 #include <stdexcept>
@@ -26,7 +26,7 @@ std::string read_password_file(const std::string& path) {
     return line;
 }
 
-std::string describe(const dwu::RateLimits& limits, const WorkerLimits& built) {
+std::string describe(const dwu::RateLimits& limits, const RequestLimits& built) {
     std::string text;
     for (const auto& w : dwu::active_windows(limits)) {
         if (!text.empty()) text += " and ";
@@ -37,7 +37,7 @@ std::string describe(const dwu::RateLimits& limits, const WorkerLimits& built) {
     return text;
 }
 
-void build(WorkerLimits& out, const dwu::RateLimits& limits, bool use_redis, dwu::RateGate::Sleep sleep) {
+void build(RequestLimits& out, const dwu::RateLimits& limits, bool use_redis, dwu::RateGate::Sleep sleep) {
     if (dwu::active_windows(limits).empty()) {
         out.description = "off (dwu_crm.rate_limit and dwu_crm.rate_limit_per_hour are 0)";
         return;
@@ -67,13 +67,22 @@ void build(WorkerLimits& out, const dwu::RateLimits& limits, bool use_redis, dwu
 
 }  // namespace
 
-WorkerLimits dwu_build_worker_limits(dwu::RateGate::Sleep sleep) {
-    WorkerLimits out;
+std::string dwu_request_limits_fingerprint() {
+    auto text = [](const char* s) { return std::string(s ? s : "") + '\x1f'; };
+    return text(dwu_redis_host) + std::to_string(dwu_redis_port) + ':' + text(dwu_redis_password_file) +
+           std::to_string(dwu_redis_database) + ':' + text(dwu_redis_key_prefix) + std::to_string(dwu_redis_timeout_ms) +
+           ':' + std::to_string(dwu_rate_limit) + ':' + std::to_string(dwu_rate_limit_window_seconds) + ':' +
+           std::to_string(dwu_rate_limit_per_hour) + ':' + std::to_string(dwu_rate_limit_margin_ms) + ':' +
+           std::to_string(dwu_rate_limit_local_share);
+}
+
+RequestLimits dwu_build_request_limits(dwu::RateGate::Sleep sleep) {
+    RequestLimits out;
     try {
         build(out, limits_from_settings(), true, sleep);
         return out;
     } catch (const std::exception& e) {
-        out = WorkerLimits{};
+        out = RequestLimits{};
         out.problem = std::string("dwu_crm rate limit settings cannot be used (") + e.what() +
                       "); falling back to 60 requests per minute, this server's share only, without Redis";
     }

@@ -1,0 +1,74 @@
+// Dinamize failures as PostgreSQL errors: the one mapping table.
+//
+//   category / Dinamize code              SQLSTATE                                   hint
+//   NETWORK (timeout, refused, 5xx, ...)  08006 connection_failure                  retry later
+//   AUTH (240002/3/4/29, 249001 twice)    28000 invalid_authorization_specification  dinamize_configure()
+//   VALIDATION 249004 not found [INV]     P0002 no_data_found                        search first
+//   VALIDATION 249003 duplicate e-mail    23505 unique_violation                     update instead
+//   VALIDATION 249006 duplicate title     23505 unique_violation                     dinamize_fields()
+//   VALIDATION other (249002, ...)        22023 invalid_parameter_value              -
+//   RATE_LIMIT 240024                     53400 configuration_limit_exceeded         wait retry-after s
+//   API_ERROR (unknown code, bad answer)  38000 external_routine_exception           -
+//
+// Codes marked [INV] are invented (see core/dinamize_codes.h): correct them there, this table
+// follows. The detail always reads "category C, Dinamize code N" (never a secret: the client's
+// messages hold no token, password or request body).
+#include <string_view>
+
+#include "core/dinamize_codes.h"
+#include "pg/dinamize_sqlstate.h"
+
+namespace {
+
+struct Mapping {
+    int sqlstate;
+    const char* hint;  // nullptr: none
+};
+
+Mapping mapping_for(const dwu::DinamizeError& e) {
+    const std::string_view code = e.dinamize_code();
+    switch (e.category()) {
+        case dwu::ErrorCategory::Network:
+            return {ERRCODE_CONNECTION_FAILURE,
+                    "Dinamize could not be reached or did not answer in time (dwu_crm.request_timeout_ms); try again "
+                    "later."};
+        case dwu::ErrorCategory::Auth:
+            return {ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
+                    "Check the account's user, password and client code with dwu_crm.dinamize_configure()."};
+        case dwu::ErrorCategory::Validation:
+            if (code == dwu::codes::kNotFound)
+                return {ERRCODE_NO_DATA_FOUND,
+                        "Check the codes with dwu_crm.dinamize_search(), dinamize_lists() "
+                        "or dinamize_fields()."};
+            if (code == dwu::codes::kDuplicateEmail)
+                return {ERRCODE_UNIQUE_VIOLATION,
+                        "The list already holds a contact with that e-mail: find it with dwu_crm.dinamize_search() "
+                        "and use dinamize_contact_update()."};
+            if (code == dwu::codes::kDuplicateTitle)
+                return {ERRCODE_UNIQUE_VIOLATION, "dwu_crm.dinamize_fields() lists the titles in use."};
+            return {ERRCODE_INVALID_PARAMETER_VALUE, nullptr};
+        case dwu::ErrorCategory::RateLimit:
+            return {ERRCODE_CONFIGURATION_LIMIT_EXCEEDED, nullptr};  // hint with the wait, below
+        case dwu::ErrorCategory::ApiError:
+            return {ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, nullptr};
+    }
+    return {ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, nullptr};
+}
+
+}  // namespace
+
+void dwu_describe_dinamize_error(const dwu::DinamizeError& e, SqlError* error) {
+    const Mapping m = mapping_for(e);
+    error->sqlstate = m.sqlstate;
+    error->message = pstrdup(e.what());  // "Dinamize /path answered CODE: text"
+    error->detail =
+        psprintf("category %s, Dinamize code %s%s", dwu::category_name(e.category()),
+                 e.dinamize_code().empty() ? "none" : e.dinamize_code().c_str(), e.retryable() ? ", retryable" : "");
+    if (e.category() == dwu::ErrorCategory::RateLimit && !e.dinamize_code().empty())
+        error->hint = psprintf("Dinamize asks to wait %d s before the next call.", e.retry_after_seconds());
+    else if (e.category() == dwu::ErrorCategory::RateLimit)  // refused by our own limiter, nothing sent
+        error->hint = psprintf("Try again in %d s, or raise dwu_crm.rate_limit_max_wait to wait for the slot.",
+                               e.retry_after_seconds());
+    else if (m.hint)
+        error->hint = pstrdup(m.hint);
+}
