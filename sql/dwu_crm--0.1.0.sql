@@ -145,6 +145,9 @@ CREATE TABLE @extschema@.crm_sync_queue (
                         CHECK (dwu_last_error_category IN ('NETWORK', 'AUTH', 'VALIDATION', 'RATE_LIMIT', 'API_ERROR')),
     dwu_last_error_code varchar(50),
     dwu_completed_at    timestamptz,
+    -- Set while this job rides along with an earlier job of the same lead: one API call carries
+    -- the lead's latest state for both, and this job ends as that call ends.
+    dwu_coalesced_into  bigint,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT crm_sync_queue_lease_when_processing
@@ -156,6 +159,11 @@ CREATE INDEX crm_sync_queue_due_idx ON @extschema@.crm_sync_queue (dwu_next_atte
 CREATE INDEX crm_sync_queue_lease_idx ON @extschema@.crm_sync_queue (dwu_locked_until)
     WHERE dwu_status = 'processing';
 CREATE INDEX crm_sync_queue_lead_idx ON @extschema@.crm_sync_queue (dwu_lead_id, dwu_id);
+-- The fair claim: each account's oldest due jobs, so one account's backlog never starves another.
+CREATE INDEX crm_sync_queue_account_due_idx ON @extschema@.crm_sync_queue (dwu_account_id, dwu_next_attempt_at, dwu_id)
+    WHERE dwu_status = 'queued';
+CREATE INDEX crm_sync_queue_coalesced_idx ON @extschema@.crm_sync_queue (dwu_coalesced_into)
+    WHERE dwu_coalesced_into IS NOT NULL;
 CREATE INDEX crm_sync_queue_failed_idx ON @extschema@.crm_sync_queue (dwu_last_error_category)
     WHERE dwu_status = 'failed';
 COMMENT ON TABLE @extschema@.crm_sync_queue IS
@@ -176,6 +184,7 @@ CREATE TABLE @extschema@.crm_sync_logs (
     dwu_retry_after    integer CHECK (dwu_retry_after >= 0),
     dwu_duration_ms    integer CHECK (dwu_duration_ms >= 0),
     dwu_request_unique varchar(100),
+    dwu_coalesced_into bigint,  -- set: no call of its own, the job rode along with this job's call
     created_at         timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT crm_sync_logs_error_has_category
         CHECK ((dwu_status = 'error') = (dwu_error_category IS NOT NULL))
@@ -448,6 +457,8 @@ CREATE VIEW @extschema@.sync_outcomes_per_minute AS
 WITH calls AS (
     SELECT date_trunc('minute', created_at) AS minute,
            count(*) FILTER (WHERE dwu_status = 'success') AS succeeded,
+           count(*) FILTER (WHERE dwu_coalesced_into IS NULL) AS api_calls,
+           count(*) FILTER (WHERE dwu_coalesced_into IS NOT NULL) AS coalesced,
            count(*) FILTER (WHERE dwu_status = 'error') AS errors,
            count(*) FILTER (WHERE dwu_error_category = 'RATE_LIMIT') AS rate_limited,
            round(avg(dwu_duration_ms)) AS avg_duration_ms
@@ -465,6 +476,8 @@ SELECT minute,
        coalesce(f.failed_jobs, 0) AS failed_jobs,
        coalesce(c.errors, 0) AS error_attempts,
        coalesce(c.rate_limited, 0) AS rate_limited,
+       coalesce(c.api_calls, 0) AS api_calls,
+       coalesce(c.coalesced, 0) AS coalesced_jobs,
        c.avg_duration_ms
   FROM calls c FULL JOIN failed f USING (minute);
 COMMENT ON VIEW @extschema@.sync_outcomes_per_minute IS

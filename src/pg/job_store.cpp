@@ -36,50 +36,103 @@ struct ClaimArgs {
 // Jobs whose worker died mid-call: claimable again once their lease ran out.
 const char* const kRequeueExpiredLeases = R"SQL(
 UPDATE dwu_crm.crm_sync_queue
-   SET dwu_status = 'queued', dwu_locked_until = NULL, dwu_locked_by = NULL, updated_at = now()
+   SET dwu_status = 'queued', dwu_locked_until = NULL, dwu_locked_by = NULL, dwu_coalesced_into = NULL,
+       updated_at = now()
  WHERE dwu_status = 'processing' AND dwu_locked_until < now()
 )SQL";
 
 // At worker start: also jobs held by a process that no longer exists, lease or not.
 const char* const kRequeueOrphans = R"SQL(
 UPDATE dwu_crm.crm_sync_queue q
-   SET dwu_status = 'queued', dwu_locked_until = NULL, dwu_locked_by = NULL, updated_at = now()
+   SET dwu_status = 'queued', dwu_locked_until = NULL, dwu_locked_by = NULL, dwu_coalesced_into = NULL,
+       updated_at = now()
  WHERE q.dwu_status = 'processing'
    AND (q.dwu_locked_until < now()
         OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = q.dwu_locked_by))
 )SQL";
 
-// Per lead, only the oldest unfinished job is claimable: operations reach Dinamize in commit order.
-// Jobs of disabled accounts (or with no account while none is the default) wait.
+// The claim, in one statement:
+//  - per lead, only the oldest unfinished job is claimable: operations reach Dinamize in commit
+//    order; jobs of disabled accounts (or with no account while none is the default) wait;
+//  - fair: each account's oldest due jobs take turns (1st of every account, then 2nd, ...), so one
+//    account's backlog never starves another's;
+//  - coalescing: the lead's later queued jobs ride along (dwu_coalesced_into) with the claimed
+//    one, whose call carries the lead's latest state: anything then delete → one delete, create
+//    then updates → one create, updates → one update.
 const char* const kClaim = R"SQL(
-WITH due AS (
-    SELECT q.dwu_id, a.dwu_id AS account_id
+WITH accounts AS (
+    SELECT a.dwu_id, a.dwu_id = dwu_crm.default_account_id() AS is_default
+      FROM dwu_crm.crm_dinamize_accounts a
+     WHERE a.dwu_enabled
+), candidates AS (
+    SELECT c.dwu_id, c.dwu_next_attempt_at, a.dwu_id AS account_id
+      FROM accounts a
+     CROSS JOIN LATERAL (
+        (SELECT q.dwu_id, q.dwu_next_attempt_at
+           FROM dwu_crm.crm_sync_queue q
+          WHERE q.dwu_account_id = a.dwu_id AND q.dwu_status = 'queued' AND q.dwu_next_attempt_at <= now()
+            AND NOT EXISTS (SELECT 1 FROM dwu_crm.crm_sync_queue e
+                             WHERE e.dwu_lead_id = q.dwu_lead_id AND e.dwu_id < q.dwu_id
+                               AND e.dwu_status IN ('queued', 'processing'))
+          ORDER BY q.dwu_next_attempt_at, q.dwu_id
+          LIMIT $1)
+        UNION ALL
+        (SELECT q.dwu_id, q.dwu_next_attempt_at
+           FROM dwu_crm.crm_sync_queue q
+          WHERE a.is_default AND q.dwu_account_id IS NULL AND q.dwu_status = 'queued'
+            AND q.dwu_next_attempt_at <= now()
+            AND NOT EXISTS (SELECT 1 FROM dwu_crm.crm_sync_queue e
+                             WHERE e.dwu_lead_id = q.dwu_lead_id AND e.dwu_id < q.dwu_id
+                               AND e.dwu_status IN ('queued', 'processing'))
+          ORDER BY q.dwu_next_attempt_at, q.dwu_id
+          LIMIT $1)) c
+), due AS (
+    SELECT q.dwu_id, q.dwu_lead_id, c.account_id
       FROM dwu_crm.crm_sync_queue q
-      JOIN dwu_crm.crm_dinamize_accounts a ON a.dwu_id = coalesce(q.dwu_account_id, dwu_crm.default_account_id())
+      JOIN (SELECT *, row_number() OVER (PARTITION BY account_id ORDER BY dwu_next_attempt_at, dwu_id) AS turn
+              FROM candidates) c ON c.dwu_id = q.dwu_id
      WHERE q.dwu_status = 'queued'
-       AND q.dwu_next_attempt_at <= now()
-       AND a.dwu_enabled
-       AND NOT EXISTS (SELECT 1 FROM dwu_crm.crm_sync_queue e
-                        WHERE e.dwu_lead_id = q.dwu_lead_id AND e.dwu_id < q.dwu_id
-                          AND e.dwu_status IN ('queued', 'processing'))
-     ORDER BY q.dwu_next_attempt_at, q.dwu_id
+     ORDER BY c.turn, c.dwu_next_attempt_at, c.dwu_id
      LIMIT $1
        FOR UPDATE OF q SKIP LOCKED
+), riders AS (
+    SELECT f.dwu_id, f.dwu_operation, f.dwu_payload, d.dwu_id AS head_id
+      FROM due d
+      JOIN dwu_crm.crm_sync_queue f ON f.dwu_lead_id = d.dwu_lead_id AND f.dwu_id > d.dwu_id
+     WHERE f.dwu_status = 'queued'
+       FOR UPDATE OF f SKIP LOCKED
+), ride AS (
+    UPDATE dwu_crm.crm_sync_queue q
+       SET dwu_status = 'processing', dwu_coalesced_into = r.head_id,
+           dwu_locked_until = now() + make_interval(secs => $2), dwu_locked_by = pg_backend_pid(),
+           updated_at = now()
+      FROM riders r
+     WHERE q.dwu_id = r.dwu_id
 )
 UPDATE dwu_crm.crm_sync_queue q
    SET dwu_status = 'processing',
        dwu_account_id = due.account_id,
+       dwu_coalesced_into = NULL,
        dwu_locked_until = now() + make_interval(secs => $2),
        dwu_locked_by = pg_backend_pid(),
        dwu_attempt_count = q.dwu_attempt_count + 1,
        updated_at = now()
   FROM due, dwu_crm.crm_dinamize_accounts a
  WHERE q.dwu_id = due.dwu_id AND a.dwu_id = due.account_id
-RETURNING q.dwu_id, q.dwu_lead_id, q.dwu_attempt_count, q.dwu_operation,
+RETURNING q.dwu_id, q.dwu_lead_id, q.dwu_attempt_count,
+          CASE WHEN q.dwu_operation = 'delete'
+                 OR EXISTS (SELECT 1 FROM riders r WHERE r.head_id = q.dwu_id AND r.dwu_operation = 'delete')
+               THEN 'delete'
+               WHEN q.dwu_operation = 'create' THEN 'create'
+               ELSE 'update' END,
           (SELECT to_jsonb(l)::text FROM dwu_crm.crm_leads l WHERE l.dwu_id = q.dwu_lead_id),
           (SELECT s.dwu_dinamize_contact_id FROM dwu_crm.crm_lead_sync s
             WHERE s.dwu_lead_id = q.dwu_lead_id AND s.dwu_list_id = a.dwu_list_code),
-          q.dwu_payload::text, a.dwu_id, a.dwu_list_code, a.dwu_config_version
+          coalesce((SELECT r.dwu_payload FROM riders r
+                     WHERE r.head_id = q.dwu_id AND r.dwu_operation = 'delete'
+                     ORDER BY r.dwu_id DESC LIMIT 1), q.dwu_payload)::text,
+          a.dwu_id, a.dwu_list_code, a.dwu_config_version,
+          (SELECT count(*) FROM riders r WHERE r.head_id = q.dwu_id)::int
 )SQL";
 
 const char* const kNextDue = R"SQL(
@@ -112,6 +165,26 @@ WITH o AS (
       FROM o
      WHERE q.dwu_id = o.job_id AND q.dwu_status = 'processing' AND q.dwu_locked_by = pg_backend_pid()
     RETURNING q.dwu_id
+), riders_done AS (
+    -- Jobs that rode along end as their call ended; when it is to be retried they go back to the
+    -- queue on their own (the next claim coalesces them again).
+    UPDATE dwu_crm.crm_sync_queue q
+       SET dwu_status = o.fate,
+           dwu_coalesced_into = CASE WHEN o.fate = 'queued' THEN NULL ELSE q.dwu_coalesced_into END,
+           dwu_next_attempt_at = CASE WHEN o.fate = 'queued'
+                                      THEN now() + o.delay_ms * interval '1 millisecond'
+                                      ELSE q.dwu_next_attempt_at END,
+           dwu_locked_until = NULL,
+           dwu_locked_by = NULL,
+           dwu_last_error = CASE WHEN o.category IS NOT NULL THEN o.message END,
+           dwu_last_error_category = o.category,
+           dwu_last_error_code = o.error_code,
+           dwu_completed_at = CASE WHEN o.fate = 'completed' THEN now() END,
+           updated_at = now()
+      FROM o
+     WHERE q.dwu_coalesced_into = o.job_id AND q.dwu_status = 'processing' AND q.dwu_locked_by = pg_backend_pid()
+       AND o.job_id IN (SELECT dwu_id FROM done)
+    RETURNING q.dwu_id, q.dwu_operation, o.job_id AS head_id, o.fate
 ), link AS (
     INSERT INTO dwu_crm.crm_lead_sync AS s
            (dwu_lead_id, dwu_account_id, dwu_list_id, dwu_dinamize_contact_id, dwu_sync_status, dwu_last_sync,
@@ -148,16 +221,31 @@ WITH o AS (
            o.attempt, o.category, o.error_code, o.message, o.retry_after, o.duration_ms, o.request_unique
       FROM o
      WHERE o.job_id IN (SELECT dwu_id FROM done)
+), riders_logged AS (
+    INSERT INTO dwu_crm.crm_sync_logs
+           (dwu_queue_id, dwu_lead_id, dwu_account_id, dwu_operation, dwu_status, dwu_error_category,
+            dwu_error_code, dwu_error_message, dwu_coalesced_into)
+    SELECT r.dwu_id, o.lead_id, o.account_id, r.dwu_operation,
+           CASE WHEN o.category IS NULL THEN 'success' ELSE 'error' END,
+           o.category, o.error_code,
+           CASE WHEN o.category IS NULL THEN 'coalesced into job ' || o.job_id || ' (' || o.operation || ')'
+                ELSE o.message END,
+           o.job_id
+      FROM riders_done r JOIN o ON o.job_id = r.head_id
+     WHERE r.fate IN ('completed', 'failed')
 )
 SELECT count(*) FROM done
 )SQL";
 
+// Unattempted jobs go back, their attempt refunded, with the jobs that rode along with them.
 const char* const kRelease = R"SQL(
 UPDATE dwu_crm.crm_sync_queue
-   SET dwu_status = 'queued', dwu_locked_until = NULL, dwu_locked_by = NULL,
-       dwu_attempt_count = greatest(dwu_attempt_count - 1, 0),
+   SET dwu_status = 'queued', dwu_locked_until = NULL, dwu_locked_by = NULL, dwu_coalesced_into = NULL,
+       dwu_attempt_count = CASE WHEN dwu_id = ANY($1) THEN greatest(dwu_attempt_count - 1, 0)
+                                ELSE dwu_attempt_count END,
        dwu_next_attempt_at = now() + $2 * interval '1 millisecond', updated_at = now()
- WHERE dwu_id = ANY($1) AND dwu_status = 'processing' AND dwu_locked_by = pg_backend_pid()
+ WHERE (dwu_id = ANY($1) OR dwu_coalesced_into = ANY($1))
+   AND dwu_status = 'processing' AND dwu_locked_by = pg_backend_pid()
 )SQL";
 
 const char* const kLoadAccount = R"SQL(
@@ -195,6 +283,31 @@ UPDATE dwu_crm.crm_auth_tokens
  WHERE dwu_id = $1 AND dwu_active
 )SQL";
 
+// A statement the worker runs for every batch, planned once per process (SPI_keepplan) instead of
+// parsed and planned each time. PostgreSQL re-plans it by itself when a table it reads changes.
+struct KeptPlan {
+    const char* sql;
+    int nargs;
+    Oid types[2];
+    SPIPlanPtr plan;
+};
+
+KeptPlan requeue_expired_plan{kRequeueExpiredLeases, 0, {}, nullptr};
+KeptPlan claim_plan{kClaim, 2, {INT4OID, INT4OID}, nullptr};
+KeptPlan next_due_plan{kNextDue, 0, {}, nullptr};
+KeptPlan record_plan{kRecord, 1, {TEXTOID}, nullptr};
+KeptPlan release_plan{kRelease, 2, {INT8ARRAYOID, INT8OID}, nullptr};
+
+int execute_kept(KeptPlan& k, Datum* values, bool read_only, long count) {
+    if (!k.plan) {
+        SPIPlanPtr plan = SPI_prepare(k.sql, k.nargs, k.types);
+        if (!plan) elog(ERROR, "dwu_crm: preparing a statement failed: %s", SPI_result_code_string(SPI_result));
+        if (SPI_keepplan(plan) != 0) elog(ERROR, "dwu_crm: keeping a prepared statement failed");
+        k.plan = plan;
+    }
+    return SPI_execute_plan(k.plan, values, nullptr, read_only, count);
+}
+
 char* copy_value(HeapTuple tuple, TupleDesc desc, int col) {
     char* v = SPI_getvalue(tuple, desc, col);
     return v ? MemoryContextStrdup(batch_cxt, v) : nullptr;
@@ -209,10 +322,10 @@ int64 int_value(HeapTuple tuple, TupleDesc desc, int col) {
 
 void claim_in_txn(void* p) {
     auto* a = static_cast<ClaimArgs*>(p);
-    if (SPI_execute(kRequeueExpiredLeases, false, 0) != SPI_OK_UPDATE) elog(ERROR, "dwu_crm: recovering leases failed");
-    Oid types[2] = {INT4OID, INT4OID};
+    if (execute_kept(requeue_expired_plan, nullptr, false, 0) != SPI_OK_UPDATE)
+        elog(ERROR, "dwu_crm: recovering leases failed");
     Datum values[2] = {Int32GetDatum(a->batch_size), Int32GetDatum(a->lease_seconds)};
-    if (SPI_execute_with_args(kClaim, 2, types, values, nullptr, false, 0) != SPI_OK_UPDATE_RETURNING)
+    if (execute_kept(claim_plan, values, false, 0) != SPI_OK_UPDATE_RETURNING)
         elog(ERROR, "dwu_crm: claiming jobs failed");
     a->count = static_cast<int>(SPI_processed);
     a->rows = static_cast<ClaimedRow*>(MemoryContextAllocZero(batch_cxt, sizeof(ClaimedRow) * (a->count + 1)));
@@ -233,7 +346,8 @@ void claim_in_txn(void* p) {
     }
     a->next_due_ms = -1;
     if (a->count == 0) {
-        if (SPI_execute(kNextDue, true, 1) != SPI_OK_SELECT) elog(ERROR, "dwu_crm: reading the queue failed");
+        if (execute_kept(next_due_plan, nullptr, true, 1) != SPI_OK_SELECT)
+            elog(ERROR, "dwu_crm: reading the queue failed");
         bool isnull = true;
         Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
         if (!isnull) a->next_due_ms = Max(DatumGetInt64(d), 0);
@@ -249,19 +363,9 @@ void recover_in_txn(void* p) {
     static_cast<RecoverArgs*>(p)->recovered = static_cast<int>(SPI_processed);
 }
 
-struct TextArgs {
-    const char* sql;
-    int nargs;
-    const char* values[2];
-};
-
-void exec_text_args_in_txn(void* p) {
-    auto* a = static_cast<TextArgs*>(p);
-    Oid types[2] = {TEXTOID, TEXTOID};
-    Datum values[2];
-    for (int i = 0; i < a->nargs; i++) values[i] = CStringGetTextDatum(a->values[i]);
-    if (SPI_execute_with_args(a->sql, a->nargs, types, values, nullptr, false, 0) < 0)
-        elog(ERROR, "dwu_crm: updating the queue failed");
+void record_in_txn(void* p) {
+    Datum values[1] = {CStringGetTextDatum(static_cast<const char*>(p))};
+    if (execute_kept(record_plan, values, false, 0) != SPI_OK_SELECT) elog(ERROR, "dwu_crm: recording outcomes failed");
 }
 
 struct ReleaseArgs {
@@ -275,9 +379,8 @@ void release_in_txn(void* p) {
     Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * Max(a->count, 1)));
     for (int i = 0; i < a->count; i++) elems[i] = Int64GetDatum(a->ids[i]);
     ArrayType* arr = construct_array(elems, a->count, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE);
-    Oid types[2] = {INT8ARRAYOID, INT8OID};
     Datum values[2] = {PointerGetDatum(arr), Int64GetDatum(a->delay_ms)};
-    if (SPI_execute_with_args(kRelease, 2, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
+    if (execute_kept(release_plan, values, false, 0) != SPI_OK_UPDATE)
         elog(ERROR, "dwu_crm: releasing jobs failed");
 }
 
@@ -420,8 +523,8 @@ bool dwu_claim_jobs(int batch_size, int lease_seconds, std::vector<dwu::SyncJob>
 }
 
 bool dwu_record_outcomes(const std::string& rows_json) {
-    TextArgs a{kRecord, 1, {rows_json.c_str(), nullptr}};
-    return dwu_run_in_transaction("dwu_crm: recording outcomes", exec_text_args_in_txn, &a);
+    return dwu_run_in_transaction("dwu_crm: recording outcomes", record_in_txn,
+                                  const_cast<char*>(rows_json.c_str()));
 }
 
 bool dwu_release_jobs(const std::vector<long long>& job_ids, long delay_ms) {

@@ -2,6 +2,7 @@
 
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
+#include "pg/shared_state.h"
 
 extern "C" {
 #include "access/heapam.h"
@@ -14,7 +15,7 @@ extern "C" {
 namespace {
 
 constexpr long kCheckMs = 1000;          // while waiting for the database
-constexpr long kRestartDelayMs = 5000;   // after the sync worker stopped
+constexpr long kRestartDelayMs = 5000;   // after a sync worker stopped
 
 // With no database selected only shared catalogs are readable, and without indexes (they need
 // pg_class): scan pg_database the way the autovacuum launcher does.
@@ -38,7 +39,7 @@ Oid lookup_database(const char* name) {
     return oid;
 }
 
-BackgroundWorkerHandle* start_sync_worker(Oid database) {
+BackgroundWorkerHandle* start_sync_worker(Oid database, int slot) {
     BackgroundWorker worker;
     memset(&worker, 0, sizeof worker);
     worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -46,9 +47,10 @@ BackgroundWorkerHandle* start_sync_worker(Oid database) {
     worker.bgw_restart_time = BGW_NEVER_RESTART;  // the launcher restarts it
     snprintf(worker.bgw_library_name, BGW_MAXLEN, "dwu_crm");
     snprintf(worker.bgw_function_name, BGW_MAXLEN, "dwu_crm_worker_main");
-    snprintf(worker.bgw_name, BGW_MAXLEN, "dwu_crm sync worker for %s", dwu_database);
+    snprintf(worker.bgw_name, BGW_MAXLEN, "dwu_crm sync worker %d for %s", slot, dwu_database);
     snprintf(worker.bgw_type, BGW_MAXLEN, "dwu_crm sync worker");
     worker.bgw_main_arg = ObjectIdGetDatum(database);
+    memcpy(worker.bgw_extra, &slot, sizeof slot);  // the worker's slot for its latch
     worker.bgw_notify_pid = MyProcPid;
     BackgroundWorkerHandle* handle = nullptr;
     if (!RegisterDynamicBackgroundWorker(&worker, &handle)) {
@@ -75,7 +77,10 @@ void dwu_crm_launcher_main(Datum) {
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);  // shared catalogs only
 
-    BackgroundWorkerHandle* handle = nullptr;
+    // One slot per sync worker (dwu_crm.workers of them); a slot whose worker stopped is started
+    // again after kRestartDelayMs, a slot beyond dwu_crm.workers (lowered on reload) is stopped.
+    BackgroundWorkerHandle* handles[kMaxSyncWorkers] = {};
+    TimestampTz restart_after[kMaxSyncWorkers] = {};
     bool said_waiting = false;
     for (;;) {
         CHECK_FOR_INTERRUPTS();
@@ -84,22 +89,38 @@ void dwu_crm_launcher_main(Datum) {
             ProcessConfigFile(PGC_SIGHUP);
         }
         long wait_ms = kCheckMs;
-        if (!still_running(handle)) {
+        const TimestampTz now = GetCurrentTimestamp();
+        Oid db = InvalidOid;
+        bool looked_up = false;
+        for (int slot = 0; slot < kMaxSyncWorkers; slot++) {
+            BackgroundWorkerHandle*& handle = handles[slot];
+            if (slot >= dwu_workers) {
+                if (handle) {
+                    TerminateBackgroundWorker(handle);
+                    pfree(handle);
+                    handle = nullptr;
+                }
+                continue;
+            }
+            if (still_running(handle)) continue;
             if (handle) {
                 pfree(handle);
                 handle = nullptr;
-                wait_ms = kRestartDelayMs;  // it just stopped: don't hammer
-            } else {
-                Oid db = lookup_database(dwu_database);
-                if (OidIsValid(db)) {
-                    handle = start_sync_worker(db);
-                    said_waiting = false;
-                } else if (!said_waiting) {
-                    ereport(LOG, (errmsg("dwu_crm is waiting for database \"%s\" to exist", dwu_database),
-                                  errhint("Create it, or set dwu_crm.database to the database that has the "
-                                          "dwu_crm extension.")));
-                    said_waiting = true;
-                }
+                restart_after[slot] = TimestampTzPlusMilliseconds(now, kRestartDelayMs);  // don't hammer
+            }
+            if (now < restart_after[slot]) continue;
+            if (!looked_up) {
+                db = lookup_database(dwu_database);
+                looked_up = true;
+            }
+            if (OidIsValid(db)) {
+                handle = start_sync_worker(db, slot);
+                said_waiting = false;
+            } else if (!said_waiting) {
+                ereport(LOG, (errmsg("dwu_crm is waiting for database \"%s\" to exist", dwu_database),
+                              errhint("Create it, or set dwu_crm.database to the database that has the "
+                                      "dwu_crm extension.")));
+                said_waiting = true;
             }
         }
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms, PG_WAIT_EXTENSION);

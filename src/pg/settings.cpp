@@ -4,12 +4,14 @@
 #include "core/contact_mapping.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
+#include "pg/shared_state.h"
 
 char* dwu_database = nullptr;
 char* dwu_encryption_key_file = nullptr;
 char* dwu_field_map = nullptr;
 bool dwu_verify_tls = true;
 int dwu_batch_size = 20;
+int dwu_workers = 1;
 int dwu_request_timeout_ms = 20000;
 int dwu_connect_timeout_ms = 5000;
 int dwu_lease_seconds = 300;
@@ -111,6 +113,10 @@ void dwu_define_settings(bool preloading) {
                                PGC_SIGHUP, 0, check_field_map, nullptr, nullptr);
     DefineCustomBoolVariable("dwu_crm.verify_tls", "Verify the Dinamize server's TLS certificate.", nullptr,
                              &dwu_verify_tls, true, PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.workers", "Sync workers sharing the queue.",
+                            "Each sends one request at a time; several serve several accounts (or one account "
+                            "with a high limit) in parallel. The launcher adds or stops workers on reload.",
+                            &dwu_workers, 1, 1, kMaxSyncWorkers, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.batch_size", "Jobs the worker claims per transaction.", nullptr,
                             &dwu_batch_size, 20, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.request_timeout_ms", "Timeout of one Dinamize request.", nullptr,

@@ -5,6 +5,7 @@ extern char* dwu_encryption_key_file;
 extern char* dwu_field_map;
 extern bool dwu_verify_tls;
 extern int dwu_batch_size;
+extern int dwu_workers;
 extern int dwu_request_timeout_ms;
 extern int dwu_connect_timeout_ms;
 extern int dwu_lease_seconds;

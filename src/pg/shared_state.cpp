@@ -5,7 +5,7 @@ namespace {
 
 struct SharedState {
     slock_t mutex;
-    Latch* worker_latch;  // PGPROC latches live in shared memory: the pointer is valid everywhere
+    Latch* worker_latches[kMaxSyncWorkers];  // PGPROC latches live in shared memory: valid everywhere
 };
 
 SharedState* shared = nullptr;
@@ -24,14 +24,15 @@ void startup_shmem() {
     shared = static_cast<SharedState*>(ShmemInitStruct("dwu_crm", sizeof(SharedState), &found));
     if (!found) {
         SpinLockInit(&shared->mutex);
-        shared->worker_latch = nullptr;
+        for (Latch*& latch : shared->worker_latches) latch = nullptr;
     }
     LWLockRelease(AddinShmemInitLock);
 }
 
-void withdraw_latch(int, Datum) {
+void withdraw_latch(int, Datum slot) {
     SpinLockAcquire(&shared->mutex);
-    if (shared->worker_latch == MyLatch) shared->worker_latch = nullptr;
+    Latch*& latch = shared->worker_latches[DatumGetInt32(slot)];
+    if (latch == MyLatch) latch = nullptr;
     SpinLockRelease(&shared->mutex);
 }
 
@@ -44,18 +45,20 @@ void dwu_install_shmem_hooks(void) {
     shmem_startup_hook = startup_shmem;
 }
 
-void dwu_publish_worker_latch(void) {
-    if (shared == nullptr) return;
+void dwu_publish_worker_latch(int slot) {
+    if (shared == nullptr || slot < 0 || slot >= kMaxSyncWorkers) return;
     SpinLockAcquire(&shared->mutex);
-    shared->worker_latch = MyLatch;
+    shared->worker_latches[slot] = MyLatch;
     SpinLockRelease(&shared->mutex);
-    before_shmem_exit(withdraw_latch, 0);
+    before_shmem_exit(withdraw_latch, Int32GetDatum(slot));
 }
 
 void dwu_wake_worker(void) {
     if (shared == nullptr) return;  // library not preloaded: there is no worker to wake
+    Latch* latches[kMaxSyncWorkers];
     SpinLockAcquire(&shared->mutex);
-    Latch* latch = shared->worker_latch;
+    memcpy(latches, shared->worker_latches, sizeof latches);
     SpinLockRelease(&shared->mutex);
-    if (latch) SetLatch(latch);
+    for (Latch* latch : latches)
+        if (latch) SetLatch(latch);
 }

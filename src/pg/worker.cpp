@@ -368,7 +368,9 @@ void dwu_crm_worker_main(Datum database_oid) {
     BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(database_oid), InvalidOid, 0);
     pgstat_report_appname("dwu_crm sync worker");
     dwu_job_store_init();
-    dwu_publish_worker_latch();
+    int slot = 0;
+    memcpy(&slot, MyBgworkerEntry->bgw_extra, sizeof slot);
+    dwu_publish_worker_latch(slot);
 
     // No C++ exception may reach PostgreSQL: catch here, log after the handler is left.
     char failure[512] = "";
