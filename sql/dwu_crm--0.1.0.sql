@@ -314,11 +314,15 @@ CREATE FUNCTION @extschema@.crm_leads_enqueue_update() RETURNS trigger
 AS $$
 DECLARE
     columns text[] := @extschema@.synced_columns();
+    -- Quick successive edits of a lead (a user typing, a script) wait together and become one call.
+    due timestamptz := clock_timestamp()
+                       + coalesce(current_setting('dwu_crm.update_delay', true), '0')::interval;
 BEGIN
     IF NOT @extschema@.capturing_changes() THEN RETURN NULL; END IF;
-    INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_account_id, dwu_operation, dwu_payload)
+    INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_account_id, dwu_operation, dwu_payload,
+                                            dwu_next_attempt_at)
     SELECT n.dwu_id, coalesce(n.dwu_account_id, @extschema@.default_account_id()), 'update',
-           jsonb_build_object('email', n.dwu_email)
+           jsonb_build_object('email', n.dwu_email), due
       FROM new_leads n
       JOIN old_leads o ON o.dwu_id = n.dwu_id
      WHERE EXISTS (SELECT 1 FROM unnest(columns) AS c

@@ -1,5 +1,6 @@
 #include "pg/request_limits.h"
 
+#include <algorithm>
 #include <fstream>
 #include <stdexcept>
 
@@ -44,9 +45,9 @@ void build(RequestLimits& out, const dwu::RateLimits& limits, bool use_redis, dw
     }
     std::unique_ptr<dwu::SharedRateLimiter> shared;
     const std::string host = dwu_redis_host ? dwu_redis_host : "";
-    // Without Redis by choice this worker is alone and takes the whole limit; otherwise, whenever
-    // it cannot reach Redis, only its share.
-    const double share = host.empty() ? 1.0 : dwu_rate_limit_local_share;
+    // Without Redis by choice this server is alone and takes the whole limit; otherwise, whenever
+    // it cannot reach Redis, only its share. Either way split among this server's sync workers.
+    const double share = (host.empty() ? 1.0 : dwu_rate_limit_local_share) / std::max(1, dwu_workers);
     if (use_redis && !host.empty()) {
         dwu::RedisOptions redis;
         redis.host = host;

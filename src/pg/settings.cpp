@@ -20,6 +20,7 @@ int dwu_retry_base_seconds = 5;
 int dwu_idle_check_seconds = 60;
 int dwu_retry_max_seconds = 3600;
 bool dwu_capture_changes = true;
+int dwu_update_delay_ms = 500;
 char* dwu_redis_host = nullptr;
 int dwu_redis_port = 6379;
 char* dwu_redis_password_file = nullptr;
@@ -85,7 +86,8 @@ void define_rate_limit_settings() {
                             nullptr);
     DefineCustomRealVariable("dwu_crm.rate_limit_local_share",
                              "Share of the limits this server's worker uses while Redis is unreachable.",
-                             "E.g. 0.5 with two servers: together they stay under the limit without Redis.",
+                             "E.g. 0.5 with two servers: together they stay under the limit without Redis. Split "
+                             "among the server's dwu_crm.workers.",
                              &dwu_rate_limit_local_share, 0.5, 0.01, 1.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.rate_limit_max_wait",
                             "Longest a dinamize_* SQL function waits for a free request slot.",
@@ -144,6 +146,10 @@ void dwu_define_settings(bool preloading) {
     DefineCustomBoolVariable("dwu_crm.capture_changes", "Queue changes of crm_leads for Dinamize.",
                              "Turned off (SET LOCAL) where changes that came from Dinamize are applied.",
                              &dwu_capture_changes, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.update_delay", "How long a captured update of a lead waits before it is sent.",
+                            "Edits of the same lead within this time become one call with its latest state. "
+                            "Creates and deletes are sent at once.",
+                            &dwu_update_delay_ms, 500, 0, 600000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
     define_rate_limit_settings();
     MarkGUCPrefixReserved("dwu_crm");
 }

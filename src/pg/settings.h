@@ -14,6 +14,7 @@ extern int dwu_retry_base_seconds;
 extern int dwu_idle_check_seconds;
 extern int dwu_retry_max_seconds;
 extern bool dwu_capture_changes;
+extern int dwu_update_delay_ms;
 // The shared rate limiter (see worker_limits.h).
 extern char* dwu_redis_host;
 extern int dwu_redis_port;

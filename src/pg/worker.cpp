@@ -238,8 +238,8 @@ void log_limiter_changes(WorkerState& w) {
         if (change.to == dwu::LimiterMode::Local)
             ereport(WARNING, (errmsg("dwu_crm worker cannot use Redis for the shared rate limit: %s", change.reason.c_str()),
                               errdetail("Until Redis answers again this worker alone sends at most %.0f%% of the limit "
-                                        "(dwu_crm.rate_limit_local_share).",
-                                        dwu_rate_limit_local_share * 100.0)));
+                                        "(dwu_crm.rate_limit_local_share split among dwu_crm.workers).",
+                                        dwu_rate_limit_local_share * 100.0 / Max(1, dwu_workers))));
         else
             ereport(LOG, (errmsg("dwu_crm worker is back on the shared rate limit: %s", change.reason.c_str())));
     }
