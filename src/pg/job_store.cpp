@@ -28,6 +28,8 @@ struct ClaimedRow {
 struct ClaimArgs {
     int batch_size;
     int lease_seconds;
+    int64 only_account;
+    bool creates_only;
     int count;
     ClaimedRow* rows;
     int64 next_due_ms;
@@ -63,7 +65,7 @@ const char* const kClaim = R"SQL(
 WITH accounts AS (
     SELECT a.dwu_id, a.dwu_id = dwu_crm.default_account_id() AS is_default
       FROM dwu_crm.crm_dinamize_accounts a
-     WHERE a.dwu_enabled
+     WHERE a.dwu_enabled AND ($3 = 0 OR a.dwu_id = $3)
 ), candidates AS (
     SELECT c.dwu_id, c.dwu_next_attempt_at, a.dwu_id AS account_id
       FROM accounts a
@@ -71,6 +73,7 @@ WITH accounts AS (
         (SELECT q.dwu_id, q.dwu_next_attempt_at
            FROM dwu_crm.crm_sync_queue q
           WHERE q.dwu_account_id = a.dwu_id AND q.dwu_status = 'queued' AND q.dwu_next_attempt_at <= now()
+            AND (NOT $4 OR q.dwu_operation = 'create')
             AND NOT EXISTS (SELECT 1 FROM dwu_crm.crm_sync_queue e
                              WHERE e.dwu_lead_id = q.dwu_lead_id AND e.dwu_id < q.dwu_id
                                AND e.dwu_status IN ('queued', 'processing'))
@@ -81,6 +84,7 @@ WITH accounts AS (
            FROM dwu_crm.crm_sync_queue q
           WHERE a.is_default AND q.dwu_account_id IS NULL AND q.dwu_status = 'queued'
             AND q.dwu_next_attempt_at <= now()
+            AND (NOT $4 OR q.dwu_operation = 'create')
             AND NOT EXISTS (SELECT 1 FROM dwu_crm.crm_sync_queue e
                              WHERE e.dwu_lead_id = q.dwu_lead_id AND e.dwu_id < q.dwu_id
                                AND e.dwu_status IN ('queued', 'processing'))
@@ -133,6 +137,22 @@ RETURNING q.dwu_id, q.dwu_lead_id, q.dwu_attempt_count,
                      ORDER BY r.dwu_id DESC LIMIT 1), q.dwu_payload)::text,
           a.dwu_id, a.dwu_list_code, a.dwu_config_version,
           (SELECT count(*) FROM riders r WHERE r.head_id = q.dwu_id)::int
+)SQL";
+
+// An account with at least $1 due creates: a backfill for the bulk import (one at random, so
+// several workers and accounts take turns).
+const char* const kBackfillAccount = R"SQL(
+SELECT a.dwu_id
+  FROM dwu_crm.crm_dinamize_accounts a
+ WHERE a.dwu_enabled
+   AND (SELECT count(*) FROM (SELECT 1 FROM dwu_crm.crm_sync_queue q
+                               WHERE (q.dwu_account_id = a.dwu_id
+                                      OR (q.dwu_account_id IS NULL AND a.dwu_id = dwu_crm.default_account_id()))
+                                 AND q.dwu_status = 'queued'
+                                 AND q.dwu_operation = 'create' AND q.dwu_next_attempt_at <= now()
+                               LIMIT $1) s) >= $1
+ ORDER BY random()
+ LIMIT 1
 )SQL";
 
 const char* const kNextDue = R"SQL(
@@ -288,12 +308,13 @@ UPDATE dwu_crm.crm_auth_tokens
 struct KeptPlan {
     const char* sql;
     int nargs;
-    Oid types[2];
+    Oid types[4];
     SPIPlanPtr plan;
 };
 
 KeptPlan requeue_expired_plan{kRequeueExpiredLeases, 0, {}, nullptr};
-KeptPlan claim_plan{kClaim, 2, {INT4OID, INT4OID}, nullptr};
+KeptPlan claim_plan{kClaim, 4, {INT4OID, INT4OID, INT8OID, BOOLOID}, nullptr};
+KeptPlan backfill_account_plan{kBackfillAccount, 1, {INT4OID}, nullptr};
 KeptPlan next_due_plan{kNextDue, 0, {}, nullptr};
 KeptPlan record_plan{kRecord, 1, {TEXTOID}, nullptr};
 KeptPlan release_plan{kRelease, 2, {INT8ARRAYOID, INT8OID}, nullptr};
@@ -324,7 +345,8 @@ void claim_in_txn(void* p) {
     auto* a = static_cast<ClaimArgs*>(p);
     if (execute_kept(requeue_expired_plan, nullptr, false, 0) != SPI_OK_UPDATE)
         elog(ERROR, "dwu_crm: recovering leases failed");
-    Datum values[2] = {Int32GetDatum(a->batch_size), Int32GetDatum(a->lease_seconds)};
+    Datum values[4] = {Int32GetDatum(a->batch_size), Int32GetDatum(a->lease_seconds), Int64GetDatum(a->only_account),
+                       BoolGetDatum(a->creates_only)};
     if (execute_kept(claim_plan, values, false, 0) != SPI_OK_UPDATE_RETURNING)
         elog(ERROR, "dwu_crm: claiming jobs failed");
     a->count = static_cast<int>(SPI_processed);
@@ -357,6 +379,19 @@ void claim_in_txn(void* p) {
 struct RecoverArgs {
     int recovered;
 };
+
+struct BackfillAccountArgs {
+    int threshold;
+    int64 account_id;
+};
+
+void backfill_account_in_txn(void* p) {
+    auto* a = static_cast<BackfillAccountArgs*>(p);
+    Datum values[1] = {Int32GetDatum(a->threshold)};
+    if (execute_kept(backfill_account_plan, values, true, 1) != SPI_OK_SELECT)
+        elog(ERROR, "dwu_crm: looking for a backfill failed");
+    a->account_id = SPI_processed == 1 ? int_value(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : 0;
+}
 
 void recover_in_txn(void* p) {
     if (SPI_execute(kRequeueOrphans, false, 0) != SPI_OK_UPDATE) elog(ERROR, "dwu_crm: recovering jobs failed");
@@ -497,9 +532,10 @@ bool dwu_recover_jobs(int* recovered) {
     return ok;
 }
 
-bool dwu_claim_jobs(int batch_size, int lease_seconds, std::vector<dwu::SyncJob>& jobs, long& next_due_ms) {
+bool dwu_claim_jobs(int batch_size, int lease_seconds, std::vector<dwu::SyncJob>& jobs, long& next_due_ms,
+                    long long only_account, bool creates_only) {
     MemoryContextReset(batch_cxt);
-    ClaimArgs a{batch_size, lease_seconds, 0, nullptr, -1};
+    ClaimArgs a{batch_size, lease_seconds, only_account, creates_only, 0, nullptr, -1};
     if (!dwu_run_in_transaction("dwu_crm: claiming jobs", claim_in_txn, &a)) return false;
     // Back in C++ land, no PG_TRY active: copy into owning objects.
     for (int i = 0; i < a.count; i++) {
@@ -519,6 +555,13 @@ bool dwu_claim_jobs(int batch_size, int lease_seconds, std::vector<dwu::SyncJob>
     }
     next_due_ms = static_cast<long>(a.next_due_ms);
     MemoryContextReset(batch_cxt);
+    return true;
+}
+
+bool dwu_find_backfill(int threshold, long long& account_id) {
+    BackfillAccountArgs a{threshold, 0};
+    if (!dwu_run_in_transaction("dwu_crm: looking for a backfill", backfill_account_in_txn, &a)) return false;
+    account_id = a.account_id;
     return true;
 }
 

@@ -14,7 +14,12 @@ bool dwu_recover_jobs(int* recovered);
 // Claims up to batch_size due jobs (per lead, only the oldest unfinished one), leases them, and
 // reads each lead's current row and linked contact code. When none is due, next_due_ms tells
 // how long until one is (or -1 if the queue holds nothing waiting).
-bool dwu_claim_jobs(int batch_size, int lease_seconds, std::vector<dwu::SyncJob>& jobs, long& next_due_ms);
+// only_account (0: all) and creates_only narrow the claim to one account's creates: a backfill.
+bool dwu_claim_jobs(int batch_size, int lease_seconds, std::vector<dwu::SyncJob>& jobs, long& next_due_ms,
+                    long long only_account = 0, bool creates_only = false);
+
+// An enabled account with at least `threshold` due creates (account_id 0: none).
+bool dwu_find_backfill(int threshold, long long& account_id);
 
 // Applies a batch of outcomes (JSON rows from outcome_rows) in one statement: queue status,
 // crm_lead_sync link, crm_sync_logs rows.

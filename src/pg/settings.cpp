@@ -21,6 +21,8 @@ int dwu_idle_check_seconds = 60;
 int dwu_retry_max_seconds = 3600;
 bool dwu_capture_changes = true;
 int dwu_update_delay_ms = 500;
+int dwu_import_threshold = 1000;
+int dwu_import_batch = 10000;
 char* dwu_redis_host = nullptr;
 int dwu_redis_port = 6379;
 char* dwu_redis_password_file = nullptr;
@@ -150,6 +152,13 @@ void dwu_define_settings(bool preloading) {
                             "Edits of the same lead within this time become one call with its latest state. "
                             "Creates and deletes are sent at once.",
                             &dwu_update_delay_ms, 500, 0, 600000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.import_threshold",
+                            "Due creates of one account from which they go through Dinamize's bulk import.",
+                            "One import request carries up to dwu_crm.import_batch new leads instead of one "
+                            "request each. 0: never import.",
+                            &dwu_import_threshold, 1000, 0, 10000000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.import_batch", "New leads per bulk import file.", nullptr, &dwu_import_batch,
+                            10000, 10, 100000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     define_rate_limit_settings();
     MarkGUCPrefixReserved("dwu_crm");
 }

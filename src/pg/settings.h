@@ -15,6 +15,8 @@ extern int dwu_idle_check_seconds;
 extern int dwu_retry_max_seconds;
 extern bool dwu_capture_changes;
 extern int dwu_update_delay_ms;
+extern int dwu_import_threshold;
+extern int dwu_import_batch;
 // The shared rate limiter (see worker_limits.h).
 extern char* dwu_redis_host;
 extern int dwu_redis_port;

@@ -35,8 +35,9 @@ protected:
     static nlohmann::json stats() { return nlohmann::json::parse(sim_->admin_get("/__sim/stats")); }
     // Protocol requests the simulator has seen since the last reset, /auth included.
     static long requests_seen() {
+        const nlohmann::json s = stats();  // named: items() of a temporary would dangle in the loop
         long n = 0;
-        for (const auto& [path, count] : stats()["requests"].items()) n += count.get<long>();
+        for (const auto& [path, count] : s["requests"].items()) n += count.get<long>();
         return n;
     }
     static long requests_to(const std::string& path) { return stats()["requests"].value(path, 0L); }
