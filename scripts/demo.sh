@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: installs what it needs, builds, starts a throwaway
-# PostgreSQL cluster with the dwu_crm worker and the Dinamize simulator on loopback, creates the
-# extension, inserts a few hundred leads, shows them being synced, prints a summary, and stops
-# everything it started. Run as root on a fresh Debian 12: bash scripts/demo.sh [LEADS]
+# PostgreSQL cluster with the dwu_crm worker, Redis and the Dinamize simulator on loopback (the
+# simulator enforces Dinamize's 60 requests per minute), creates the extension, inserts a few
+# hundred leads, shows them being synced (as one bulk import: a backfill that would take minutes
+# one request per lead), edits a few (single calls, under the shared limit), prints a summary, and
+# stops everything it started. Run as root on a fresh Debian 12: bash scripts/demo.sh [LEADS]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap dwu_cleanup EXIT
@@ -17,14 +19,18 @@ DEMO_LIST=1
 dwu_install_packages
 dwu_build
 
-dwu_sim_start "$DEMO_USER:$DEMO_PASSWORD:$DEMO_CLIENT"
-dwu_log "Dinamize simulator at $DWU_SIM_URL"
+dwu_sim_start "$DEMO_USER:$DEMO_PASSWORD:$DEMO_CLIENT" -- --rate-limit-per-minute 60
+dwu_log "Dinamize simulator at $DWU_SIM_URL (60 requests per minute per account, like Dinamize)"
+dwu_redis_start
+dwu_log "Redis at 127.0.0.1:$DWU_REDIS_PORT (the rate limit shared by every worker)"
 dwu_init_workdir
 dwu_make_key_file "$DWU_WORKDIR/keys"
 dwu_pg_start demo "$(dwu_free_port)" \
     "dwu_crm.database = 'dwu_crm_demo'" \
     "dwu_crm.encryption_key_file = '$DWU_WORKDIR/keys'" \
-    "dwu_crm.field_map = 'dwu_phone:cmp4,dwu_city:cmp5,dwu_campaign:cmp6'"
+    "dwu_crm.field_map = 'dwu_phone:cmp4,dwu_city:cmp5,dwu_campaign:cmp6'" \
+    "dwu_crm.redis_port = $DWU_REDIS_PORT" \
+    "dwu_crm.import_threshold = 100"
 dwu_log "PostgreSQL 15 cluster on port $PGPORT (socket $PGHOST)"
 
 psql_demo() { "$PG_BIN/psql" -X -At -v ON_ERROR_STOP=1 -d dwu_crm_demo "$@"; }
@@ -57,13 +63,24 @@ while :; do
 done
 elapsed=$((SECONDS - started))
 
+dwu_log "editing 5 leads (each edit is one contact/update call, under the shared rate limit)"
+psql_demo -c "UPDATE dwu_crm.crm_leads SET dwu_city = 'Curitiba' WHERE dwu_id <= 5" >/dev/null
+edited() {
+    [ "$(curl -s "$DWU_SIM_URL/__sim/contacts?client_code=$DEMO_CLIENT&list=$DEMO_LIST" |
+         jq '[.contacts[] | select(.custom_fields.cmp5 == "Curitiba")] | length')" = 5 ]
+}
+dwu_wait_for 90 "the edits to reach Dinamize" edited || dwu_die "the edits did not reach Dinamize"
+
 contacts=$(curl -s "$DWU_SIM_URL/__sim/contacts?client_code=$DEMO_CLIENT&list=$DEMO_LIST" | jq '.contacts | length')
 echo
 echo "== dwu_crm demo summary =="
 echo "leads inserted:                 $LEADS"
 echo "contacts in Dinamize (sim):     $contacts"
 echo "time to sync (about):           ${elapsed}s"
-echo "Dinamize logins by the worker:  $(curl -s "$DWU_SIM_URL/__sim/stats" | jq '.auth_ok')"
+stats=$(curl -s "$DWU_SIM_URL/__sim/stats")
+echo "Dinamize logins by the worker:  $(jq '.auth_ok' <<<"$stats")"
+echo "Dinamize requests, by path:     $(jq -c '.requests' <<<"$stats")"
+echo "answers 240024 (rate limited):  $(jq '.rate_limited' <<<"$stats")"
 echo
 echo "crm_lead_sync by status:"
 psql_demo -F ' | ' -c "SELECT dwu_sync_status, count(*) FROM dwu_crm.crm_lead_sync GROUP BY 1 ORDER BY 1"
@@ -75,4 +92,5 @@ psql_demo -F ' | ' -c "SELECT l.dwu_email, s.dwu_dinamize_contact_id, s.dwu_last
                          FROM dwu_crm.crm_leads l JOIN dwu_crm.crm_lead_sync s ON s.dwu_lead_id = l.dwu_id
                         ORDER BY l.dwu_id LIMIT 5"
 [ "$synced" -eq "$LEADS" ] && [ "$contacts" -eq "$LEADS" ] || dwu_die "expected $LEADS synced leads and contacts"
+[ "$(jq '.rate_limited' <<<"$stats")" = 0 ] || dwu_die "Dinamize's rate limit was exceeded"
 dwu_log "demo finished; stopping the cluster and the simulator"

@@ -42,7 +42,8 @@ echo "== end-to-end tests =="
 for t in "$DWU_ROOT"/test/e2e/test_*.sh; do
     echo "-- $(basename "$t")"
     bash "$t"
-    record "e2e $(basename "$t" .sh)" $?
+    status=$?  # before any $(...) below: a command substitution would reset $?
+    record "e2e $(basename "$t" .sh)" "$status"
 done
 
 echo

@@ -18,6 +18,14 @@ void perform(DinamizeClient& client, const SyncJob& job, const FieldMap& field_m
     const std::string& list_code = job.list_code;
     if (job.operation == "delete") {
         std::string code = job.contact_code.empty() ? payload_string(job.payload_json, "contact_code") : job.contact_code;
+        // No code known. Only a create that was never sent before is sure to have left nothing in
+        // Dinamize; anything else (an earlier attempt whose answer was lost, an import applied
+        // after its timeout) may have created the contact: look it up by e-mail.
+        const bool never_sent = job.queued_operation == "create" && job.attempt <= 1;
+        if (code.empty() && !never_sent) {
+            const std::string email = payload_string(job.payload_json, "email");
+            if (!email.empty()) code = find_contact_code(client, email, list_code);
+        }
         if (code.empty()) {
             out.skipped = true;
             out.message = "no Dinamize contact linked: nothing to delete";

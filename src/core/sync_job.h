@@ -16,7 +16,8 @@ struct SyncJob {
     long long account_id = 0;  // the Dinamize account the job goes to
     std::string list_code;     // that account's contact list
     int config_version = 0;    // of the account's settings when the job was claimed
-    std::string operation;     // create | update | delete
+    std::string operation;     // create | update | delete: what to do, the lead's jobs coalesced
+    std::string queued_operation;  // what the claimed job itself was queued as
     int attempt = 0;           // 1 for the first try
     std::string lead_json;     // the lead row as it is now (to_jsonb), empty if the lead is gone
     std::string contact_code;  // Dinamize contact code already linked to the lead, if any

@@ -20,6 +20,7 @@ struct ClaimedRow {
     int32 config_version;
     char* list_code;
     char* operation;
+    char* queued_operation;
     char* lead_json;
     char* contact_code;
     char* payload_json;
@@ -136,7 +137,8 @@ RETURNING q.dwu_id, q.dwu_lead_id, q.dwu_attempt_count,
                      WHERE r.head_id = q.dwu_id AND r.dwu_operation = 'delete'
                      ORDER BY r.dwu_id DESC LIMIT 1), q.dwu_payload)::text,
           a.dwu_id, a.dwu_list_code, a.dwu_config_version,
-          (SELECT count(*) FROM riders r WHERE r.head_id = q.dwu_id)::int
+          (SELECT count(*) FROM riders r WHERE r.head_id = q.dwu_id)::int,
+          q.dwu_operation
 )SQL";
 
 // An account with at least $1 due creates: a backfill for the bulk import (one at random, so
@@ -365,6 +367,7 @@ void claim_in_txn(void* p) {
         r.account_id = int_value(t, d, 8);
         r.list_code = copy_value(t, d, 9);
         r.config_version = static_cast<int32>(int_value(t, d, 10));
+        r.queued_operation = copy_value(t, d, 12);
     }
     a->next_due_ms = -1;
     if (a->count == 0) {
@@ -545,6 +548,7 @@ bool dwu_claim_jobs(int batch_size, int lease_seconds, std::vector<dwu::SyncJob>
         job.lead_id = r.lead_id;
         job.attempt = r.attempt;
         job.operation = or_empty(r.operation);
+        job.queued_operation = or_empty(r.queued_operation);
         job.lead_json = or_empty(r.lead_json);
         job.contact_code = or_empty(r.contact_code);
         job.payload_json = or_empty(r.payload_json);

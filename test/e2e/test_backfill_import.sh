@@ -11,7 +11,8 @@ trap dwu_cleanup EXIT
 LEADS=5000
 E2E_RATE_LIMIT=30
 e2e_start_stack backfill "dwu_crm.rate_limit_window = 10s" "dwu_crm.import_threshold = 500" \
-    "dwu_crm.import_batch = 2000"
+    "dwu_crm.import_batch = 2000" "dwu_crm.request_timeout_ms = 1500" "dwu_crm.retry_base_seconds = 2" \
+    "dwu_crm.retry_max_seconds = 4" "dwu_crm.max_attempts = 25"
 sim_admin_post /__sim/config '{"rate_limit_per_minute": 30, "rate_limit_window_seconds": 10}' >/dev/null
 
 psql_q "SELECT dwu_crm.dinamize_set_account_enabled('e2e', false)" >/dev/null
@@ -45,5 +46,23 @@ check "every lead is linked to the contact with its e-mail" \
 check "the simulator equals the CRM field by field (latest values included)" converged
 check "the logs name the import" \
     [ "$(psql_q "select count(distinct dwu_request_unique) from dwu_crm.crm_sync_logs where dwu_error_message like 'imported (Dinamize import %'")" = 3 ]
+
+# 2. A second backfill while Dinamize fails some requests (5xx) and lets others answer too late
+#    (3 s > the 1.5 s timeout: the import may land after the worker gave up on it).
+#    Some leads are edited and some deleted before it starts.
+sim_admin_post /__sim/faults '{"http_5xx": 0.15, "delay": 0.1, "delay_ms": 3000, "seed": 7}' >/dev/null
+psql_q "SELECT dwu_crm.dinamize_set_account_enabled('e2e', false)" >/dev/null
+psql_q "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email, dwu_city)
+        SELECT 'Second ' || i, 'second' || i || '@example.com', 'Rio Grande' FROM generate_series(1, 2000) i" >/dev/null
+psql_q "UPDATE dwu_crm.crm_leads SET dwu_city = 'Pelotas' WHERE dwu_email LIKE 'second%' AND dwu_id % 7 = 0" >/dev/null
+psql_q "DELETE FROM dwu_crm.crm_leads WHERE dwu_email LIKE 'second%' AND dwu_id % 11 = 0" >/dev/null
+psql_q "SELECT dwu_crm.dinamize_set_account_enabled('e2e', true)" >/dev/null
+check "the second backfill drains despite the faults" dwu_wait_for 240 "the second backfill" queue_drained
+faults=$(sim_admin_get /__sim/stats | jq -c .faults)
+echo "# faults injected: $faults"
+check "faults were injected" [ "$(jq '.http_5xx + .delay' <<<"$faults")" -gt 0 ]
+check "nothing failed for good" [ "$(psql_q "select count(*) from dwu_crm.crm_sync_queue where dwu_status = 'failed'")" = 0 ]
+check "after the faults the simulator equals the CRM field by field" converged
+[ "$failures" -eq 0 ] || show_divergence
 check "no crash in the server log" no_crash_in_log
 e2e_finish backfill_import

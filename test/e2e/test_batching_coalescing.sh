@@ -33,6 +33,7 @@ dwu_pg_start batching "$(dwu_free_port)" \
     "dwu_crm.field_map = 'dwu_phone:cmp4,dwu_city:cmp5'" \
     "dwu_crm.workers = $WORKERS" \
     "dwu_crm.batch_size = 20" \
+    "dwu_crm.import_threshold = 0" \
     "${redis_lines[@]}"
 E2E_LOG=$(dwu_pg_log batching)
 "$PG_BIN/createdb" "$E2E_DB"

@@ -10,7 +10,8 @@ trap dwu_cleanup EXIT
 # A retry must leave after a delayed answer has landed (timeout 400 ms + backoff ≥ 1.5 s > delay
 # 1 s), or a late stale update could overwrite a newer one: the same care the real API needs.
 e2e_start_stack faults "dwu_crm.request_timeout_ms = 400" "dwu_crm.retry_base_seconds = 2" \
-    "dwu_crm.retry_max_seconds = 4" "dwu_crm.max_attempts = 25" "dwu_crm.batch_size = 20"
+    "dwu_crm.retry_max_seconds = 4" "dwu_crm.max_attempts = 25" "dwu_crm.batch_size = 20" \
+    "dwu_crm.import_threshold = 0"  # faults per single call here; test_backfill_import covers imports
 
 faults='{"http_5xx": 0.20, "delay": 0.05, "delay_ms": 1000, "malformed_json": 0.05, "seed": 42}'
 check "the simulator accepts the fault settings" bash -c "[ \"\$(curl -s -X POST -H 'Content-Type: application/json' \

@@ -10,6 +10,7 @@
 #include "core/dinamize_client.h"
 #include "core/dinamize_codes.h"
 #include "core/dinamize_errors.h"
+#include "core/sync_job.h"
 #include "simulator_process.h"
 
 namespace dwu {
@@ -118,6 +119,42 @@ TEST_F(ClientTest, TheBeforeRequestHookSeesEveryRequestAndCanStopIt) {
     EXPECT_THROW(upsert_contact(client, contact("stopped@example.com"), kList, ""), Interrupted);
     EXPECT_EQ(nlohmann::json::parse(sim_->admin_get("/__sim/requests"))["requests"].size(),
               static_cast<size_t>(requests_before));  // nothing was sent
+}
+
+SyncJob delete_job(const std::string& email, const std::string& queued_as, int attempt) {
+    SyncJob job;
+    job.id = 1;
+    job.lead_id = 1;
+    job.list_code = kList;
+    job.operation = "delete";
+    job.queued_operation = queued_as;
+    job.attempt = attempt;
+    job.payload_json = nlohmann::json{{"email", email}}.dump();
+    return job;
+}
+
+TEST_F(ClientTest, ADeleteWithoutACodeFindsAContactAnEarlierAttemptMayHaveCreated) {
+    DinamizeClient client(account(), http_);
+    upsert_contact(client, contact("late@example.com"), kList, "");  // e.g. an import applied late
+    const SyncOutcome out = run_job(client, delete_job("late@example.com", "delete", 1), {});
+    EXPECT_TRUE(out.ok);
+    EXPECT_FALSE(out.skipped);
+    EXPECT_FALSE(out.contact_code.empty());
+    EXPECT_TRUE(contacts().empty());
+}
+
+TEST_F(ClientTest, ACreateNeverSentAndThenDeletedCostsNoRequest) {
+    DinamizeClient client(account(), http_);
+    client.authenticate();
+    const size_t before = nlohmann::json::parse(sim_->admin_get("/__sim/requests"))["requests"].size();
+    const SyncOutcome out = run_job(client, delete_job("never@example.com", "create", 1), {});
+    EXPECT_TRUE(out.ok);
+    EXPECT_TRUE(out.skipped);
+    EXPECT_EQ(nlohmann::json::parse(sim_->admin_get("/__sim/requests"))["requests"].size(), before);
+    // On a later attempt the create may have landed: the e-mail is looked up (and not found here).
+    const SyncOutcome retried = run_job(client, delete_job("never@example.com", "create", 2), {});
+    EXPECT_TRUE(retried.skipped);
+    EXPECT_EQ(nlohmann::json::parse(sim_->admin_get("/__sim/requests"))["requests"].size(), before + 1);
 }
 
 TEST_F(ClientTest, AdoptsAStoredTokenWithoutAuthenticating) {
