@@ -4,6 +4,7 @@
 #include "core/contact_mapping.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
+#include "pg/pull_settings.h"
 
 char* dwu_database = nullptr;
 char* dwu_encryption_key_file = nullptr;
@@ -139,5 +140,6 @@ void dwu_define_settings(bool preloading) {
                              "Turned off (SET LOCAL) where changes that came from Dinamize are applied.",
                              &dwu_capture_changes, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     define_rate_limit_settings();
+    dwu_define_pull_settings();
     MarkGUCPrefixReserved("dwu_crm");
 }

@@ -19,6 +19,7 @@
 #include "pg/job_store.h"
 #include "pg/cpp_boundary.h"
 #include "pg/key_ring.h"
+#include "pg/pull_runner.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
 #include "pg/shared_state.h"
@@ -232,6 +233,18 @@ void share_token(WorkerState& w, AccountSession& s) {
     }
 }
 
+// The account's rate-limited client for the pulls (pull_runner.h), or nullptr with the reason.
+dwu::DinamizeClient* account_client(WorkerState& w, long long account_id, int config_version, std::string& why) {
+    dwu::SyncJob key;
+    key.account_id = account_id;
+    key.config_version = config_version;
+    AccountSession& s = session_for(w, key);
+    why = s.unusable;
+    if (!s.unusable.empty()) return nullptr;
+    adopt_shared_token(w, s);
+    return s.client.get();
+}
+
 void log_limiter_changes(WorkerState& w) {
     if (!w.limits.gate) return;
     for (const dwu::ModeChange& change : w.limits.gate->take_changes()) {
@@ -353,7 +366,9 @@ void worker_loop() {
             if (n > 0) ereport(LOG, (errmsg("dwu_crm worker put %d unfinished job(s) back in the queue", n)));
         }
         const long sleep_ms = run_round(w, rng);
-        if (sleep_ms > 0) wait_ms(sleep_ms);
+        const long background_ms = dwu_run_background_tasks(
+            [&w](long long id, int version, std::string& why) { return account_client(w, id, version, why); }, w.field_map);
+        if (sleep_ms > 0) wait_ms(Min(sleep_ms, background_ms));
     }
 }
 
