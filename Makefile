@@ -8,7 +8,7 @@ CORE_SRCS = $(wildcard src/core/*.cpp)
 PG_SRCS = $(wildcard src/pg/*.cpp)
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
-REGRESS = schema trigger change_capture bad_input worker_presence accounts api_enqueue api_contacts api_catalog api_history api_import api_errors api_cancel
+REGRESS = schema trigger change_capture bad_input worker_presence accounts api_enqueue api_contacts api_catalog api_history api_import api_errors api_cancel audit webhooks pull_conflicts
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 

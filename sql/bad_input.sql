@@ -41,7 +41,7 @@ SELECT pg_temp.error_of(s) FROM (VALUES
     ($$INSERT INTO crm_sync_logs (dwu_operation, dwu_status, dwu_error_category) VALUES ('create', 'error', 'OOPS')$$),
     ($$INSERT INTO crm_sync_logs (dwu_operation, dwu_status) VALUES ('create', 'error')$$),
     ($$INSERT INTO crm_settings (dwu_key, dwu_category) VALUES ('Bad Key', 'system')$$),
-    ($$INSERT INTO crm_webhook_events (dwu_event_type, dwu_payload) VALUES ('nodot', '{}')$$),
+    ($$INSERT INTO crm_webhook_events (dwu_event_type, dwu_event_id, dwu_email_key, dwu_payload) VALUES ('nodot', '1', 'a@b.co', '{}')$$),
     ($$INSERT INTO crm_audit_log (dwu_action, dwu_entity_type) VALUES ('HACK', 'lead')$$)
 ) AS t(s);
 

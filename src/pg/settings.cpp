@@ -5,6 +5,7 @@
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
 #include "pg/shared_state.h"
+#include "pg/pull_settings.h"
 
 char* dwu_database = nullptr;
 char* dwu_encryption_key_file = nullptr;
@@ -160,5 +161,6 @@ void dwu_define_settings(bool preloading) {
     DefineCustomIntVariable("dwu_crm.import_batch", "New leads per bulk import file.", nullptr, &dwu_import_batch,
                             10000, 10, 100000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     define_rate_limit_settings();
+    dwu_define_pull_settings();
     MarkGUCPrefixReserved("dwu_crm");
 }

@@ -21,6 +21,7 @@
 #include "pg/job_store.h"
 #include "pg/cpp_boundary.h"
 #include "pg/key_ring.h"
+#include "pg/pull_runner.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
 #include "pg/shared_state.h"
@@ -232,6 +233,18 @@ void share_token(WorkerState& w, AccountSession& s) {
     } catch (const dwu::RedisError&) {
     } catch (const dwu::CryptoError&) {
     }
+}
+
+// The account's rate-limited client for the pulls (pull_runner.h), or nullptr with the reason.
+dwu::DinamizeClient* account_client(WorkerState& w, long long account_id, int config_version, std::string& why) {
+    dwu::SyncJob key;
+    key.account_id = account_id;
+    key.config_version = config_version;
+    AccountSession& s = session_for(w, key);
+    why = s.unusable;
+    if (!s.unusable.empty()) return nullptr;
+    adopt_shared_token(w, s);
+    return s.client.get();
 }
 
 void log_limiter_changes(WorkerState& w) {
@@ -469,6 +482,7 @@ void worker_loop() {
     WorkerState w;
     apply_settings(w);
     bool said_no_extension = false, recovered = false;
+    std::chrono::steady_clock::time_point last_background{};
     for (;;) {
         dwu_check_for_interrupts();
         if (ConfigReloadPending) {
@@ -497,7 +511,17 @@ void worker_loop() {
             backfill_account = 0;
         const long sleep_ms =
             backfill_account ? run_backfill_round(w, rng, backfill_account) : run_round(w, rng);
-        if (sleep_ms > 0) wait_ms(sleep_ms);
+        // Pulls and webhooks: whenever the queue is idle, and at most once a second while it is busy
+        // (their claims are short transactions of their own).
+        long background_ms = 1000;
+        const auto now = std::chrono::steady_clock::now();
+        if (sleep_ms > 0 || now - last_background >= std::chrono::seconds(1)) {
+            background_ms = dwu_run_background_tasks(
+                [&w](long long id, int version, std::string& why) { return account_client(w, id, version, why); },
+                w.field_map);
+            last_background = now;
+        }
+        if (sleep_ms > 0) wait_ms(Min(sleep_ms, background_ms));
     }
 }
 

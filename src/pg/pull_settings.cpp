@@ -1,0 +1,67 @@
+#include "pg/pull_settings.h"
+
+#include <cstring>
+
+#include "pg/pg_headers.h"
+
+int dwu_pull_interval_seconds = 900;
+int dwu_pull_page_size = 10000;
+int dwu_conflict_rule = 0;
+int dwu_webhook_batch_size = 100;
+char* dwu_app_user_id = nullptr;
+char* dwu_app_ip = nullptr;
+char* dwu_app_user_agent = nullptr;
+
+namespace {
+
+const struct config_enum_entry kConflictRules[] = {
+    {"last_modified", 0, false}, {"merge", 1, false}, {nullptr, 0, false}};
+
+bool only_chars(const char* s, const char* allowed) { return strspn(s, allowed) == strlen(s); }
+
+bool check_app_user_id(char** newval, void**, GucSource) {
+    const char* v = *newval ? *newval : "";
+    if (strlen(v) <= 18 && only_chars(v, "0123456789")) return true;
+    GUC_check_errdetail(
+        "dwu_crm.app_user_id must be the application user's "
+        "numeric id (up to 18 digits) or empty.");
+    return false;
+}
+
+bool check_app_ip(char** newval, void**, GucSource) {
+    const char* v = *newval ? *newval : "";
+    if (strlen(v) <= 45 && only_chars(v, "0123456789abcdefABCDEF:.")) return true;
+    GUC_check_errdetail("dwu_crm.app_ip must be an IPv4 or IPv6 address or empty.");
+    return false;
+}
+
+}  // namespace
+
+void dwu_define_pull_settings() {
+    DefineCustomIntVariable("dwu_crm.pull_interval", "How often each account's Dinamize list is pulled.",
+                            "Per account: dwu_crm.pull_configure(account, every "
+                            "=> ...). dwu_crm.pull_now() runs one "
+                            "at once.",
+                            &dwu_pull_interval_seconds, 900, 1, 7 * 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("dwu_crm.pull_page_size", "Contacts per Dinamize search request of a pull.",
+                            "Each page is one request of the account's budget "
+                            "(10,000 is Dinamize's maximum).",
+                            &dwu_pull_page_size, 10000, 1, 10000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomEnumVariable("dwu_crm.conflict_rule",
+                             "How a lead changed on both sides since the last sync is resolved.",
+                             "last_modified: the newer change wins; merge: local wins on the fields "
+                             "changed locally, "
+                             "Dinamize on the others. Per account: dwu_crm.pull_configure().",
+                             &dwu_conflict_rule, 0, kConflictRules, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.webhook_batch_size", "Webhook events the worker applies per transaction.", nullptr,
+                            &dwu_webhook_batch_size, 100, 1, 10000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.app_user_id", "The application's user id, recorded in crm_audit_log.",
+                               "Set by the application per session or transaction (SET LOCAL).", &dwu_app_user_id, "",
+                               PGC_USERSET, 0, check_app_user_id, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.app_ip", "The application user's IP address, recorded in crm_audit_log.",
+                               nullptr, &dwu_app_ip, "", PGC_USERSET, 0, check_app_ip, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.app_user_agent",
+                               "The application user's user agent, recorded in crm_audit_log.", nullptr,
+                               &dwu_app_user_agent, "", PGC_USERSET, 0, nullptr, nullptr, nullptr);
+}

@@ -1,0 +1,14 @@
+#pragma once
+// GUCs of the pull, webhook and audit side (issue 8). Plain C storage owned by
+// PostgreSQL.
+extern int dwu_pull_interval_seconds;  // dwu_crm.pull_interval (per account:
+                                       // pull_configure)
+extern int dwu_pull_page_size;         // dwu_crm.pull_page_size
+extern int dwu_conflict_rule;          // dwu_crm.conflict_rule: 0 last_modified, 1 merge
+extern int dwu_webhook_batch_size;     // dwu_crm.webhook_batch_size
+extern char* dwu_app_user_id;          // dwu_crm.app_user_id, app_ip, app_user_agent: set by the
+extern char* dwu_app_ip;               // application per session or transaction, read by the
+extern char* dwu_app_user_agent;       // audit trail (crm_audit_log)
+
+// Called by dwu_define_settings before the prefix is reserved.
+void dwu_define_pull_settings();
