@@ -55,7 +55,7 @@ void perform(DinamizeClient& client, const SyncJob& job, const FieldMap& field_m
 
 }  // namespace
 
-SyncOutcome run_job(DinamizeClient& client, const SyncJob& job, const FieldMap& field_map) {
+SyncOutcome outcome_for(const SyncJob& job) {
     SyncOutcome out;
     out.job_id = job.id;
     out.lead_id = job.lead_id;
@@ -63,6 +63,11 @@ SyncOutcome run_job(DinamizeClient& client, const SyncJob& job, const FieldMap& 
     out.list_code = job.list_code;
     out.operation = job.operation;
     out.attempt = job.attempt;
+    return out;
+}
+
+SyncOutcome run_job(DinamizeClient& client, const SyncJob& job, const FieldMap& field_map) {
+    SyncOutcome out = outcome_for(job);
     const auto started = std::chrono::steady_clock::now();
     try {
         perform(client, job, field_map, out);

@@ -43,6 +43,9 @@ struct SyncOutcome {
     std::string request_unique;
 };
 
+// An outcome for `job` with its identity filled in (ids, account, list, operation, attempt).
+SyncOutcome outcome_for(const SyncJob& job);
+
 // Performs the job against Dinamize. Never throws for a Dinamize or data problem (that is the
 // outcome); throws Interrupted when the abort check fired.
 SyncOutcome run_job(DinamizeClient& client, const SyncJob& job, const FieldMap& field_map);

@@ -1,5 +1,7 @@
 // dinamize_configure() and rotate_encryption_key(): the only code that writes Dinamize secrets.
 // Secrets are sealed in C++ (secret_box) and reach SQL only as ciphertext, through parameters.
+#include <nlohmann/json.hpp>  // before any PostgreSQL header (sql_args.h): PG macros break it
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -7,30 +9,13 @@
 #include "core/account_fields.h"
 #include "core/secret_box.h"
 #include "pg/cpp_boundary.h"
+#include "pg/sql_args.h"
 #include "pg/key_ring.h"
 #include "pg/pg_headers.h"
 #include "pg/shared_state.h"
 
 namespace {
 
-// A text argument as a C++ string; SQL NULL gives nullopt.
-std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n) {
-    if (PG_ARGISNULL(n)) return std::nullopt;
-    const char* data = nullptr;
-    int len = 0;
-    pg_guarded([&] {
-        text* t = PG_GETARG_TEXT_PP(n);
-        data = VARDATA_ANY(t);
-        len = VARSIZE_ANY_EXHDR(t);
-    });
-    return std::string(data, len);
-}
-
-std::string required_text(FunctionCallInfo fcinfo, int n, const char* name) {
-    std::optional<std::string> v = text_arg(fcinfo, n);
-    if (!v) throw SqlStateError(ERRCODE_NULL_VALUE_NOT_ALLOWED, std::string(name) + " must not be NULL");
-    return *v;
-}
 
 // palloc'd bytea copy of a C++ string; call only inside pg_guarded.
 bytea* to_bytea(const std::string& s) {
@@ -86,12 +71,12 @@ void exec(const char* sql, int nargs, Oid* types, Datum* values, const char* nul
 
 Datum configure(FunctionCallInfo fcinfo) {
     dwu::AccountFields f;
-    f.name = required_text(fcinfo, 0, "account_name");
-    f.base_url = required_text(fcinfo, 1, "base_url");
-    f.user = required_text(fcinfo, 2, "user_name");
-    std::optional<std::string> password = text_arg(fcinfo, 3);
-    f.client_code = required_text(fcinfo, 4, "client_code");
-    f.list_code = required_text(fcinfo, 5, "list_code");
+    f.name = dwu_required_text(fcinfo, 0, "account_name");
+    f.base_url = dwu_required_text(fcinfo, 1, "base_url");
+    f.user = dwu_required_text(fcinfo, 2, "user_name");
+    std::optional<std::string> password = dwu_text_arg(fcinfo, 3);
+    f.client_code = dwu_required_text(fcinfo, 4, "client_code");
+    f.list_code = dwu_required_text(fcinfo, 5, "list_code");
     const bool default_given = !PG_ARGISNULL(6);
     const bool make_default = default_given && PG_GETARG_BOOL(6);
     try {
