@@ -167,8 +167,9 @@ CREATE INDEX crm_sync_queue_lead_idx ON @extschema@.crm_sync_queue (dwu_lead_id,
 -- The fair claim: each account's oldest due jobs, so one account's backlog never starves another.
 CREATE INDEX crm_sync_queue_account_due_idx ON @extschema@.crm_sync_queue (dwu_account_id, dwu_next_attempt_at, dwu_id)
     WHERE dwu_status = 'queued';
+-- Riders of in-flight jobs only: finished riders keep dwu_coalesced_into as history.
 CREATE INDEX crm_sync_queue_coalesced_idx ON @extschema@.crm_sync_queue (dwu_coalesced_into)
-    WHERE dwu_coalesced_into IS NOT NULL;
+    WHERE dwu_status = 'processing';
 CREATE INDEX crm_sync_queue_failed_idx ON @extschema@.crm_sync_queue (dwu_last_error_category)
     WHERE dwu_status = 'failed';
 COMMENT ON TABLE @extschema@.crm_sync_queue IS

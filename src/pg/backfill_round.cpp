@@ -9,6 +9,7 @@
 #include "pg/job_store.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
+#include "pg/shared_state.h"
 #include "pg/worker_rounds.h"
 
 namespace dwu_worker {
@@ -21,6 +22,7 @@ long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_
     long next_due_ms = -1;
     const int lease = Max(dwu_lease_seconds, 1800);  // an import, its report and the list read back
     if (!dwu_claim_jobs(dwu_import_batch, lease, jobs, next_due_ms, account_id, true)) return kRetryAfterErrorMs;
+    dwu_worker_claimed(static_cast<int>(jobs.size()), 1);  // an import is long: let another worker go on
     if (jobs.empty()) return 0;
     std::vector<long long> ids;
     for (const auto& job : jobs) ids.push_back(job.id);

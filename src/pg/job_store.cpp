@@ -113,6 +113,12 @@ WITH accounts AS (
            updated_at = now()
       FROM riders r
      WHERE q.dwu_id = r.dwu_id
+), carried AS (
+    -- Per claimed job, what its riders change: joined once (not looked up per row).
+    SELECT head_id, count(*)::int AS riders, bool_or(dwu_operation = 'delete') AS deleted,
+           (array_agg(dwu_payload ORDER BY dwu_id DESC) FILTER (WHERE dwu_operation = 'delete'))[1] AS delete_payload
+      FROM riders
+     GROUP BY head_id
 )
 UPDATE dwu_crm.crm_sync_queue q
    SET dwu_status = 'processing',
@@ -122,22 +128,20 @@ UPDATE dwu_crm.crm_sync_queue q
        dwu_locked_by = pg_backend_pid(),
        dwu_attempt_count = q.dwu_attempt_count + 1,
        updated_at = now()
-  FROM due, dwu_crm.crm_dinamize_accounts a
- WHERE q.dwu_id = due.dwu_id AND a.dwu_id = due.account_id
+  FROM due
+  JOIN dwu_crm.crm_dinamize_accounts a ON a.dwu_id = due.account_id
+  LEFT JOIN carried c ON c.head_id = due.dwu_id
+ WHERE q.dwu_id = due.dwu_id
 RETURNING q.dwu_id, q.dwu_lead_id, q.dwu_attempt_count,
-          CASE WHEN q.dwu_operation = 'delete'
-                 OR EXISTS (SELECT 1 FROM riders r WHERE r.head_id = q.dwu_id AND r.dwu_operation = 'delete')
-               THEN 'delete'
+          CASE WHEN q.dwu_operation = 'delete' OR c.deleted THEN 'delete'
                WHEN q.dwu_operation = 'create' THEN 'create'
                ELSE 'update' END,
           (SELECT to_jsonb(l)::text FROM dwu_crm.crm_leads l WHERE l.dwu_id = q.dwu_lead_id),
           (SELECT s.dwu_dinamize_contact_id FROM dwu_crm.crm_lead_sync s
             WHERE s.dwu_lead_id = q.dwu_lead_id AND s.dwu_list_id = a.dwu_list_code),
-          coalesce((SELECT r.dwu_payload FROM riders r
-                     WHERE r.head_id = q.dwu_id AND r.dwu_operation = 'delete'
-                     ORDER BY r.dwu_id DESC LIMIT 1), q.dwu_payload)::text,
+          coalesce(c.delete_payload, q.dwu_payload)::text,
           a.dwu_id, a.dwu_list_code, a.dwu_config_version,
-          (SELECT count(*) FROM riders r WHERE r.head_id = q.dwu_id)::int,
+          coalesce(c.riders, 0),
           q.dwu_operation
 )SQL";
 
@@ -157,9 +161,20 @@ SELECT a.dwu_id
  LIMIT 1
 )SQL";
 
+// When the next job becomes due: the earliest queued job of an enabled account (one index probe
+// per account: a paused account's backlog must not look due and keep the workers spinning), or
+// the earliest lease to run out.
 const char* const kNextDue = R"SQL(
 SELECT (extract(epoch FROM min(t) - now()) * 1000)::bigint FROM (
-    SELECT min(dwu_next_attempt_at) AS t FROM dwu_crm.crm_sync_queue WHERE dwu_status = 'queued'
+    SELECT (SELECT q.dwu_next_attempt_at FROM dwu_crm.crm_sync_queue q
+             WHERE q.dwu_account_id = a.dwu_id AND q.dwu_status = 'queued'
+             ORDER BY q.dwu_next_attempt_at LIMIT 1) AS t
+      FROM dwu_crm.crm_dinamize_accounts a WHERE a.dwu_enabled
+    UNION ALL
+    SELECT (SELECT q.dwu_next_attempt_at FROM dwu_crm.crm_sync_queue q
+             WHERE q.dwu_account_id IS NULL AND q.dwu_status = 'queued'
+             ORDER BY q.dwu_next_attempt_at LIMIT 1)
+     WHERE dwu_crm.default_account_id() IS NOT NULL
     UNION ALL
     SELECT min(dwu_locked_until) FROM dwu_crm.crm_sync_queue WHERE dwu_status = 'processing') s
 )SQL";

@@ -3,12 +3,18 @@
 
 namespace {
 
+// Guarded by mutex. A worker is "idle" from just before it claims until a claim gives it jobs or
+// a commit wakes it: a commit then needs to wake only one idle worker (waking them all would
+// make every worker run an empty claim per commit, half the machine at a few thousand commits/s).
 struct SharedState {
     slock_t mutex;
     Latch* worker_latches[kMaxSyncWorkers];  // PGPROC latches live in shared memory: valid everywhere
+    bool idle[kMaxSyncWorkers];
+    int next;  // where the round-robin search for an idle worker starts
 };
 
 SharedState* shared = nullptr;
+int my_slot = -1;  // in a sync worker: its slot
 shmem_request_hook_type prev_request_hook = nullptr;
 shmem_startup_hook_type prev_startup_hook = nullptr;
 
@@ -24,7 +30,11 @@ void startup_shmem() {
     shared = static_cast<SharedState*>(ShmemInitStruct("dwu_crm", sizeof(SharedState), &found));
     if (!found) {
         SpinLockInit(&shared->mutex);
-        for (Latch*& latch : shared->worker_latches) latch = nullptr;
+        for (int i = 0; i < kMaxSyncWorkers; i++) {
+            shared->worker_latches[i] = nullptr;
+            shared->idle[i] = false;
+        }
+        shared->next = 0;
     }
     LWLockRelease(AddinShmemInitLock);
 }
@@ -49,16 +59,46 @@ void dwu_publish_worker_latch(int slot) {
     if (shared == nullptr || slot < 0 || slot >= kMaxSyncWorkers) return;
     SpinLockAcquire(&shared->mutex);
     shared->worker_latches[slot] = MyLatch;
+    shared->idle[slot] = true;
     SpinLockRelease(&shared->mutex);
+    my_slot = slot;
     before_shmem_exit(withdraw_latch, Int32GetDatum(slot));
 }
 
-void dwu_wake_worker(void) {
+namespace {
+
+// Sets the latch of one idle worker other than `except`, round robin; none idle: nothing to do
+// (every worker is in a round and claims again when it ends).
+void wake_one_idle(int except) {
     if (shared == nullptr) return;  // library not preloaded: there is no worker to wake
-    Latch* latches[kMaxSyncWorkers];
+    Latch* latch = nullptr;
     SpinLockAcquire(&shared->mutex);
-    memcpy(latches, shared->worker_latches, sizeof latches);
+    for (int i = 0; i < kMaxSyncWorkers && !latch; i++) {
+        const int s = (shared->next + i) % kMaxSyncWorkers;
+        if (s == except || !shared->worker_latches[s] || !shared->idle[s]) continue;
+        latch = shared->worker_latches[s];
+        shared->idle[s] = false;  // the next commit wakes another one
+        shared->next = (s + 1) % kMaxSyncWorkers;
+    }
     SpinLockRelease(&shared->mutex);
-    for (Latch* latch : latches)
-        if (latch) SetLatch(latch);
+    if (latch) SetLatch(latch);
 }
+
+void set_idle(bool idle) {
+    if (shared == nullptr || my_slot < 0) return;
+    SpinLockAcquire(&shared->mutex);
+    shared->idle[my_slot] = idle;
+    SpinLockRelease(&shared->mutex);
+}
+
+}  // namespace
+
+void dwu_worker_about_to_claim(void) { set_idle(true); }
+
+void dwu_worker_claimed(int claimed, int batch_size) {
+    if (claimed <= 0) return;
+    set_idle(false);
+    if (claimed >= batch_size) wake_one_idle(my_slot);  // a backlog: bring in another worker
+}
+
+void dwu_wake_worker(void) { wake_one_idle(-1); }

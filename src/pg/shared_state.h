@@ -4,8 +4,12 @@ constexpr int kMaxSyncWorkers = 16;  // the upper bound of dwu_crm.workers
 void dwu_install_shmem_hooks(void);
 // In a sync worker: publish (and, at exit, withdraw) this process's latch in slot 0..kMaxSyncWorkers-1.
 void dwu_publish_worker_latch(int slot);
-// Sets every running sync worker's latch (the idle ones claim; the busy ones notice nothing).
+// Sets the latch of one idle sync worker (busy ones claim again after their round anyway).
 // Safe to call at transaction commit.
 void dwu_wake_worker(void);
+// In a sync worker: it is about to claim (a commit from now on must wake it), and what the claim
+// gave (jobs: busy; a full batch: wake another idle worker for the backlog).
+void dwu_worker_about_to_claim(void);
+void dwu_worker_claimed(int claimed, int batch_size);
 // Wakes the worker when the current transaction commits (nothing on rollback).
 void dwu_wake_worker_at_commit(void);

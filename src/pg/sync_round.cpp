@@ -6,6 +6,7 @@
 #include "pg/job_store.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
+#include "pg/shared_state.h"
 #include "pg/worker_rounds.h"
 
 namespace dwu_worker {
@@ -13,7 +14,9 @@ namespace dwu_worker {
 long run_round(WorkerState& w, std::mt19937_64& rng) {
     std::vector<dwu::SyncJob> jobs;
     long next_due_ms = -1;
+    dwu_worker_about_to_claim();
     if (!dwu_claim_jobs(dwu_batch_size, dwu_lease_seconds, jobs, next_due_ms)) return kRetryAfterErrorMs;
+    dwu_worker_claimed(static_cast<int>(jobs.size()), dwu_batch_size);
     const long idle_ms = dwu_idle_check_seconds * 1000L;
     if (jobs.empty()) return next_due_ms < 0 ? idle_ms : Min(Max(next_due_ms, 10L), idle_ms);
 
