@@ -1276,8 +1276,11 @@ CREATE FUNCTION @extschema@.pull_next_due_ms() RETURNS bigint
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT greatest(0, (extract(epoch FROM min(greatest(p.dwu_next_pull_at, coalesce(p.dwu_locked_until, p.dwu_next_pull_at)))
-                                          - clock_timestamp()) * 1000)::bigint)
+    -- NULL when nothing is scheduled (greatest() would turn a NULL min into 0: "due now", a spin).
+    SELECT CASE WHEN min(p.dwu_next_pull_at) IS NOT NULL
+                THEN greatest(0, (extract(epoch FROM min(greatest(p.dwu_next_pull_at,
+                                                                  coalesce(p.dwu_locked_until, p.dwu_next_pull_at)))
+                                                 - clock_timestamp()) * 1000)::bigint) END
       FROM @extschema@.crm_pull_state p
       JOIN @extschema@.crm_dinamize_accounts a ON a.dwu_id = p.dwu_account_id AND a.dwu_list_code = p.dwu_list_id
      WHERE a.dwu_enabled AND a.dwu_removed_at IS NULL AND p.dwu_enabled

@@ -11,6 +11,7 @@ struct SharedState {
     Latch* worker_latches[kMaxSyncWorkers];  // PGPROC latches live in shared memory: valid everywhere
     bool idle[kMaxSyncWorkers];
     int next;  // where the round-robin search for an idle worker starts
+    Oid database;  // the workers' (dwu_crm.database): commits elsewhere have nothing for them
 };
 
 SharedState* shared = nullptr;
@@ -35,6 +36,7 @@ void startup_shmem() {
             shared->idle[i] = false;
         }
         shared->next = 0;
+        shared->database = InvalidOid;
     }
     LWLockRelease(AddinShmemInitLock);
 }
@@ -60,6 +62,7 @@ void dwu_publish_worker_latch(int slot) {
     SpinLockAcquire(&shared->mutex);
     shared->worker_latches[slot] = MyLatch;
     shared->idle[slot] = true;
+    shared->database = MyDatabaseId;
     SpinLockRelease(&shared->mutex);
     my_slot = slot;
     before_shmem_exit(withdraw_latch, Int32GetDatum(slot));
@@ -101,4 +104,7 @@ void dwu_worker_claimed(int claimed, int batch_size) {
     if (claimed >= batch_size) wake_one_idle(my_slot);  // a backlog: bring in another worker
 }
 
-void dwu_wake_worker(void) { wake_one_idle(-1); }
+void dwu_wake_worker(void) {
+    if (shared == nullptr || shared->database != MyDatabaseId) return;  // (an Oid read: no lock needed)
+    wake_one_idle(-1);
+}

@@ -49,6 +49,8 @@ void worker_loop() {
             recovered = dwu_recover_jobs(&n);
             if (n > 0) ereport(LOG, (errmsg("dwu_crm worker put %d unfinished job(s) back in the queue", n)));
         }
+        // A backlog large enough for the bulk import? (One index probe per account, counting up to
+        // dwu_crm.import_threshold due creates: ~2 ms with a large backlog, before each round.)
         long long backfill_account = 0;
         if (dwu_import_threshold > 0 && !dwu_find_backfill(dwu_import_threshold, backfill_account))
             backfill_account = 0;

@@ -143,5 +143,20 @@ after=$(psql_q "select count(*) from dwu_crm.crm_sync_queue where dwu_operation 
 check "COPY of 20,000 leads enqueued 20,000 creates" [ $(( $(psql_q "select count(*) from dwu_crm.crm_sync_queue") - before )) = 20000 ]
 check "all of them wait for the paused account" [ "$after" = 20000 ]
 
+# Idle workers cost nothing: 20,000 jobs of a paused account must not keep them polling.
+worker_ticks() {  # CPU ticks (user + system) of all sync workers
+    local pid total=0
+    for pid in $(psql_q "select pid from pg_stat_activity where backend_type = 'dwu_crm sync worker'"); do
+        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+    done
+    echo "$total"
+}
+sleep 1
+ticks_before=$(worker_ticks)
+sleep 3
+ticks=$(( $(worker_ticks) - ticks_before ))
+echo "# $WORKERS workers used $ticks CPU ticks (1/100 s) in 3 s next to a paused account's backlog"
+check "workers stay idle next to a paused account's backlog" [ "$ticks" -lt 30 ]
+
 check "no crash in the server log" no_crash_in_log
 e2e_finish batching_coalescing
