@@ -238,6 +238,11 @@ WITH o AS (
            CASE WHEN o.category IS NOT NULL THEN o.message END
       FROM o
      WHERE o.job_id IN (SELECT dwu_id FROM done) AND NOT o.skipped
+       -- two leads of this batch got one contact: the later job's lead keeps it
+       AND NOT EXISTS (SELECT 1 FROM o o2
+                        WHERE o2.contact_code = o.contact_code AND o2.list_code = o.list_code
+                          AND o2.lead_id <> o.lead_id AND o2.job_id > o.job_id AND NOT o2.skipped
+                          AND o2.job_id IN (SELECT dwu_id FROM done))
      ORDER BY o.lead_id, o.list_code, o.job_id DESC
     ON CONFLICT (dwu_lead_id, dwu_list_id) DO UPDATE
        SET dwu_dinamize_contact_id = coalesce(EXCLUDED.dwu_dinamize_contact_id, s.dwu_dinamize_contact_id),
@@ -272,6 +277,24 @@ WITH o AS (
      WHERE r.fate IN ('completed', 'failed')
 )
 SELECT count(*) FROM done
+)SQL";
+
+// Runs before kRecord, in its transaction. A contact code belongs to the lead whose job just got it:
+// another lead's link to the same contact (two leads with one e-mail, e.g. in the default
+// account's rows and with the account set explicitly; a code Dinamize re-used) is cleared first,
+// or the unique link would make the whole batch's record fail, again at every retry.
+const char* const kReleaseTakenContacts = R"SQL(
+UPDATE dwu_crm.crm_lead_sync s
+   SET dwu_dinamize_contact_id = NULL,
+       dwu_sync_status = CASE WHEN s.dwu_sync_status = 'deleted' THEN 'deleted' ELSE 'pending' END,
+       dwu_last_error_message = 'Dinamize contact ' || s.dwu_dinamize_contact_id || ' is now linked to lead ' || o.lead_id,
+       updated_at = now()
+  FROM (SELECT DISTINCT ON (x.contact_code, x.list_code) x.lead_id, x.list_code, x.contact_code
+          FROM jsonb_to_recordset($1::jsonb) AS x(job_id bigint, lead_id bigint, list_code text, contact_code text,
+                                                  skipped boolean)
+         WHERE x.contact_code IS NOT NULL AND NOT coalesce(x.skipped, false)
+         ORDER BY x.contact_code, x.list_code, x.job_id DESC) o
+ WHERE s.dwu_dinamize_contact_id = o.contact_code AND s.dwu_list_id = o.list_code AND s.dwu_lead_id <> o.lead_id
 )SQL";
 
 // Unattempted jobs go back, their attempt refunded, with the jobs that rode along with them.
@@ -334,6 +357,7 @@ KeptPlan claim_plan{kClaim, 4, {INT4OID, INT4OID, INT8OID, BOOLOID}, nullptr};
 KeptPlan backfill_account_plan{kBackfillAccount, 1, {INT4OID}, nullptr};
 KeptPlan next_due_plan{kNextDue, 0, {}, nullptr};
 KeptPlan record_plan{kRecord, 1, {TEXTOID}, nullptr};
+KeptPlan release_taken_plan{kReleaseTakenContacts, 1, {TEXTOID}, nullptr};
 KeptPlan release_plan{kRelease, 2, {INT8ARRAYOID, INT8OID}, nullptr};
 
 int execute_kept(KeptPlan& k, Datum* values, bool read_only, long count) {
@@ -418,6 +442,8 @@ void recover_in_txn(void* p) {
 
 void record_in_txn(void* p) {
     Datum values[1] = {CStringGetTextDatum(static_cast<const char*>(p))};
+    if (execute_kept(release_taken_plan, values, false, 0) != SPI_OK_UPDATE)
+        elog(ERROR, "dwu_crm: releasing taken contact codes failed");
     if (execute_kept(record_plan, values, false, 0) != SPI_OK_SELECT) elog(ERROR, "dwu_crm: recording outcomes failed");
 }
 

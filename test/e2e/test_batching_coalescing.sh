@@ -90,6 +90,23 @@ check "the logs record each job that rode along, and with which call" \
 check "the view counts calls and jobs that rode along" \
     [ "$(psql_q "select sum(coalesced_jobs) from dwu_crm.sync_outcomes_per_minute")" = 10 ]
 
+# Two leads with one e-mail (one with the default account implied, one naming it) reach one
+# Dinamize contact: the later one takes the link, and the batch is recorded (it used to fail on
+# the unique link at every retry).
+e2e_id=$(psql_q "select dwu_id from dwu_crm.crm_dinamize_accounts where dwu_name = 'e2e'")
+psql_q "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email) VALUES ('Same 1', 'same@example.com')" >/dev/null
+check "the first of two leads with one e-mail is synced" dwu_wait_for 20 "the first" queue_drained
+psql_q "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email, dwu_account_id) VALUES ('Same 2', 'same@example.com', $e2e_id)" >/dev/null
+check "the second lead with that e-mail is synced too" dwu_wait_for 20 "the second" queue_drained
+check "both became one Dinamize contact" [ "$(sim_contacts | jq '[.contacts[] | select(.email == "same@example.com")] | length')" = 1 ]
+check "the later lead holds the link, the earlier one says why it lost it" \
+    [ "$(psql_q "select string_agg(coalesce(s.dwu_dinamize_contact_id, '-') || ':' || coalesce(left(s.dwu_last_error_message, 25), ''), ',' order by l.dwu_id)
+                   from dwu_crm.crm_leads l join dwu_crm.crm_lead_sync s on s.dwu_lead_id = l.dwu_id
+                  where l.dwu_email = 'same@example.com'")" = \
+      "-:Dinamize contact $(sim_contacts | jq -r '.contacts[] | select(.email == "same@example.com") | .code | tostring') i,$(sim_contacts | jq -r '.contacts[] | select(.email == "same@example.com") | .code | tostring'):" ]
+psql_q "DELETE FROM dwu_crm.crm_leads WHERE dwu_email = 'same@example.com'" >/dev/null
+dwu_wait_for 20 "the deletes" queue_drained || true
+
 # 2. A burst of 10 updates per lead, as fast as the application can commit them: updates wait
 #    dwu_crm.update_delay so that such bursts become one call.
 psql_q "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email) SELECT 'Burst ' || i, 'burst' || i || '@example.com'
