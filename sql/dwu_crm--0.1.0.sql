@@ -364,11 +364,20 @@ CREATE FUNCTION @extschema@.crm_leads_enqueue_update() RETURNS trigger
 AS $$
 DECLARE
     columns text[] := @extschema@.synced_columns();
-    -- Quick successive edits of a lead (a user typing, a script) wait together and become one call.
-    due timestamptz := clock_timestamp()
-                       + coalesce(current_setting('dwu_crm.update_delay', true), '0')::interval;
+    -- Quick successive edits of a lead (a user typing, a script) wait together and become one call:
+    -- each update is due `delay` after it, and pushes the lead's updates still waiting to that
+    -- time too (a debounce), though never more than 10 delays after the oldest of them.
+    delay interval := coalesce(current_setting('dwu_crm.update_delay', true), '0')::interval;
+    due timestamptz := clock_timestamp() + delay;
 BEGIN
     IF NOT @extschema@.capturing_changes() THEN RETURN NULL; END IF;
+    IF delay > interval '0' THEN
+        UPDATE @extschema@.crm_sync_queue q
+           SET dwu_next_attempt_at = least(due, q.created_at + 10 * delay)
+          FROM new_leads n
+         WHERE q.dwu_lead_id = n.dwu_id AND q.dwu_status = 'queued' AND q.dwu_operation = 'update'
+           AND q.dwu_next_attempt_at < least(due, q.created_at + 10 * delay);
+    END IF;
     INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_account_id, dwu_operation, dwu_payload,
                                             dwu_next_attempt_at)
     SELECT n.dwu_id, coalesce(n.dwu_account_id, @extschema@.default_account_id()), 'update',

@@ -13,10 +13,10 @@ EXCEPTION WHEN OTHERS THEN
     RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' | hint: ' || nullif(hint, ''), '');
 END;
 $$;
--- Waits (up to 10 s) until the worker has handled every event.
+-- Waits (up to 30 s: CI runners can be slow) until the worker has handled every event.
 CREATE FUNCTION pg_temp.wait_processed() RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
-    FOR i IN 1..100 LOOP
+    FOR i IN 1..300 LOOP
         IF NOT EXISTS (SELECT 1 FROM dwu_crm.crm_webhook_events WHERE NOT dwu_processed) THEN RETURN true; END IF;
         PERFORM pg_sleep(0.1);
     END LOOP;

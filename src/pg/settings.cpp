@@ -21,7 +21,7 @@ int dwu_retry_base_seconds = 5;
 int dwu_idle_check_seconds = 60;
 int dwu_retry_max_seconds = 3600;
 bool dwu_capture_changes = true;
-int dwu_update_delay_ms = 500;
+int dwu_update_delay_ms = 1000;
 int dwu_import_threshold = 1000;
 int dwu_import_batch = 10000;
 char* dwu_redis_host = nullptr;
@@ -150,9 +150,10 @@ void dwu_define_settings(bool preloading) {
                              "Turned off (SET LOCAL) where changes that came from Dinamize are applied.",
                              &dwu_capture_changes, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.update_delay", "How long a captured update of a lead waits before it is sent.",
-                            "Edits of the same lead within this time become one call with its latest state. "
+                            "Edits of the same lead less than this apart become one call with its latest state "
+                            "(each new edit restarts the wait, up to 10 times this). "
                             "Creates and deletes are sent at once.",
-                            &dwu_update_delay_ms, 500, 0, 600000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+                            &dwu_update_delay_ms, 1000, 0, 600000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.import_threshold",
                             "Due creates of one account from which they go through Dinamize's bulk import.",
                             "One import request carries up to dwu_crm.import_batch new leads instead of one "
