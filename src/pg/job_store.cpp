@@ -236,13 +236,14 @@ WITH o AS (
            CASE WHEN o.fate = 'completed' THEN now() END,
            CASE WHEN o.category IS NULL OR o.refund THEN 0 ELSE 1 END,
            CASE WHEN o.category IS NOT NULL THEN o.message END
-      FROM o
-     WHERE o.job_id IN (SELECT dwu_id FROM done) AND NOT o.skipped
-       -- two leads of this batch got one contact: the later job's lead keeps it
-       AND NOT EXISTS (SELECT 1 FROM o o2
-                        WHERE o2.contact_code = o.contact_code AND o2.list_code = o.list_code
-                          AND o2.lead_id <> o.lead_id AND o2.job_id > o.job_id AND NOT o2.skipped
-                          AND o2.job_id IN (SELECT dwu_id FROM done))
+      FROM (SELECT o.*,
+                   -- two leads of this batch got one contact: the later job's lead keeps it
+                   CASE WHEN o.contact_code IS NULL THEN 1
+                        ELSE row_number() OVER (PARTITION BY o.contact_code, o.list_code ORDER BY o.job_id DESC)
+                   END AS contact_rank
+              FROM o
+             WHERE o.job_id IN (SELECT dwu_id FROM done) AND NOT o.skipped) o
+     WHERE o.contact_rank = 1
      ORDER BY o.lead_id, o.list_code, o.job_id DESC
     ON CONFLICT (dwu_lead_id, dwu_list_id) DO UPDATE
        SET dwu_dinamize_contact_id = coalesce(EXCLUDED.dwu_dinamize_contact_id, s.dwu_dinamize_contact_id),
