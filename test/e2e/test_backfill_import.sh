@@ -50,6 +50,11 @@ check "the logs name the import" \
 # 2. A second backfill while Dinamize fails some requests (5xx) and lets others answer too late
 #    (3 s > the 1.5 s timeout: the import may land after the worker gave up on it).
 #    Some leads are edited and some deleted before it starts.
+#    The rate limit is lifted for this part: it is about faults, and retries under 30 requests per
+#    10 s made its duration depend on the fault draws.
+sim_admin_post /__sim/config '{"rate_limit_per_minute": 0}' >/dev/null
+psql_q "ALTER SYSTEM SET dwu_crm.rate_limit = 0" >/dev/null
+psql_q "SELECT pg_reload_conf()" >/dev/null
 sim_admin_post /__sim/faults '{"http_5xx": 0.15, "delay": 0.1, "delay_ms": 3000, "seed": 7}' >/dev/null
 psql_q "SELECT dwu_crm.dinamize_set_account_enabled('e2e', false)" >/dev/null
 psql_q "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email, dwu_city)
