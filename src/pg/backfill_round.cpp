@@ -63,6 +63,10 @@ long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_
     std::vector<dwu::DecidedOutcome> done;
     std::vector<long long> unattempted;
     long deferred_ms = 0;
+    auto add_outcome = [&](dwu::SyncOutcome o) {
+        dwu::RetryDecision decision = dwu::decide(o, w.policy, uniform(rng));
+        done.push_back({std::move(o), decision});
+    };
     try {
         adopt_shared_token(w, s);
         deferred_ms = w.limits.gate ? w.limits.gate->admit_job(s.limiter_key) : 0;
@@ -83,8 +87,7 @@ long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_
                                 " requests)";
                     o.request_unique = report.import_code;
                     o.duration_ms = ms;
-                    dwu::RetryDecision decision = dwu::decide(o, w.policy, uniform(rng));
-                    done.push_back({std::move(o), decision});
+                    add_outcome(std::move(o));
                 }
                 one_by_one.insert(one_by_one.end(), report.send_one_by_one.begin(), report.send_one_by_one.end());
             } catch (const dwu::DinamizeError& e) {
@@ -98,27 +101,16 @@ long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_
                     o.message = std::string("bulk import failed: ") + e.what();
                     o.retryable = e.retryable();
                     o.retry_after_seconds = e.retry_after_seconds();
-                    dwu::RetryDecision decision = dwu::decide(o, w.policy, uniform(rng));
-                    done.push_back({std::move(o), decision});
+                    add_outcome(std::move(o));
                 }
             }
             if (w.limits.gate) w.limits.gate->end_job();
-            for (long long id : one_by_one) {
-                if (shutdown_requested()) {
-                    unattempted.push_back(id);
-                    continue;
-                }
-                dwu::SyncOutcome outcome = dwu::run_job(*s.client, *by_id[id], w.field_map);
-                dwu::RetryDecision decision = dwu::decide(outcome, w.policy, uniform(rng));
-                done.push_back({std::move(outcome), decision});
-            }
-        } else if (deferred_ms == 0) {
-            for (long long id : one_by_one) {
-                dwu::SyncOutcome outcome = dwu::run_job(*s.client, *by_id[id], w.field_map);
-                dwu::RetryDecision decision = dwu::decide(outcome, w.policy, uniform(rng));
-                done.push_back({std::move(outcome), decision});
-            }
         }
+        if (deferred_ms == 0)
+            for (long long id : one_by_one) {
+                if (shutdown_requested()) break;  // the rest goes back to the queue below
+                add_outcome(send_job(w, s, *by_id[id]));
+            }
     } catch (const dwu::Interrupted&) {
         // Stopping: what has no outcome yet goes back (an import that may have landed is
         // harmless to repeat: it upserts by e-mail).

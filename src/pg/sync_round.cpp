@@ -57,14 +57,10 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
                 paused[job.account_id] = wait;
                 deferred[wait].push_back(job.id);
             } else {
-                dwu::SyncOutcome outcome = dwu::run_job(*s.client, job, w.field_map);
-                if (w.limits.gate) w.limits.gate->end_job();
-                if (outcome.category == dwu::ErrorCategory::RateLimit) {
-                    // Dinamize's own 240024: every worker everywhere pauses this account.
-                    const long seconds = Max(1, outcome.retry_after_seconds);
-                    if (w.limits.gate) w.limits.gate->block(s.limiter_key, seconds);
-                    paused[job.account_id] = seconds * 1000L;
-                }
+                dwu::SyncOutcome outcome = send_job(w, s, job);
+                // Dinamize's own 240024 paused the account: its other jobs of this batch wait too.
+                if (outcome.category == dwu::ErrorCategory::RateLimit)
+                    paused[job.account_id] = Max(1, outcome.retry_after_seconds) * 1000L;
                 dwu::RetryDecision decision = dwu::decide(outcome, w.policy, uniform(rng));
                 done.push_back({std::move(outcome), decision});
             }

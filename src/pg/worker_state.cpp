@@ -1,5 +1,6 @@
 #include "pg/worker_state.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/account_fields.h"
@@ -198,6 +199,16 @@ dwu::DinamizeClient* account_client(WorkerState& w, long long account_id, int co
     if (!s.unusable.empty()) return nullptr;
     adopt_shared_token(w, s);
     return s.client.get();
+}
+
+dwu::SyncOutcome send_job(WorkerState& w, AccountSession& s, const dwu::SyncJob& job) {
+    dwu::SyncOutcome outcome = dwu::run_job(*s.client, job, w.field_map);
+    if (w.limits.gate) {
+        w.limits.gate->end_job();
+        if (outcome.category == dwu::ErrorCategory::RateLimit)
+            w.limits.gate->block(s.limiter_key, std::max(1, outcome.retry_after_seconds));
+    }
+    return outcome;
 }
 
 void log_limiter_changes(WorkerState& w) {

@@ -65,6 +65,10 @@ dwu::DinamizeClient* account_client(WorkerState& w, long long account_id, int co
 void adopt_shared_token(WorkerState& w, AccountSession& s);
 void persist_token(WorkerState& w, long long account_id, AccountSession& s);
 void share_token(WorkerState& w, AccountSession& s);
+// Sends one job through the account's rate-limited client; on Dinamize's own 240024 the account
+// is paused everywhere (shared block) for its retry-after. Throws Interrupted when stopping.
+dwu::SyncOutcome send_job(WorkerState& w, AccountSession& s, const dwu::SyncJob& job);
+
 // Logs the rate limiter's switches (Redis lost / back) since the last call.
 void log_limiter_changes(WorkerState& w);
 
