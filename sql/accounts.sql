@@ -81,6 +81,8 @@ SELECT dinamize_configure('globex', 'https://api.dinamize.com', 'crm@globex.exam
 -- Disable, enable, remove: history stays, secrets go.
 SELECT dinamize_set_account_enabled('globex', false);
 SELECT dinamize_set_account_enabled('globex', true);
+-- Accounts are retired, never deleted: jobs, links and logs refer to them.
+DELETE FROM crm_dinamize_accounts WHERE dwu_name = 'acme';
 SELECT dinamize_remove_account('acme');
 SELECT dwu_name, dwu_enabled, dwu_removed_at IS NOT NULL AS removed, length(dwu_password) AS secret_bytes
   FROM crm_dinamize_accounts ORDER BY dwu_id;

@@ -31,6 +31,7 @@ SHOW dwu_crm.app_user_id;  -- SET LOCAL ended with the transaction
 -- Bad settings are refused at SET time.
 SET dwu_crm.app_user_id = 'alice';
 SET dwu_crm.app_ip = 'not an ip';
+SET dwu_crm.app_ip = '10.0.0.300';  -- address characters, not an address
 
 -- A bulk statement: one row per lead; then the deletes.
 SET dwu_crm.app_user_id = '7';
@@ -67,6 +68,28 @@ SELECT count(*) AS rows_with_secret FROM crm_audit_log
 SELECT dinamize_remove_account('audited');
 RESET dwu_crm.app_user_agent;
 RESET dwu_crm.capture_changes;
+
+-- IPv6 addresses are recorded too.
+SET dwu_crm.app_ip = '2001:db8::7';
+INSERT INTO crm_leads (dwu_email) VALUES ('audit.v6@example.com');
+SELECT dwu_action, dwu_ip_address FROM crm_audit_log ORDER BY dwu_id DESC LIMIT 1;
+RESET dwu_crm.app_ip;
+
+-- The row-change audit can be turned off (each audited row costs the writer an insert), by a
+-- superuser only; the sync capture goes on.
+SET ROLE dwu_crm_app;
+SET dwu_crm.audit_row_changes = off;
+RESET ROLE;
+SET dwu_crm.audit_row_changes = off;
+SET dwu_crm.capture_changes = on;
+INSERT INTO crm_leads (dwu_email) VALUES ('audit.off@example.com');
+UPDATE crm_leads SET dwu_name = 'Off' WHERE dwu_email = 'audit.off@example.com';
+SELECT count(*) AS audit_rows FROM crm_audit_log WHERE dwu_changes::text LIKE '%audit.off@%';
+SELECT dwu_operation FROM crm_sync_queue q JOIN crm_leads l ON l.dwu_id = q.dwu_lead_id
+ WHERE l.dwu_email = 'audit.off@example.com' ORDER BY q.dwu_id;
+DELETE FROM crm_leads WHERE dwu_email IN ('audit.off@example.com', 'audit.v6@example.com');
+RESET dwu_crm.audit_row_changes;
+SET dwu_crm.capture_changes = off;
 
 -- Nobody writes the audit log by hand; the app cannot even read it.
 SET ROLE dwu_crm_app;

@@ -10,6 +10,7 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "mb/pg_wchar.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"

@@ -1,5 +1,7 @@
 #include "pg/pull_settings.h"
 
+#include <arpa/inet.h>
+
 #include <cstring>
 
 #include "pg/pg_headers.h"
@@ -11,6 +13,12 @@ int dwu_webhook_batch_size = 100;
 char* dwu_app_user_id = nullptr;
 char* dwu_app_ip = nullptr;
 char* dwu_app_user_agent = nullptr;
+bool dwu_audit_row_changes = true;
+
+bool dwu_is_ip_address(const char* s) {
+    unsigned char address[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, s, address) == 1 || inet_pton(AF_INET6, s, address) == 1;
+}
 
 namespace {
 
@@ -30,7 +38,7 @@ bool check_app_user_id(char** newval, void**, GucSource) {
 
 bool check_app_ip(char** newval, void**, GucSource) {
     const char* v = *newval ? *newval : "";
-    if (strlen(v) <= 45 && only_chars(v, "0123456789abcdefABCDEF:.")) return true;
+    if (*v == '\0' || dwu_is_ip_address(v)) return true;
     GUC_check_errdetail("dwu_crm.app_ip must be an IPv4 or IPv6 address or empty.");
     return false;
 }
@@ -64,4 +72,10 @@ void dwu_define_pull_settings() {
     DefineCustomStringVariable("dwu_crm.app_user_agent",
                                "The application user's user agent, recorded in crm_audit_log.", nullptr,
                                &dwu_app_user_agent, "", PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("dwu_crm.audit_row_changes",
+                             "Write a crm_audit_log row for each insert, update and delete of leads, contacts "
+                             "and opportunities.",
+                             "Off saves an audit row per changed row on every write (see the README's trigger "
+                             "benchmark); only a superuser can change it.",
+                             &dwu_audit_row_changes, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }

@@ -9,6 +9,10 @@ extern int dwu_webhook_batch_size;     // dwu_crm.webhook_batch_size
 extern char* dwu_app_user_id;          // dwu_crm.app_user_id, app_ip, app_user_agent: set by the
 extern char* dwu_app_ip;               // application per session or transaction, read by the
 extern char* dwu_app_user_agent;       // audit trail (crm_audit_log)
+extern bool dwu_audit_row_changes;     // dwu_crm.audit_row_changes
+
+// True for a literal IPv4 or IPv6 address (what dwu_crm.app_ip accepts, besides empty).
+bool dwu_is_ip_address(const char* s);
 
 // Called by dwu_define_settings before the prefix is reserved.
 void dwu_define_pull_settings();
