@@ -171,60 +171,86 @@ if want a; then
 INSERT INTO $t (dwu_name, dwu_email) VALUES ('Bench ' || :client_id, 'r' || :run || 'c' || :client_id || 'n' || :n || '@example.com');
 EOF
     done
-    pgbench_tps() {  # pgbench_tps TABLE RUN
+    pgbench_tps() {  # pgbench_tps TABLE [DB] — the e-mails of each run are unique (run = nanoseconds)
         local out
         out=$("$PG_BIN/pgbench" -n -f "$DWU_WORKDIR/insert_${1#*.}.sql" -c "$PGBENCH_CLIENTS" -j 2 -T "$PGBENCH_SECONDS" \
-              -D run="$2" -D n=0 "${3:-$A_DB}" 2>&1) || { echo "$out" >&2; dwu_die "pgbench failed"; }
+              -D run="$(date +%s%N)" -D n=0 "${2:-$A_DB}" 2>&1) || { echo "$out" >&2; dwu_die "pgbench failed"; }
         echo "$out" | awk '/^tps = .*without initial connection time/ { print $3 }'
     }
-    plain_tps=() ext_tps=()
-    for run in 1 2; do
-        cpu_mark p0
-        plain_tps+=("$(pgbench_tps plain_leads "$run")")
-        cpu_mark p1
-        ext_tps+=("$(pgbench_tps dwu_crm.crm_leads "$run")")
-        cpu_mark p2
-        dwu_log "    run $run: plain ${plain_tps[-1]} tps, crm_leads ${ext_tps[-1]} tps"
-    done
-    detail "(a) last plain run: $(cpu_report p0 p1)"
-    detail "(a) last crm_leads run: $(cpu_report p1 p2)"
-    tps_plain=$(calc "(${plain_tps[0]} + ${plain_tps[1]}) / 2")
-    tps_ext=$(calc "(${ext_tps[0]} + ${ext_tps[1]}) / 2")
-    tps_ratio=$(calc "$tps_ext / $tps_plain")
-    detail "(a) pgbench, $PGBENCH_CLIENTS clients × ${PGBENCH_SECONDS}s, runs alternated: plain ${plain_tps[*]} tps, crm_leads ${ext_tps[*]} tps"
+    # tps_pair LABEL — pgbench on both tables, runs alternated; sets tps_plain, tps_ext, tps_ratio
+    tps_pair() {
+        local plain_tps=() ext_tps=() run
+        for run in 1 2; do
+            cpu_mark p0
+            plain_tps+=("$(pgbench_tps plain_leads)")
+            cpu_mark p1
+            ext_tps+=("$(pgbench_tps dwu_crm.crm_leads)")
+            cpu_mark p2
+            dwu_log "    $1 run $run: plain ${plain_tps[-1]} tps, crm_leads ${ext_tps[-1]} tps"
+        done
+        tps_plain=$(calc "(${plain_tps[0]} + ${plain_tps[1]}) / 2")
+        tps_ext=$(calc "(${ext_tps[0]} + ${ext_tps[1]}) / 2")
+        tps_ratio=$(calc "$tps_ext / $tps_plain")
+        detail "(a) $1: pgbench $PGBENCH_CLIENTS clients × ${PGBENCH_SECONDS}s, runs alternated: plain ${plain_tps[*]} tps, crm_leads ${ext_tps[*]} tps; last crm_leads run: $(cpu_report p1 p2)"
+    }
+    tps_row() {  # tps_row WHAT
+        row "(a) pgbench insert tps, $1: crm_leads / plain" \
+            "$(fmt "$tps_ext" 0) / $(fmt "$tps_plain" 0) = $(fmt "$tps_ratio" 2)" ">= 0.80" "$(verdict "$tps_ratio >= 0.8")"
+    }
     bulk_ms() {  # bulk_ms TABLE PREFIX — server time of INSERT … SELECT of 100k leads
         "$PG_BIN/psql" -X -At -v ON_ERROR_STOP=1 -d "$A_DB" -c '\timing on' \
             -c "INSERT INTO $1 (dwu_name, dwu_email) SELECT 'Bulk ' || i, '$2.' || i || '@example.com' FROM generate_series(1, 100000) i" \
             | awk '/^Time:/ { print $2 }'
     }
-    dwu_log "(a) bulk INSERT … SELECT of 100k, twice per table"
-    plain_bulk=() ext_bulk=()
-    for run in 1 2; do
-        plain_bulk+=("$(bulk_ms plain_leads "bulk$run")")
-        ext_bulk+=("$(bulk_ms dwu_crm.crm_leads "bulk$run")")
-    done
-    bulk_plain=$(calc "(${plain_bulk[0]} + ${plain_bulk[1]}) / 2")
-    bulk_ext=$(calc "(${ext_bulk[0]} + ${ext_bulk[1]}) / 2")
-    bulk_ratio=$(calc "$bulk_plain / $bulk_ext")
-    detail "(a) bulk 100k: plain ${plain_bulk[*]} ms, crm_leads ${ext_bulk[*]} ms (crm_leads also writes 100k queue rows)"
-    row "(a) pgbench insert tps: crm_leads / plain ($PGBENCH_CLIENTS clients, workers idle)" \
-        "$(fmt "$tps_ext" 0) / $(fmt "$tps_plain" 0) = $(fmt "$tps_ratio" 2)" ">= 0.80" "$(verdict "$tps_ratio >= 0.8")"
-    row "(a) bulk INSERT..SELECT 100k, ms: crm_leads / plain" \
-        "$(fmt "$bulk_ext" 0) / $(fmt "$bulk_plain" 0) -> speed ratio $(fmt "$bulk_ratio" 2)" ">= 0.80" "$(verdict "$bulk_ratio >= 0.8")"
+    bulk_pair() {  # bulk_pair LABEL — sets bulk_plain, bulk_ext, bulk_ratio
+        local plain_bulk=() ext_bulk=() run
+        for run in 1 2; do
+            plain_bulk+=("$(bulk_ms plain_leads "$1$run")")
+            ext_bulk+=("$(bulk_ms dwu_crm.crm_leads "$1$run")")
+        done
+        bulk_plain=$(calc "(${plain_bulk[0]} + ${plain_bulk[1]}) / 2")
+        bulk_ext=$(calc "(${ext_bulk[0]} + ${ext_bulk[1]}) / 2")
+        bulk_ratio=$(calc "$bulk_plain / $bulk_ext")
+        detail "(a) $1 bulk 100k: plain ${plain_bulk[*]} ms, crm_leads ${ext_bulk[*]} ms"
+    }
+    bulk_row() {  # bulk_row WHAT
+        row "(a) bulk INSERT..SELECT 100k ms, $1: crm_leads / plain" \
+            "$(fmt "$bulk_ext" 0) / $(fmt "$bulk_plain" 0) -> speed ratio $(fmt "$bulk_ratio" 2)" ">= 0.80" "$(verdict "$bulk_ratio >= 0.8")"
+    }
+    audit() { psql_a "ALTER DATABASE $A_DB SET dwu_crm.audit_row_changes = $1" >/dev/null; }
+    cluster_fsync() { psql_a "ALTER SYSTEM SET fsync = $1" >/dev/null; psql_a "SELECT pg_reload_conf()" >/dev/null; sleep 1; }
+    # Each captured insert writes a queue row (capture) and an audit row (issue 8's audit trail,
+    # dwu_crm.audit_row_changes): measured with and without the audit row; fsync off (CPU only,
+    # as in the rest of this benchmark), then on (what a durable commit costs on this disk).
+    tps_pair audit_on; tps_row "capture + audit (default), fsync off"
+    tps_plain_default=$tps_plain
+    bulk_pair audit_on; bulk_row "capture + audit, fsync off"
+    audit off
+    tps_pair audit_off; tps_row "capture only (audit_row_changes off), fsync off"
+    bulk_pair audit_off; bulk_row "capture only, fsync off"
+    cluster_fsync on
+    tps_pair fsync_audit_off; tps_row "capture only, fsync on"
+    audit on
+    tps_pair fsync_audit_on; tps_row "capture + audit, fsync on"
+    cluster_fsync off
     "$PG_BIN/dropdb" "$A_DB"
     # The same pgbench in the workers' database with the accounts paused (as an operator would
     # pause before a mass load): the paused account's due jobs are what the workers then see.
     set_enabled false
     cpu_mark q0
-    paused_tps=$(pgbench_tps dwu_crm.crm_leads 9 "$E2E_DB")
+    paused_tps=$(pgbench_tps dwu_crm.crm_leads "$E2E_DB")
     cpu_mark q1
     sleep 5
     cpu_mark q2
     detail "(a) crm_leads with the accounts paused in the workers' database: $(fmt "$paused_tps" 0) tps; $(cpu_report q0 q1)"
     detail "(a) then 5 s with no client at all, $(in_flight) jobs of paused accounts queued: $(cpu_report q1 q2)"
     idle_worker_cpu=$(calc "(${q2[1]} - ${q1[1]}) / $CLK_TCK")
-    row "(a) pgbench tps, accounts paused in the workers' DB / plain" "$(fmt "$paused_tps" 0) / $(fmt "$tps_plain" 0) = $(fmt "$(calc "$paused_tps / $tps_plain")" 2)" \
-        ">= 0.80" "$(verdict "$paused_tps / $tps_plain >= 0.8")"
+    paused_worker_cpu=$(calc "(${q1[1]} - ${q0[1]}) / $CLK_TCK")
+    row "(a) pgbench tps, capture + audit, accounts paused in the workers' DB / plain" \
+        "$(fmt "$paused_tps" 0) / $(fmt "$tps_plain_default" 0) = $(fmt "$(calc "$paused_tps / $tps_plain_default")" 2)" \
+        ">= 0.80" "$(verdict "$paused_tps / $tps_plain_default >= 0.8")"
+    row "(a) sync workers' CPU s during that ${PGBENCH_SECONDS} s pgbench (woken by each commit)" "$(fmt "$paused_worker_cpu" 1)" \
+        "small" "$(verdict "$paused_worker_cpu < $PGBENCH_SECONDS * 0.2")"
     row "(a) worker CPU s in 5 s idle, paused account's jobs queued" "$(fmt "$idle_worker_cpu" 1)" "~0" "$(verdict "$idle_worker_cpu < 0.5")"
     # A clean queue for the rest (TRUNCATE fires no delete trigger).
     psql_q "TRUNCATE dwu_crm.crm_leads, dwu_crm.crm_sync_queue" >/dev/null

@@ -870,7 +870,6 @@ DECLARE
     entity text := CASE TG_TABLE_NAME WHEN 'crm_leads' THEN 'lead' WHEN 'crm_contacts' THEN 'contact'
                                       ELSE 'opportunity' END;
 BEGIN
-    IF NOT @extschema@.auditing_row_changes() THEN RETURN NULL; END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO @extschema@.crm_audit_log (dwu_action, dwu_entity_type, dwu_entity_id, dwu_changes)
         SELECT 'CREATE', entity, (j ->> 'dwu_id')::bigint,
@@ -906,12 +905,16 @@ DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['crm_leads', 'crm_contacts', 'crm_opportunities'] LOOP
+        -- WHEN: with dwu_crm.audit_row_changes off the function is not even called.
         EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON @extschema@.%I REFERENCING NEW TABLE AS new_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_row_changes()', t || '_audit_insert', t);
+                        FOR EACH STATEMENT WHEN (@extschema@.auditing_row_changes())
+                        EXECUTE FUNCTION @extschema@.audit_row_changes()', t || '_audit_insert', t);
         EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON @extschema@.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_row_changes()', t || '_audit_update', t);
+                        FOR EACH STATEMENT WHEN (@extschema@.auditing_row_changes())
+                        EXECUTE FUNCTION @extschema@.audit_row_changes()', t || '_audit_update', t);
         EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON @extschema@.%I REFERENCING OLD TABLE AS old_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_row_changes()', t || '_audit_delete', t);
+                        FOR EACH STATEMENT WHEN (@extschema@.auditing_row_changes())
+                        EXECUTE FUNCTION @extschema@.audit_row_changes()', t || '_audit_delete', t);
     END LOOP;
 END $$;
 
@@ -1781,8 +1784,9 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.crm_leads, @extschema@.crm_c
 GRANT SELECT ON @extschema@.crm_lead_sync, @extschema@.crm_sync_queue, @extschema@.crm_sync_logs,
     @extschema@.sync_queue_depth, @extschema@.sync_outcomes_per_minute, @extschema@.sync_errors TO dwu_crm_app;
 GRANT SELECT (dwu_id, dwu_name, dwu_is_default, dwu_enabled) ON @extschema@.crm_dinamize_accounts TO dwu_crm_app;
+-- auditing_row_changes(): the audit triggers' WHEN runs as whoever writes the audited tables.
 GRANT EXECUTE ON FUNCTION @extschema@.default_account_id(), @extschema@.capturing_changes(),
-    @extschema@.synced_columns() TO dwu_crm_app;
+    @extschema@.synced_columns(), @extschema@.auditing_row_changes() TO dwu_crm_app;
 
 GRANT SELECT (dwu_id, dwu_name, dwu_base_url, dwu_user, dwu_client_code, dwu_list_code, dwu_is_default,
               dwu_enabled, dwu_config_version, dwu_removed_at, created_at, updated_at)

@@ -28,6 +28,10 @@ void wait_ms(long ms) {
     ResetLatch(MyLatch);
 }
 
+void pause_ms(long ms) {
+    (void)WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, Max(ms, 1L), PG_WAIT_EXTENSION);
+}
+
 bool sleep_for_rate_limit(long ms) {
     if (shutdown_requested()) return false;
     pg_guarded([ms] { wait_ms(ms); });

@@ -24,6 +24,8 @@ constexpr long kUnusableAccountDelayMs = 30000;  // jobs of an account we cannot
 bool shutdown_requested();
 // Sleeps on the latch (woken by commits, SIGTERM, SIGHUP).
 void wait_ms(long ms);
+// Sleeps without the latch: commits cannot cut it short (at most a few ms).
+void pause_ms(long ms);
 // The rate gate's sleep: on the latch, so SIGTERM ends it at once. Returns false when stopping.
 bool sleep_for_rate_limit(long ms);
 // Logs `message` unless it is the last one logged through `last`.
