@@ -1,9 +1,13 @@
 #include "pg/job_store.h"
 
+#include <cctype>
+#include <utility>
+
 #include "pg/pg_headers.h"
 #include "pg/transaction.h"
 
 extern "C" {
+#include "lib/stringinfo.h"
 #include "utils/array.h"
 }
 
@@ -64,7 +68,7 @@ UPDATE dwu_crm.crm_sync_queue q
 //    then updates → one create, updates → one update.
 const char* const kClaim = R"SQL(
 WITH accounts AS (
-    SELECT a.dwu_id, a.dwu_id = dwu_crm.default_account_id() AS is_default
+    SELECT a.dwu_id, a.dwu_id = (SELECT d.dwu_id FROM dwu_crm.crm_dinamize_accounts d WHERE d.dwu_is_default AND d.dwu_enabled) AS is_default
       FROM dwu_crm.crm_dinamize_accounts a
      WHERE a.dwu_enabled AND ($3 = 0 OR a.dwu_id = $3)
 ), candidates AS (
@@ -153,7 +157,8 @@ SELECT a.dwu_id
  WHERE a.dwu_enabled
    AND (SELECT count(*) FROM (SELECT 1 FROM dwu_crm.crm_sync_queue q
                                WHERE (q.dwu_account_id = a.dwu_id
-                                      OR (q.dwu_account_id IS NULL AND a.dwu_id = dwu_crm.default_account_id()))
+                                      OR (q.dwu_account_id IS NULL
+                                          AND a.dwu_id = (SELECT d.dwu_id FROM dwu_crm.crm_dinamize_accounts d WHERE d.dwu_is_default AND d.dwu_enabled)))
                                  AND q.dwu_status = 'queued'
                                  AND q.dwu_operation = 'create' AND q.dwu_next_attempt_at <= now()
                                LIMIT $1) s) >= $1
@@ -174,7 +179,7 @@ SELECT (extract(epoch FROM min(t) - now()) * 1000)::bigint FROM (
     SELECT (SELECT q.dwu_next_attempt_at FROM dwu_crm.crm_sync_queue q
              WHERE q.dwu_account_id IS NULL AND q.dwu_status = 'queued'
              ORDER BY q.dwu_next_attempt_at LIMIT 1)
-     WHERE dwu_crm.default_account_id() IS NOT NULL
+     WHERE EXISTS (SELECT FROM dwu_crm.crm_dinamize_accounts d WHERE d.dwu_is_default AND d.dwu_enabled)
     UNION ALL
     SELECT min(dwu_locked_until) FROM dwu_crm.crm_sync_queue WHERE dwu_status = 'processing') s
 )SQL";
@@ -346,24 +351,57 @@ UPDATE dwu_crm.crm_auth_tokens
 
 // A statement the worker runs for every batch, planned once per process (SPI_keepplan) instead of
 // parsed and planned each time. PostgreSQL re-plans it by itself when a table it reads changes.
+// With `limit_in_text`, $1 is a row limit written into the statement's text (one kept plan per
+// value, two values at most: the batch size and the import batch): a LIMIT parameter makes the
+// generic plan assume 10% of the table, so the plan cache kept choosing a custom plan and
+// planning the claim again at every round.
 struct KeptPlan {
     const char* sql;
     int nargs;
     Oid types[4];
     SPIPlanPtr plan;
+    bool limit_in_text = false;
+    int limit = 0;                     // the $1 value `plan` was prepared with
+    SPIPlanPtr other_plan = nullptr;   // the previous value's plan, kept too
+    int other_limit = 0;
 };
 
+// k.sql with every "$1" replaced by `value` (palloc'd: no C++ object may be alive across an ERROR).
+char* with_limit_in_text(const char* sql, int value) {
+    StringInfoData out;
+    initStringInfo(&out);
+    for (const char* c = sql; *c; c++) {
+        if (c[0] == '$' && c[1] == '1' && !isdigit(static_cast<unsigned char>(c[2]))) {
+            appendStringInfo(&out, "%d", value);
+            c++;
+        } else {
+            appendStringInfoChar(&out, *c);
+        }
+    }
+    return out.data;
+}
+
 KeptPlan requeue_expired_plan{kRequeueExpiredLeases, 0, {}, nullptr};
-KeptPlan claim_plan{kClaim, 4, {INT4OID, INT4OID, INT8OID, BOOLOID}, nullptr};
-KeptPlan backfill_account_plan{kBackfillAccount, 1, {INT4OID}, nullptr};
+KeptPlan claim_plan{kClaim, 4, {INT4OID, INT4OID, INT8OID, BOOLOID}, nullptr, true};
+KeptPlan backfill_account_plan{kBackfillAccount, 1, {INT4OID}, nullptr, true};
 KeptPlan next_due_plan{kNextDue, 0, {}, nullptr};
 KeptPlan record_plan{kRecord, 1, {TEXTOID}, nullptr};
 KeptPlan release_taken_plan{kReleaseTakenContacts, 1, {TEXTOID}, nullptr};
 KeptPlan release_plan{kRelease, 2, {INT8ARRAYOID, INT8OID}, nullptr};
 
 int execute_kept(KeptPlan& k, Datum* values, bool read_only, long count) {
+    if (k.limit_in_text && k.plan && k.limit != DatumGetInt32(values[0])) {
+        std::swap(k.plan, k.other_plan);
+        std::swap(k.limit, k.other_limit);
+        if (k.plan && k.limit != DatumGetInt32(values[0])) {
+            SPI_freeplan(k.plan);
+            k.plan = nullptr;
+        }
+    }
     if (!k.plan) {
-        SPIPlanPtr plan = SPI_prepare(k.sql, k.nargs, k.types);
+        const char* sql = k.limit_in_text ? with_limit_in_text(k.sql, DatumGetInt32(values[0])) : k.sql;
+        if (k.limit_in_text) k.limit = DatumGetInt32(values[0]);
+        SPIPlanPtr plan = SPI_prepare(sql, k.nargs, k.types);
         if (!plan) elog(ERROR, "dwu_crm: preparing a statement failed: %s", SPI_result_code_string(SPI_result));
         if (SPI_keepplan(plan) != 0) elog(ERROR, "dwu_crm: keeping a prepared statement failed");
         k.plan = plan;

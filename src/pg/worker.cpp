@@ -22,9 +22,16 @@ using namespace dwu_worker;
 
 constexpr long kExtensionCheckMs = 1000;  // while CREATE EXTENSION has not run yet
 // Commits wake the worker even when their jobs are not due yet (a paused account, a debounced
-// update): from the second empty round in a row, rounds start at least this far apart, so a
-// stream of such commits costs at most 100 empty claims a second instead of one per commit.
-constexpr auto kEmptyRoundGap = std::chrono::milliseconds(10);
+// update). From the second empty round in a row, rounds start at least 10 ms apart, doubling up to
+// 50 ms: a stream of such commits costs a few empty claims a second, not one per commit.
+std::chrono::milliseconds empty_round_gap(int empty_rounds_in_row) {
+    if (empty_rounds_in_row < 2) return std::chrono::milliseconds(0);
+    return std::chrono::milliseconds(Min(10L << Min(empty_rounds_in_row - 2, 3), 50L));
+}
+// Pulls and webhooks (short transactions of their own): at most this often when the queue is idle,
+// and once a second while it is busy.
+constexpr auto kIdleBackgroundGap = std::chrono::milliseconds(100);
+constexpr auto kBusyBackgroundGap = std::chrono::seconds(1);
 
 void worker_loop() {
     std::mt19937_64 rng(std::random_device{}());
@@ -33,6 +40,7 @@ void worker_loop() {
     bool said_no_extension = false, recovered = false;
     bool busy_since_trim = false;
     int empty_rounds_in_row = 0;
+    bool background_more = false;
     std::chrono::steady_clock::time_point last_background{};
     for (;;) {
         dwu_check_for_interrupts();
@@ -57,24 +65,29 @@ void worker_loop() {
             recovered = dwu_recover_jobs(&n);
             if (n > 0) ereport(LOG, (errmsg("dwu_crm worker put %d unfinished job(s) back in the queue", n)));
         }
+        const auto round_start = std::chrono::steady_clock::now();
         // A backlog large enough for the bulk import? (One index probe per account, counting up to
         // dwu_crm.import_threshold due creates: ~2 ms with a large backlog, before each round.)
         long long backfill_account = 0;
         if (dwu_import_threshold > 0 && !dwu_find_backfill(dwu_import_threshold, backfill_account))
             backfill_account = 0;
-        const auto round_start = std::chrono::steady_clock::now();
         const long sleep_ms =
             backfill_account ? run_backfill_round(w, rng, backfill_account) : run_round(w, rng);
         empty_rounds_in_row = sleep_ms > 0 ? empty_rounds_in_row + 1 : 0;
-        // Pulls and webhooks: whenever the queue is idle, and at most once a second while it is busy
-        // (their claims are short transactions of their own).
         long background_ms = 1000;
         const auto now = std::chrono::steady_clock::now();
-        if (sleep_ms > 0 || now - last_background >= std::chrono::seconds(1)) {
+        const auto background_gap = sleep_ms > 0 ? std::chrono::steady_clock::duration(kIdleBackgroundGap)
+                                                 : std::chrono::steady_clock::duration(kBusyBackgroundGap);
+        if (background_more || now - last_background >= background_gap) {
             background_ms = dwu_run_background_tasks(
                 [&w](long long id, int version, std::string& why) { return account_client(w, id, version, why); },
                 w.field_map);
             last_background = now;
+            background_more = background_ms == 0;  // a pull page or a full webhook batch: go on at once
+            if (background_more) empty_rounds_in_row = 0;
+        } else if (sleep_ms > 0) {  // skipped: come back for them when the gap is over
+            background_ms = std::chrono::duration_cast<std::chrono::milliseconds>(last_background + background_gap - now)
+                                .count();
         }
         if (sleep_ms == 0) busy_since_trim = true;
         if (sleep_ms > 0 && busy_since_trim) {
@@ -85,8 +98,9 @@ void worker_loop() {
         }
         if (sleep_ms > 0) wait_ms(Min(sleep_ms, background_ms));
         const auto since_round = std::chrono::steady_clock::now() - round_start;
-        if (empty_rounds_in_row >= 2 && since_round < kEmptyRoundGap)
-            pause_ms(std::chrono::duration_cast<std::chrono::milliseconds>(kEmptyRoundGap - since_round).count());
+        const auto gap = empty_round_gap(empty_rounds_in_row);
+        if (since_round < gap)
+            pause_ms(std::chrono::duration_cast<std::chrono::milliseconds>(gap - since_round).count());
     }
 }
 
@@ -100,6 +114,10 @@ void dwu_crm_worker_main(Datum database_oid) {
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(database_oid), InvalidOid, 0);
     pgstat_report_appname("dwu_crm sync worker");
+    // The worker's statements are short and run thousands of times; their estimated costs can
+    // still pass jit_above_cost (the claim's over a large backlog), and JIT-compiling them at each
+    // execution cost more CPU than everything else the worker did.
+    SetConfigOption("jit", "off", PGC_SUSET, PGC_S_OVERRIDE);
     dwu_job_store_init();
     int slot = 0;
     memcpy(&slot, MyBgworkerEntry->bgw_extra, sizeof slot);
