@@ -1,13 +1,9 @@
 #include "pg/job_store.h"
 
-#include <cctype>
-#include <utility>
-
 #include "pg/pg_headers.h"
 #include "pg/transaction.h"
 
 extern "C" {
-#include "lib/stringinfo.h"
 #include "utils/array.h"
 }
 
@@ -349,37 +345,18 @@ UPDATE dwu_crm.crm_auth_tokens
  WHERE dwu_id = $1 AND dwu_active
 )SQL";
 
-// A statement the worker runs for every batch, planned once per process (SPI_keepplan) instead of
-// parsed and planned each time. PostgreSQL re-plans it by itself when a table it reads changes.
-// With `limit_in_text`, $1 is a row limit written into the statement's text (one kept plan per
-// value, two values at most: the batch size and the import batch): a LIMIT parameter makes the
-// generic plan assume 10% of the table, so the plan cache kept choosing a custom plan and
-// planning the claim again at every round.
+// A statement the worker runs for every batch, prepared once per process (SPI_keepplan) instead of
+// parsed each time. PostgreSQL re-plans it by itself when a table it reads changes.
+// `replan_each_time`: a custom plan at every execution. The claim needs it: the queue goes from
+// empty to 100k rows between two ANALYZEs, and a generic plan made while it was small (a merge
+// join over the whole queue) stayed in use as it grew, each claim scanning every queued job.
 struct KeptPlan {
     const char* sql;
     int nargs;
     Oid types[4];
     SPIPlanPtr plan;
-    bool limit_in_text = false;
-    int limit = 0;                     // the $1 value `plan` was prepared with
-    SPIPlanPtr other_plan = nullptr;   // the previous value's plan, kept too
-    int other_limit = 0;
+    bool replan_each_time = false;
 };
-
-// k.sql with every "$1" replaced by `value` (palloc'd: no C++ object may be alive across an ERROR).
-char* with_limit_in_text(const char* sql, int value) {
-    StringInfoData out;
-    initStringInfo(&out);
-    for (const char* c = sql; *c; c++) {
-        if (c[0] == '$' && c[1] == '1' && !isdigit(static_cast<unsigned char>(c[2]))) {
-            appendStringInfo(&out, "%d", value);
-            c++;
-        } else {
-            appendStringInfoChar(&out, *c);
-        }
-    }
-    return out.data;
-}
 
 KeptPlan requeue_expired_plan{kRequeueExpiredLeases, 0, {}, nullptr};
 KeptPlan claim_plan{kClaim, 4, {INT4OID, INT4OID, INT8OID, BOOLOID}, nullptr, true};
@@ -390,18 +367,9 @@ KeptPlan release_taken_plan{kReleaseTakenContacts, 1, {TEXTOID}, nullptr};
 KeptPlan release_plan{kRelease, 2, {INT8ARRAYOID, INT8OID}, nullptr};
 
 int execute_kept(KeptPlan& k, Datum* values, bool read_only, long count) {
-    if (k.limit_in_text && k.plan && k.limit != DatumGetInt32(values[0])) {
-        std::swap(k.plan, k.other_plan);
-        std::swap(k.limit, k.other_limit);
-        if (k.plan && k.limit != DatumGetInt32(values[0])) {
-            SPI_freeplan(k.plan);
-            k.plan = nullptr;
-        }
-    }
     if (!k.plan) {
-        const char* sql = k.limit_in_text ? with_limit_in_text(k.sql, DatumGetInt32(values[0])) : k.sql;
-        if (k.limit_in_text) k.limit = DatumGetInt32(values[0]);
-        SPIPlanPtr plan = SPI_prepare(sql, k.nargs, k.types);
+        SPIPlanPtr plan =
+            SPI_prepare_cursor(k.sql, k.nargs, k.types, k.replan_each_time ? CURSOR_OPT_CUSTOM_PLAN : 0);
         if (!plan) elog(ERROR, "dwu_crm: preparing a statement failed: %s", SPI_result_code_string(SPI_result));
         if (SPI_keepplan(plan) != 0) elog(ERROR, "dwu_crm: keeping a prepared statement failed");
         k.plan = plan;
