@@ -10,94 +10,16 @@
 #include "pg/key_ring.h"
 #include "pg/request_limits.h"
 #include "pg/settings.h"
+#include "pg/account_row.h"  // PostgreSQL headers last
 
 namespace {
 
-// The account row, copied out of SPI memory (plain C: safe under pg_guarded).
-struct AccountRow {
-    bool found;
-    int64 id;
-    bool enabled;
-    int32 config_version;
-    char *name, *base_url, *user, *client_code;
-    bytea* password;
-    int64 token_id;  // 0: no usable stored token
-    bytea* token;
-    int64 issued_ms, last_used_ms;
-};
-
-// The named account, or the default one ($1 NULL); removed accounts do not exist.
-const char* const kLoadAccount = R"SQL(
-SELECT a.dwu_id, a.dwu_enabled, a.dwu_config_version, a.dwu_name, a.dwu_base_url, a.dwu_user, a.dwu_client_code,
-       a.dwu_password, t.dwu_id, t.dwu_token,
-       (extract(epoch FROM t.dwu_issued_at) * 1000)::bigint, (extract(epoch FROM t.dwu_last_used_at) * 1000)::bigint
-  FROM dwu_crm.crm_dinamize_accounts a
-  LEFT JOIN LATERAL (SELECT * FROM dwu_crm.crm_auth_tokens t
-                      WHERE t.dwu_account_id = a.dwu_id AND t.dwu_active AND length(t.dwu_token) > 0
-                        AND t.dwu_config_version = a.dwu_config_version AND t.dwu_expires_at > now()
-                      ORDER BY t.dwu_id DESC LIMIT 1) t ON true
- WHERE a.dwu_removed_at IS NULL
-   AND CASE WHEN $1 IS NULL THEN a.dwu_is_default ELSE a.dwu_name = $1 END
-)SQL";
-
-char* copy_text(HeapTuple t, TupleDesc d, int col) {
-    char* v = SPI_getvalue(t, d, col);
-    if (!v) return nullptr;
-    char* out = static_cast<char*>(SPI_palloc(strlen(v) + 1));
-    strcpy(out, v);
-    return out;
-}
-
-bytea* copy_bytea(HeapTuple t, TupleDesc d, int col) {
-    bool isnull = false;
-    Datum v = SPI_getbinval(t, d, col, &isnull);
-    if (isnull) return nullptr;
-    bytea* b = DatumGetByteaPP(v);
-    bytea* out = static_cast<bytea*>(SPI_palloc(VARSIZE_ANY(b)));
-    memcpy(out, b, VARSIZE_ANY(b));
-    return out;
-}
-
-int64 int_value(HeapTuple t, TupleDesc d, int col) {
-    bool isnull = false;
-    Datum v = SPI_getbinval(t, d, col, &isnull);
-    if (isnull) return 0;
-    switch (SPI_gettypeid(d, col)) {
-        case INT8OID:
-            return DatumGetInt64(v);
-        case BOOLOID:
-            return DatumGetBool(v);
-        default:
-            return DatumGetInt32(v);
-    }
-}
-
-// Plain C under pg_guarded: reads the account into *row.
+// Plain C under pg_guarded: reads the named (NULL: the default) account into *row, copied into
+// the caller's memory context.
 void load_account(const char* name, AccountRow* row) {
-    memset(row, 0, sizeof *row);
+    MemoryContext caller = CurrentMemoryContext;
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-    Oid types[1] = {TEXTOID};
-    Datum values[1] = {name ? CStringGetTextDatum(name) : (Datum)0};
-    const char nulls[2] = {name ? ' ' : 'n', '\0'};
-    if (SPI_execute_with_args(kLoadAccount, 1, types, values, nulls, true, 1) != SPI_OK_SELECT)
-        elog(ERROR, "dwu_crm: reading the Dinamize account failed");
-    if (SPI_processed == 1) {
-        HeapTuple t = SPI_tuptable->vals[0];
-        TupleDesc d = SPI_tuptable->tupdesc;
-        row->found = true;
-        row->id = int_value(t, d, 1);
-        row->enabled = int_value(t, d, 2) != 0;
-        row->config_version = static_cast<int32>(int_value(t, d, 3));
-        row->name = copy_text(t, d, 4);
-        row->base_url = copy_text(t, d, 5);
-        row->user = copy_text(t, d, 6);
-        row->client_code = copy_text(t, d, 7);
-        row->password = copy_bytea(t, d, 8);
-        row->token_id = int_value(t, d, 9);
-        row->token = copy_bytea(t, d, 10);
-        row->issued_ms = int_value(t, d, 11);
-        row->last_used_ms = int_value(t, d, 12);
-    }
+    dwu_read_account_row(0, name, row, caller);
     SPI_finish();
 }
 

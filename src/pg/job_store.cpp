@@ -1,5 +1,6 @@
 #include "pg/job_store.h"
 
+#include "pg/account_row.h"
 #include "pg/pg_headers.h"
 #include "pg/transaction.h"
 
@@ -310,18 +311,6 @@ UPDATE dwu_crm.crm_sync_queue
    AND dwu_status = 'processing' AND dwu_locked_by = pg_backend_pid()
 )SQL";
 
-const char* const kLoadAccount = R"SQL(
-SELECT a.dwu_config_version, a.dwu_base_url, a.dwu_user, a.dwu_client_code, a.dwu_list_code, a.dwu_password,
-       t.dwu_id, t.dwu_token,
-       (extract(epoch FROM t.dwu_issued_at) * 1000)::bigint, (extract(epoch FROM t.dwu_last_used_at) * 1000)::bigint
-  FROM dwu_crm.crm_dinamize_accounts a
-  LEFT JOIN LATERAL (SELECT * FROM dwu_crm.crm_auth_tokens t
-                      WHERE t.dwu_account_id = a.dwu_id AND t.dwu_active AND length(t.dwu_token) > 0
-                        AND t.dwu_config_version = a.dwu_config_version AND t.dwu_expires_at > now()
-                      ORDER BY t.dwu_id DESC LIMIT 1) t ON true
- WHERE a.dwu_id = $1 AND a.dwu_enabled
-)SQL";
-
 const char* const kNextTokenId = "SELECT nextval(pg_get_serial_sequence('dwu_crm.crm_auth_tokens', 'dwu_id'))";
 
 // A new token replaces the account's others; Dinamize's rules: 1 h idle, 24 h at most.
@@ -476,22 +465,7 @@ void extension_check_in_txn(void* p) {
 
 std::string or_empty(const char* s) { return s ? std::string(s) : std::string(); }
 
-// bytea copied into batch_cxt, with its length.
-struct Bytes {
-    char* data;
-    int len;
-};
-
-Bytes copy_bytes(HeapTuple tuple, TupleDesc desc, int col) {
-    bool isnull = false;
-    Datum d = SPI_getbinval(tuple, desc, col, &isnull);
-    if (isnull) return {nullptr, 0};
-    bytea* b = DatumGetByteaPP(d);
-    Bytes out{static_cast<char*>(MemoryContextAlloc(batch_cxt, VARSIZE_ANY_EXHDR(b) + 1)),
-              static_cast<int>(VARSIZE_ANY_EXHDR(b))};
-    memcpy(out.data, VARDATA_ANY(b), out.len);
-    return out;
-}
+std::string bytes_of(const bytea* b) { return b ? std::string(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b)) : std::string(); }
 
 bytea* make_bytea(const char* data, size_t len) {
     bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + len));
@@ -502,35 +476,12 @@ bytea* make_bytea(const char* data, size_t len) {
 
 struct AccountArgs {
     int64 account_id;
-    bool found;
-    int32 config_version;
-    char *base_url, *user, *client_code, *list_code;
-    Bytes password;
-    int64 token_id;
-    Bytes token;
-    int64 issued_ms, last_used_ms;
+    AccountRow row;
 };
 
 void load_account_in_txn(void* p) {
     auto* a = static_cast<AccountArgs*>(p);
-    Oid types[1] = {INT8OID};
-    Datum values[1] = {Int64GetDatum(a->account_id)};
-    if (SPI_execute_with_args(kLoadAccount, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
-        elog(ERROR, "dwu_crm: reading the account failed");
-    a->found = SPI_processed == 1;
-    if (!a->found) return;
-    HeapTuple t = SPI_tuptable->vals[0];
-    TupleDesc d = SPI_tuptable->tupdesc;
-    a->config_version = static_cast<int32>(int_value(t, d, 1));
-    a->base_url = copy_value(t, d, 2);
-    a->user = copy_value(t, d, 3);
-    a->client_code = copy_value(t, d, 4);
-    a->list_code = copy_value(t, d, 5);
-    a->password = copy_bytes(t, d, 6);
-    a->token_id = int_value(t, d, 7);
-    a->token = copy_bytes(t, d, 8);
-    a->issued_ms = int_value(t, d, 9);
-    a->last_used_ms = int_value(t, d, 10);
+    dwu_read_account_row(a->account_id, nullptr, &a->row, batch_cxt);
 }
 
 void next_token_id_in_txn(void* p) {
@@ -634,19 +585,20 @@ bool dwu_load_account(long long account_id, StoredAccount& out) {
     AccountArgs a{};
     a.account_id = account_id;
     if (!dwu_run_in_transaction("dwu_crm: loading an account", load_account_in_txn, &a)) return false;
+    const AccountRow& r = a.row;
     out = StoredAccount{};
-    out.found = a.found;
-    if (a.found) {
-        out.config_version = a.config_version;
-        out.base_url = or_empty(a.base_url);
-        out.user = or_empty(a.user);
-        out.client_code = or_empty(a.client_code);
-        out.list_code = or_empty(a.list_code);
-        out.password_blob.assign(a.password.data ? a.password.data : "", a.password.len);
-        out.token_id = a.token_id;
-        out.token_blob.assign(a.token.data ? a.token.data : "", a.token.len);
-        out.token_issued_ms = a.issued_ms;
-        out.token_last_used_ms = a.last_used_ms;
+    out.found = r.found && r.enabled;  // the worker leaves a paused account's jobs queued
+    if (out.found) {
+        out.config_version = r.config_version;
+        out.base_url = or_empty(r.base_url);
+        out.user = or_empty(r.user);
+        out.client_code = or_empty(r.client_code);
+        out.list_code = or_empty(r.list_code);
+        out.password_blob = bytes_of(r.password);
+        out.token_id = r.token_id;
+        out.token_blob = bytes_of(r.token);
+        out.token_issued_ms = r.issued_ms;
+        out.token_last_used_ms = r.last_used_ms;
     }
     MemoryContextReset(batch_cxt);
     return true;
