@@ -2,6 +2,7 @@
 
 #include "pg/account_row.h"
 #include "pg/pg_headers.h"
+#include "pg/settings.h"
 #include "pg/transaction.h"
 
 extern "C" {
@@ -68,14 +69,28 @@ WITH accounts AS (
     SELECT a.dwu_id, a.dwu_id = (SELECT d.dwu_id FROM dwu_crm.crm_dinamize_accounts d WHERE d.dwu_is_default AND d.dwu_enabled) AS is_default
       FROM dwu_crm.crm_dinamize_accounts a
      WHERE a.dwu_enabled AND ($3 = 0 OR a.dwu_id = $3)
+), backfills AS (
+    -- A batch of single calls leaves an account's creates to the bulk import once they reach
+    -- dwu_crm.import_threshold ($5), judged here, in the claim: a probe of its own, run before,
+    -- could miss a backlog committed just after it and let this claim send a batch of it one by one.
+    SELECT a.*, $5 > 0 AND NOT $4
+                AND (SELECT count(*) FROM (SELECT 1 FROM dwu_crm.crm_sync_queue q
+                                            WHERE q.dwu_account_id = a.dwu_id AND q.dwu_status = 'queued'
+                                              AND q.dwu_next_attempt_at <= now() AND q.dwu_operation = 'create'
+                                            LIMIT $5) s)
+                  + (SELECT count(*) FROM (SELECT 1 FROM dwu_crm.crm_sync_queue q
+                                            WHERE a.is_default AND q.dwu_account_id IS NULL AND q.dwu_status = 'queued'
+                                              AND q.dwu_next_attempt_at <= now() AND q.dwu_operation = 'create'
+                                            LIMIT $5) s) >= $5 AS backfill
+      FROM accounts a
 ), candidates AS (
     SELECT c.dwu_id, c.dwu_next_attempt_at, a.dwu_id AS account_id
-      FROM accounts a
+      FROM backfills a
      CROSS JOIN LATERAL (
         (SELECT q.dwu_id, q.dwu_next_attempt_at
            FROM dwu_crm.crm_sync_queue q
           WHERE q.dwu_account_id = a.dwu_id AND q.dwu_status = 'queued' AND q.dwu_next_attempt_at <= now()
-            AND (NOT $4 OR q.dwu_operation = 'create')
+            AND (NOT $4 OR q.dwu_operation = 'create') AND NOT (a.backfill AND q.dwu_operation = 'create')
             AND NOT EXISTS (SELECT 1 FROM dwu_crm.crm_sync_queue e
                              WHERE e.dwu_lead_id = q.dwu_lead_id AND e.dwu_id < q.dwu_id
                                AND e.dwu_status IN ('queued', 'processing'))
@@ -86,7 +101,7 @@ WITH accounts AS (
            FROM dwu_crm.crm_sync_queue q
           WHERE a.is_default AND q.dwu_account_id IS NULL AND q.dwu_status = 'queued'
             AND q.dwu_next_attempt_at <= now()
-            AND (NOT $4 OR q.dwu_operation = 'create')
+            AND (NOT $4 OR q.dwu_operation = 'create') AND NOT (a.backfill AND q.dwu_operation = 'create')
             AND NOT EXISTS (SELECT 1 FROM dwu_crm.crm_sync_queue e
                              WHERE e.dwu_lead_id = q.dwu_lead_id AND e.dwu_id < q.dwu_id
                                AND e.dwu_status IN ('queued', 'processing'))
@@ -342,13 +357,13 @@ UPDATE dwu_crm.crm_auth_tokens
 struct KeptPlan {
     const char* sql;
     int nargs;
-    Oid types[4];
+    Oid types[5];
     SPIPlanPtr plan;
     bool replan_each_time = false;
 };
 
 KeptPlan requeue_expired_plan{kRequeueExpiredLeases, 0, {}, nullptr};
-KeptPlan claim_plan{kClaim, 4, {INT4OID, INT4OID, INT8OID, BOOLOID}, nullptr, true};
+KeptPlan claim_plan{kClaim, 5, {INT4OID, INT4OID, INT8OID, BOOLOID, INT4OID}, nullptr, true};
 KeptPlan backfill_account_plan{kBackfillAccount, 1, {INT4OID}, nullptr, true};
 KeptPlan next_due_plan{kNextDue, 0, {}, nullptr};
 KeptPlan record_plan{kRecord, 1, {TEXTOID}, nullptr};
@@ -382,8 +397,8 @@ void claim_in_txn(void* p) {
     auto* a = static_cast<ClaimArgs*>(p);
     if (execute_kept(requeue_expired_plan, nullptr, false, 0) != SPI_OK_UPDATE)
         elog(ERROR, "dwu_crm: recovering leases failed");
-    Datum values[4] = {Int32GetDatum(a->batch_size), Int32GetDatum(a->lease_seconds), Int64GetDatum(a->only_account),
-                       BoolGetDatum(a->creates_only)};
+    Datum values[5] = {Int32GetDatum(a->batch_size), Int32GetDatum(a->lease_seconds), Int64GetDatum(a->only_account),
+                       BoolGetDatum(a->creates_only), Int32GetDatum(dwu_import_threshold)};
     if (execute_kept(claim_plan, values, false, 0) != SPI_OK_UPDATE_RETURNING)
         elog(ERROR, "dwu_crm: claiming jobs failed");
     a->count = static_cast<int>(SPI_processed);
