@@ -9,9 +9,11 @@ SELECT dinamize_set_account_enabled('pulled', false);
 CREATE FUNCTION pg_temp.remote(email text, name text, city text) RETURNS jsonb LANGUAGE sql AS $$
     SELECT jsonb_build_object('dwu_email', email, 'dwu_name', name, 'dwu_city', city)
 $$;
+-- Applies a pulled contact in its own transaction, with capture off.
 CREATE FUNCTION pg_temp.apply(code text, remote jsonb, base jsonb, observed timestamptz, rule text,
                               status text DEFAULT 'valid', base_status text DEFAULT 'valid') RETURNS text
 LANGUAGE sql AS $$
+    SELECT set_config('dwu_crm.capture_changes', 'off', true);  -- as the worker's apply does (SET LOCAL)
     SELECT dwu_crm.pull_apply_contact((SELECT dwu_id FROM dwu_crm.crm_dinamize_accounts WHERE dwu_name = 'pulled'), '6', 1, code, md5(remote::text), remote, status,
                                       remote || jsonb_build_object('code', code), base, base_status, observed, rule)
 $$;
@@ -28,10 +30,7 @@ SELECT merge_fields('{"a": 1, "b": 2, "c": 3}', '{"a": 9, "b": 8, "c": 3}', '{"a
        merge_fields('{"a": 1}', '{"a": 2}', NULL) AS no_base_local_wins;
 
 -- A contact new to the CRM: a lead (origin Dinamize), linked, nothing queued.
-BEGIN;
-SET LOCAL dwu_crm.capture_changes = off;  -- as the worker's apply does
 SELECT pg_temp.apply('900001', pg_temp.remote('new@example.com', 'New', 'Natal'), NULL, now(), 'last_modified', 'opted_out', NULL);
-COMMIT;
 SELECT pg_temp.lead('new@example.com') AS lead, pg_temp.jobs('new@example.com') AS queued,
        (SELECT dwu_dinamize_contact_id FROM crm_lead_sync s JOIN crm_leads l ON l.dwu_id = s.dwu_lead_id
          WHERE l.dwu_email = 'new@example.com') AS linked_to,
@@ -44,37 +43,25 @@ INSERT INTO crm_leads (dwu_email, dwu_name, dwu_city, dwu_account_id) VALUES
 UPDATE crm_sync_queue SET dwu_status = 'completed', dwu_completed_at = now() WHERE dwu_status = 'queued';
 
 -- Only Dinamize changed: applied, no job.
-BEGIN;
-SET LOCAL dwu_crm.capture_changes = off;
 SELECT pg_temp.apply('900002', pg_temp.remote('only.remote@example.com', 'Rita R.', 'Rio'),
                      pg_temp.remote('only.remote@example.com', 'Rita', 'Rio'), now(), 'last_modified');
-COMMIT;
 SELECT pg_temp.lead('only.remote@example.com') AS lead, pg_temp.jobs('only.remote@example.com') AS queued;
 
 -- Both changed; last_modified: Dinamize's change seen after the local edit wins...
 UPDATE crm_leads SET dwu_name = 'Leo (CRM)' WHERE dwu_email = 'lww.remote@example.com';
-BEGIN;
-SET LOCAL dwu_crm.capture_changes = off;
 SELECT pg_temp.apply('900003', pg_temp.remote('lww.remote@example.com', 'Leo (Dinamize)', 'Lima'),
                      pg_temp.remote('lww.remote@example.com', 'Leo', 'Lima'), now() + interval '1 minute', 'last_modified');
-COMMIT;
 SELECT pg_temp.lead('lww.remote@example.com') AS lead, pg_temp.jobs('lww.remote@example.com') AS queued;
 -- ...and a local edit newer than what was seen wins; the queued job will send it.
 UPDATE crm_leads SET dwu_name = 'Lia (CRM)' WHERE dwu_email = 'lww.local@example.com';
-BEGIN;
-SET LOCAL dwu_crm.capture_changes = off;
 SELECT pg_temp.apply('900004', pg_temp.remote('lww.local@example.com', 'Lia (Dinamize)', 'Luz'),
                      pg_temp.remote('lww.local@example.com', 'Lia', 'Luz'), now() - interval '1 minute', 'last_modified');
-COMMIT;
 SELECT pg_temp.lead('lww.local@example.com') AS lead, pg_temp.jobs('lww.local@example.com') AS queued;
 
 -- merge: the local name and Dinamize's city.
 UPDATE crm_leads SET dwu_name = 'Max (CRM)' WHERE dwu_email = 'merge@example.com';
-BEGIN;
-SET LOCAL dwu_crm.capture_changes = off;
 SELECT pg_temp.apply('900005', pg_temp.remote('merge@example.com', 'Max', 'Manaus'),
                      pg_temp.remote('merge@example.com', 'Max', 'Maceio'), now(), 'merge');
-COMMIT;
 SELECT pg_temp.lead('merge@example.com') AS lead, pg_temp.jobs('merge@example.com') AS queued;
 
 -- Every conflict with both versions.
