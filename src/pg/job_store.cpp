@@ -56,23 +56,18 @@ UPDATE dwu_crm.crm_sync_queue q
         OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = q.dwu_locked_by))
 )SQL";
 
-// The claim, in one statement:
-//  - per lead, only the oldest unfinished job is claimable: operations reach Dinamize in commit
-//    order; jobs of disabled accounts (or with no account while none is the default) wait;
-//  - fair: each account's oldest due jobs take turns (1st of every account, then 2nd, ...), so one
-//    account's backlog never starves another's;
-//  - coalescing: the lead's later queued jobs ride along (dwu_coalesced_into) with the claimed
-//    one, whose call carries the lead's latest state: anything then delete → one delete, create
-//    then updates → one create, updates → one update.
-const char* const kClaim = R"SQL(
+// The enabled accounts ($3 = 0: all, else that one) and, unless $4 (a backfill round's own claim),
+// whether each has reached dwu_crm.import_threshold ($5) due creates: then they are left to the
+// bulk import. One text for the claim and the backfill probe, so the two never disagree (creates
+// the claim leaves alone that the probe does not pick up would wait forever). The claim judges it
+// itself: a probe run before it could miss a backlog committed just after, and the claim would
+// send a batch of it one by one.
+const std::string kAccountsAndBackfills = R"SQL(
 WITH accounts AS (
     SELECT a.dwu_id, a.dwu_id = (SELECT d.dwu_id FROM dwu_crm.crm_dinamize_accounts d WHERE d.dwu_is_default AND d.dwu_enabled) AS is_default
       FROM dwu_crm.crm_dinamize_accounts a
      WHERE a.dwu_enabled AND ($3 = 0 OR a.dwu_id = $3)
 ), backfills AS (
-    -- A batch of single calls leaves an account's creates to the bulk import once they reach
-    -- dwu_crm.import_threshold ($5), judged here, in the claim: a probe of its own, run before,
-    -- could miss a backlog committed just after it and let this claim send a batch of it one by one.
     SELECT a.*, $5 > 0 AND NOT $4
                 AND (SELECT count(*) FROM (SELECT 1 FROM dwu_crm.crm_sync_queue q
                                             WHERE q.dwu_account_id = a.dwu_id AND q.dwu_status = 'queued'
@@ -83,7 +78,17 @@ WITH accounts AS (
                                               AND q.dwu_next_attempt_at <= now() AND q.dwu_operation = 'create'
                                             LIMIT $5) s) >= $5 AS backfill
       FROM accounts a
-), candidates AS (
+))SQL";
+
+// The claim, in one statement:
+//  - per lead, only the oldest unfinished job is claimable: operations reach Dinamize in commit
+//    order; jobs of disabled accounts (or with no account while none is the default) wait;
+//  - fair: each account's oldest due jobs take turns (1st of every account, then 2nd, ...), so one
+//    account's backlog never starves another's;
+//  - coalescing: the lead's later queued jobs ride along (dwu_coalesced_into) with the claimed
+//    one, whose call carries the lead's latest state: anything then delete → one delete, create
+//    then updates → one create, updates → one update.
+const std::string kClaim = kAccountsAndBackfills + R"SQL(, candidates AS (
     SELECT c.dwu_id, c.dwu_next_attempt_at, a.dwu_id AS account_id
       FROM backfills a
      CROSS JOIN LATERAL (
@@ -161,21 +166,10 @@ RETURNING q.dwu_id, q.dwu_lead_id, q.dwu_attempt_count,
           q.dwu_operation
 )SQL";
 
-// An account with at least $1 due creates: a backfill for the bulk import (one at random, so
+// An account with at least $5 due creates: a backfill for the bulk import (one at random, so
 // several workers and accounts take turns).
-const char* const kBackfillAccount = R"SQL(
-SELECT a.dwu_id
-  FROM dwu_crm.crm_dinamize_accounts a
- WHERE a.dwu_enabled
-   AND (SELECT count(*) FROM (SELECT 1 FROM dwu_crm.crm_sync_queue q
-                               WHERE (q.dwu_account_id = a.dwu_id
-                                      OR (q.dwu_account_id IS NULL
-                                          AND a.dwu_id = (SELECT d.dwu_id FROM dwu_crm.crm_dinamize_accounts d WHERE d.dwu_is_default AND d.dwu_enabled)))
-                                 AND q.dwu_status = 'queued'
-                                 AND q.dwu_operation = 'create' AND q.dwu_next_attempt_at <= now()
-                               LIMIT $1) s) >= $1
- ORDER BY random()
- LIMIT 1
+const std::string kBackfillAccount = kAccountsAndBackfills + R"SQL(
+SELECT dwu_id FROM backfills WHERE backfill ORDER BY random() LIMIT 1
 )SQL";
 
 // When the next job becomes due: the earliest queued job of an enabled account (one index probe
@@ -363,8 +357,8 @@ struct KeptPlan {
 };
 
 KeptPlan requeue_expired_plan{kRequeueExpiredLeases, 0, {}, nullptr};
-KeptPlan claim_plan{kClaim, 5, {INT4OID, INT4OID, INT8OID, BOOLOID, INT4OID}, nullptr, true};
-KeptPlan backfill_account_plan{kBackfillAccount, 1, {INT4OID}, nullptr, true};
+KeptPlan claim_plan{kClaim.c_str(), 5, {INT4OID, INT4OID, INT8OID, BOOLOID, INT4OID}, nullptr, true};
+KeptPlan backfill_account_plan{kBackfillAccount.c_str(), 5, {INT4OID, INT4OID, INT8OID, BOOLOID, INT4OID}, nullptr, true};
 KeptPlan next_due_plan{kNextDue, 0, {}, nullptr};
 KeptPlan record_plan{kRecord, 1, {TEXTOID}, nullptr};
 KeptPlan release_taken_plan{kReleaseTakenContacts, 1, {TEXTOID}, nullptr};
@@ -440,7 +434,9 @@ struct BackfillAccountArgs {
 
 void backfill_account_in_txn(void* p) {
     auto* a = static_cast<BackfillAccountArgs*>(p);
-    Datum values[1] = {Int32GetDatum(a->threshold)};
+    // $1 and $2 (batch size, lease) are the claim's: unused here.
+    Datum values[5] = {Int32GetDatum(0), Int32GetDatum(0), Int64GetDatum(0), BoolGetDatum(false),
+                       Int32GetDatum(a->threshold)};
     if (execute_kept(backfill_account_plan, values, true, 1) != SPI_OK_SELECT)
         elog(ERROR, "dwu_crm: looking for a backfill failed");
     a->account_id = SPI_processed == 1 ? int_value(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : 0;
