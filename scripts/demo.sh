@@ -55,6 +55,7 @@ while :; do
         SELECT count(*) FILTER (WHERE s.dwu_sync_status = 'synced'),
                count(*) FILTER (WHERE s.dwu_sync_status = 'failed'),
                (SELECT count(*) FROM dwu_crm.crm_sync_queue WHERE dwu_status IN ('queued', 'processing'))
+               + (SELECT count(*) FROM dwu_crm.crm_captured_changes WHERE dwu_sync)
           FROM dwu_crm.crm_lead_sync s")
     dwu_log "synced $synced/$LEADS, failed $failed, still queued $queued"
     [ "$queued" -eq 0 ] && break

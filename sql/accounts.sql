@@ -25,6 +25,7 @@ SELECT dwu_action, dwu_entity_type, dwu_changes - 'by' AS changes FROM crm_audit
 SELECT dinamize_configure('globex', 'https://api.dinamize.com', 'crm@globex.example', 'Globex-Secret', '300002', '9') AS globex_id \gset
 INSERT INTO crm_leads (dwu_email, dwu_account_id) VALUES ('g@globex.example', :globex_id);
 INSERT INTO crm_leads (dwu_email) VALUES ('d@default.example');
+SELECT move_captured_changes() \g /dev/null
 SELECT l.dwu_email, a.dwu_name AS job_account
   FROM crm_sync_queue q JOIN crm_leads l ON l.dwu_id = q.dwu_lead_id JOIN crm_dinamize_accounts a ON a.dwu_id = q.dwu_account_id
  WHERE l.dwu_email IN ('g@globex.example', 'd@default.example') ORDER BY 1;

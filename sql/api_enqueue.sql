@@ -20,6 +20,7 @@ SET dwu_crm.capture_changes = off;  -- only enqueue_sync queues in this test
 INSERT INTO crm_leads (dwu_email, dwu_name, dwu_account_id) VALUES
     ('never.synced@example.com', 'Never', :manual_id),
     ('synced@example.com', 'Synced', :manual_id);
+SELECT move_captured_changes() \g /dev/null
 SELECT dwu_id AS fresh_lead FROM crm_leads WHERE dwu_email = 'never.synced@example.com' \gset
 SELECT dwu_id AS synced_lead FROM crm_leads WHERE dwu_email = 'synced@example.com' \gset
 -- As if the worker had created the second one in Dinamize.

@@ -15,6 +15,9 @@ SELECT dwu_action, dwu_entity_type,
 
 -- Without application settings: only the database user.
 INSERT INTO crm_leads (dwu_name, dwu_email, dwu_city) VALUES ('Audit One', 'audit1@example.com', 'Recife');
+-- Row changes reach the audit log through crm_captured_changes: the worker moves them before each
+-- round; the tests move them themselves.
+SELECT move_captured_changes() \g /dev/null
 SELECT * FROM audit;
 
 -- The application names its user, IP and user agent for the transaction.
@@ -25,6 +28,7 @@ SET LOCAL dwu_crm.app_user_agent = 'crm-web/2.1 (Firefox)';
 UPDATE crm_leads SET dwu_city = 'Olinda', dwu_phone = '+55 81 3333-0000' WHERE dwu_email = 'audit1@example.com';
 UPDATE crm_leads SET dwu_city = 'Olinda' WHERE dwu_email = 'audit1@example.com';  -- no change, no row
 COMMIT;
+SELECT move_captured_changes() \g /dev/null
 SELECT * FROM audit OFFSET 1;
 SHOW dwu_crm.app_user_id;  -- SET LOCAL ended with the transaction
 
@@ -38,6 +42,7 @@ SET dwu_crm.app_user_id = '7';
 INSERT INTO crm_leads (dwu_email) SELECT 'audit.bulk' || i || '@example.com' FROM generate_series(1, 3) i;
 UPDATE crm_leads SET dwu_tags = '{vip}' WHERE dwu_email LIKE 'audit.bulk%';
 DELETE FROM crm_leads WHERE dwu_email IN ('audit.bulk3@example.com', 'audit1@example.com');
+SELECT move_captured_changes() \g /dev/null
 SELECT dwu_action, dwu_entity_type, dwu_changes, dwu_user_id FROM audit OFFSET 2;
 RESET dwu_crm.app_user_id;
 
@@ -49,6 +54,7 @@ SELECT dwu_id, 'Big deal', 1000 FROM crm_contacts WHERE dwu_email = 'carla@examp
 UPDATE crm_opportunities SET dwu_stage = 'won', dwu_value = 1200 WHERE dwu_title = 'Big deal';
 DELETE FROM crm_opportunities WHERE dwu_title = 'Big deal';
 DELETE FROM crm_contacts WHERE dwu_email = 'carla@example.com';
+SELECT move_captured_changes() \g /dev/null
 SELECT dwu_action, dwu_entity_type, dwu_changes FROM audit;
 
 -- Account configuration (the password is never in it, only whether it changed) and manual syncs.
@@ -58,6 +64,7 @@ SELECT dinamize_configure('audited', 'http://127.0.0.1:9', 'audit@dwu.example', 
 SELECT dinamize_set_account_enabled('audited', false);
 SELECT pull_configure('audited', every => interval '5 minutes', conflict_rule => 'merge');
 INSERT INTO crm_leads (dwu_email, dwu_account_id) VALUES ('manual.audit@example.com', :audited_id);
+SELECT move_captured_changes() \g /dev/null
 SELECT enqueue_sync(dwu_id, 'create') > 0 AS queued FROM crm_leads WHERE dwu_email = 'manual.audit@example.com';
 SELECT requeue_failed(category => 'AUTH');
 SELECT dinamize_set_account_enabled('audited', true);
@@ -72,6 +79,7 @@ RESET dwu_crm.capture_changes;
 -- IPv6 addresses are recorded too.
 SET dwu_crm.app_ip = '2001:db8::7';
 INSERT INTO crm_leads (dwu_email) VALUES ('audit.v6@example.com');
+SELECT move_captured_changes() \g /dev/null
 SELECT dwu_action, dwu_ip_address FROM crm_audit_log ORDER BY dwu_id DESC LIMIT 1;
 RESET dwu_crm.app_ip;
 
@@ -84,10 +92,12 @@ SET dwu_crm.audit_row_changes = off;
 SET dwu_crm.capture_changes = on;
 INSERT INTO crm_leads (dwu_email) VALUES ('audit.off@example.com');
 UPDATE crm_leads SET dwu_name = 'Off' WHERE dwu_email = 'audit.off@example.com';
+SELECT move_captured_changes() \g /dev/null
 SELECT count(*) AS audit_rows FROM crm_audit_log WHERE dwu_changes::text LIKE '%audit.off@%';
 SELECT dwu_operation FROM crm_sync_queue q JOIN crm_leads l ON l.dwu_id = q.dwu_lead_id
  WHERE l.dwu_email = 'audit.off@example.com' ORDER BY q.dwu_id;
 DELETE FROM crm_leads WHERE dwu_email IN ('audit.off@example.com', 'audit.v6@example.com');
+SELECT move_captured_changes() \g /dev/null
 RESET dwu_crm.audit_row_changes;
 SET dwu_crm.capture_changes = off;
 

@@ -9,6 +9,7 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 
+SELECT move_captured_changes() \g /dev/null
 SELECT count(*) AS leads_before FROM crm_leads \gset
 SELECT count(*) AS jobs_before FROM crm_sync_queue \gset
 

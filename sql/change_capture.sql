@@ -3,6 +3,7 @@ SET search_path = dwu_crm, public;
 TRUNCATE crm_sync_queue;
 INSERT INTO crm_leads (dwu_name, dwu_email, dwu_phone, dwu_address)
 VALUES ('Bia', 'bia@example.com', '+55 11 5555-0000', 'Rua A, 1') RETURNING dwu_id AS bia \gset
+SELECT move_captured_changes() \g /dev/null
 TRUNCATE crm_sync_queue;
 
 -- Columns Dinamize holds (e-mail, name; field_map is empty here) enqueue an update ...
@@ -11,6 +12,7 @@ UPDATE crm_leads SET dwu_email = 'beatriz@example.com' WHERE dwu_id = :bia;
 -- ... a no-op update and local-only columns do not.
 UPDATE crm_leads SET dwu_name = 'Beatriz' WHERE dwu_id = :bia;
 UPDATE crm_leads SET dwu_address = 'Rua B, 2', dwu_phone = '+55 11 5555-1111' WHERE dwu_id = :bia;
+SELECT move_captured_changes() \g /dev/null
 SELECT dwu_operation, dwu_payload FROM crm_sync_queue ORDER BY dwu_id;
 
 -- updated_at follows changes; the id cannot change.
@@ -23,6 +25,7 @@ SET LOCAL dwu_crm.capture_changes = off;
 UPDATE crm_leads SET dwu_name = 'From Dinamize' WHERE dwu_id = :bia;
 INSERT INTO crm_leads (dwu_email) VALUES ('from.dinamize@example.com');
 COMMIT;
+SELECT move_captured_changes() \g /dev/null
 SELECT count(*) AS still_two FROM crm_sync_queue;
 SHOW dwu_crm.capture_changes;
 
@@ -30,6 +33,7 @@ SHOW dwu_crm.capture_changes;
 INSERT INTO crm_lead_sync (dwu_lead_id, dwu_list_id, dwu_dinamize_contact_id, dwu_sync_status)
 VALUES (:bia, '7', '100042', 'synced');
 DELETE FROM crm_leads WHERE dwu_id = :bia;
+SELECT move_captured_changes() \g /dev/null
 SELECT dwu_operation, dwu_payload FROM crm_sync_queue WHERE dwu_operation = 'delete';
 SELECT count(*) AS lead_rows, (SELECT count(*) FROM crm_lead_sync WHERE dwu_lead_id = :bia) AS link_rows
   FROM crm_leads WHERE dwu_id = :bia;
@@ -37,6 +41,7 @@ SELECT count(*) AS lead_rows, (SELECT count(*) FROM crm_lead_sync WHERE dwu_lead
 -- A bulk update of many leads is one statement's worth of jobs, one per changed lead.
 INSERT INTO crm_leads (dwu_email) SELECT 'many' || i || '@example.com' FROM generate_series(1, 100) i;
 UPDATE crm_leads SET dwu_name = 'Many' WHERE dwu_email LIKE 'many%';
+SELECT move_captured_changes() \g /dev/null
 SELECT dwu_operation, count(*) FROM crm_sync_queue WHERE dwu_payload->>'email' LIKE 'many%' GROUP BY 1 ORDER BY 1;
 
 -- Failed jobs can be re-queued: by id, by category, or all.

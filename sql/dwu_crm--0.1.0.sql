@@ -292,10 +292,6 @@ CREATE FUNCTION @extschema@.audit_app_ip() RETURNS inet
 CREATE FUNCTION @extschema@.audit_app_user_agent() RETURNS text
     AS 'MODULE_PATHNAME', 'dwu_crm_audit_app_user_agent'
     LANGUAGE C STABLE;
--- dwu_crm.audit_row_changes (superuser only): off skips the row-change audit rows.
-CREATE FUNCTION @extschema@.auditing_row_changes() RETURNS boolean
-    AS 'MODULE_PATHNAME', 'dwu_crm_auditing_row_changes'
-    LANGUAGE C STABLE;
 
 -- Who changed what. dwu_changes: {"after": {...}} for CREATE, {"before": {...}} for DELETE,
 -- {"before": {changed fields}, "after": {changed fields}} for UPDATE; SYNC and CONFIGURE rows say
@@ -318,6 +314,7 @@ COMMENT ON TABLE @extschema@.crm_audit_log IS 'Who changed what (before/after), 
 
 -- ---------------------------------------------------------------------------------------------
 -- Change capture: committed INSERT / UPDATE / DELETE of leads queue a sync and wake the worker
+-- (through crm_captured_changes, moved into the queue by the worker)
 -- ---------------------------------------------------------------------------------------------
 
 -- Asks the background worker to look at the queue when the current transaction commits
@@ -327,13 +324,6 @@ CREATE FUNCTION @extschema@.wake_worker_at_commit() RETURNS void
     LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION @extschema@.wake_worker_at_commit() IS
     'Wakes the dwu_crm worker when the current transaction commits.';
-
--- Change capture can be switched off for a session or transaction (SET LOCAL
--- dwu_crm.capture_changes = off): how changes that come *from* Dinamize are applied without
--- echoing them back.
-CREATE FUNCTION @extschema@.capturing_changes() RETURNS boolean
-    AS 'MODULE_PATHNAME', 'dwu_crm_capturing_changes'
-    LANGUAGE C STABLE;
 
 -- The lead columns Dinamize holds: e-mail and name, plus those mapped by dwu_crm.field_map.
 CREATE FUNCTION @extschema@.synced_columns() RETURNS text[]
@@ -347,87 +337,155 @@ $$;
 COMMENT ON FUNCTION @extschema@.synced_columns() IS
     'crm_leads columns whose changes are sent to Dinamize (e-mail, name and dwu_crm.field_map).';
 
--- Statement-level with transition tables: a bulk INSERT/UPDATE/DELETE of N leads costs one
--- INSERT … SELECT into the queue, not N. They run on every application write, so they call no SQL
--- function (a SQL function with SET search_path is planned again at every statement): the default
--- account is a sub-select, evaluated once and only when a lead has no account.
-CREATE FUNCTION @extschema@.crm_leads_enqueue_create() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF NOT @extschema@.capturing_changes() THEN RETURN NULL; END IF;
-    INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_account_id, dwu_operation, dwu_payload)
-    SELECT n.dwu_id, coalesce(n.dwu_account_id, (SELECT a.dwu_id FROM @extschema@.crm_dinamize_accounts a
-                                          WHERE a.dwu_is_default AND a.dwu_enabled)),
-           'create',
-           jsonb_build_object('email', n.dwu_email)
-      FROM new_leads n
-     ORDER BY n.dwu_id;
-    IF FOUND THEN PERFORM @extschema@.wake_worker_at_commit(); END IF;
-    RETURN NULL;
-END;
-$$;
+-- Every application write of a lead, contact or opportunity leaves one row here, written by the
+-- capture trigger below in the writer's own transaction (it commits or rolls back with the
+-- change). The worker moves them, in batches and milliseconds later, into crm_sync_queue (leads,
+-- when dwu_crm.capture_changes was on) and crm_audit_log (when dwu_crm.audit_row_changes was on):
+-- move_captured_changes() below. No index, key or check on purpose: a write pays one plain row
+-- instead of a queue row and an audit row with their nine indexes and checks (which cost the
+-- application more than half of its insert rate). The worker vacuums the table as it empties it.
+CREATE TABLE @extschema@.crm_captured_changes (
+    dwu_seq          bigint NOT NULL,  -- capture order: microseconds since 2000, strictly increasing (shared memory)
+    dwu_entity_type  varchar(20) NOT NULL,                  -- lead, contact, opportunity
+    dwu_entity_id    bigint NOT NULL,
+    dwu_action       varchar(10) NOT NULL,                  -- CREATE, UPDATE, DELETE
+    dwu_before       jsonb,                                 -- the row before: UPDATE, DELETE
+    dwu_after        jsonb,                                 -- the row after: CREATE, UPDATE
+    dwu_sync         boolean NOT NULL,                      -- queue a sync (leads, capture on)
+    dwu_audit        boolean NOT NULL,                      -- write an audit row
+    dwu_due          timestamptz,                           -- UPDATE: when its sync is due
+    dwu_update_delay interval,                              -- UPDATE: dwu_crm.update_delay then
+    -- Who wrote it, for the audit row (see crm_audit_log).
+    dwu_user_id      bigint,
+    dwu_db_user      name NOT NULL DEFAULT session_user,
+    dwu_ip_address   inet,
+    dwu_user_agent   text,
+    created_at       timestamptz NOT NULL DEFAULT now()
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
+COMMENT ON TABLE @extschema@.crm_captured_changes IS
+    'Captured writes of leads, contacts and opportunities, on their way to crm_sync_queue and crm_audit_log (move_captured_changes).';
 
-CREATE FUNCTION @extschema@.crm_leads_enqueue_update() RETURNS trigger
+-- The capture trigger of the three tables (src/pg/capture_trigger.cpp): one crm_captured_changes
+-- row per written row, with the row as JSON (before and after), whether capture and audit were
+-- on, the update debounce and who wrote it. In C with a direct heap insert, because it runs for
+-- every row an application writes: the same work in plpgsql cost a fifth of the application's
+-- insert rate before writing anything (the call itself, with SECURITY DEFINER and SET search_path).
+CREATE FUNCTION @extschema@.capture_row_change() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'dwu_crm_capture_row_change'
+    LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.capture_row_change() IS
+    'Records a written row of crm_leads, crm_contacts or crm_opportunities in crm_captured_changes.';
+
+-- No WHEN clause: the function checks dwu_crm.capture_changes and audit_row_changes itself (a
+-- WHEN is read back from its stored text and compiled at every statement).
+CREATE TRIGGER crm_leads_capture AFTER INSERT OR UPDATE OR DELETE ON @extschema@.crm_leads
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.capture_row_change();
+CREATE TRIGGER crm_contacts_capture AFTER INSERT OR UPDATE OR DELETE ON @extschema@.crm_contacts
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.capture_row_change();
+CREATE TRIGGER crm_opportunities_capture AFTER INSERT OR UPDATE OR DELETE ON @extschema@.crm_opportunities
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.capture_row_change();
+
+-- Moves captured changes, oldest first (at most max_changes; NULL: all), into crm_sync_queue and
+-- crm_audit_log. The worker calls it before each round; call it yourself to see a write's job or
+-- audit row at once (the tests do). Per lead: a create job with its e-mail; an update job only if
+-- a synced column changed, due after the debounce (pushing the lead's queued updates too); a
+-- delete job with the Dinamize contact code known now. Audit rows: the whole row for CREATE and
+-- DELETE, the changed fields for UPDATE (none changed: no row). One mover at a time: a
+-- transaction-level advisory lock, so the caller's transaction should be short; wait => false
+-- returns NULL at once if another transaction holds it. Returns how many captured rows moved.
+CREATE FUNCTION @extschema@.move_captured_changes(max_changes integer DEFAULT NULL, wait boolean DEFAULT true)
+    RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     columns text[] := @extschema@.synced_columns();
-    -- Quick successive edits of a lead (a user typing, a script) wait together and become one call:
-    -- each update is due `delay` after it, and pushes the lead's updates still waiting to that
-    -- time too (a debounce), though never more than 10 delays after the oldest of them.
-    delay interval := coalesce(current_setting('dwu_crm.update_delay', true), '0')::interval;
-    due timestamptz := clock_timestamp() + delay;
+    moved_rows bigint;
+    queued_rows bigint;
 BEGIN
-    IF NOT @extschema@.capturing_changes() THEN RETURN NULL; END IF;
-    IF delay > interval '0' THEN
-        UPDATE @extschema@.crm_sync_queue q
-           SET dwu_next_attempt_at = least(due, q.created_at + 10 * delay)
-          FROM new_leads n
-         WHERE q.dwu_lead_id = n.dwu_id AND q.dwu_status = 'queued' AND q.dwu_operation = 'update'
-           AND q.dwu_next_attempt_at < least(due, q.created_at + 10 * delay);
+    IF max_changes < 1 THEN
+        RAISE EXCEPTION 'max_changes must be at least 1 (got %)', max_changes
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass NULL to move every captured change.';
     END IF;
-    INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_account_id, dwu_operation, dwu_payload,
-                                            dwu_next_attempt_at)
-    SELECT n.dwu_id, coalesce(n.dwu_account_id, (SELECT a.dwu_id FROM @extschema@.crm_dinamize_accounts a
-                                          WHERE a.dwu_is_default AND a.dwu_enabled)),
-           'update',
-           jsonb_build_object('email', n.dwu_email), due
-      FROM new_leads n
-      JOIN old_leads o ON o.dwu_id = n.dwu_id
-      CROSS JOIN LATERAL (SELECT to_jsonb(n) AS new_row, to_jsonb(o) AS old_row) j
-     WHERE EXISTS (SELECT 1 FROM unnest(columns) AS c WHERE j.new_row -> c IS DISTINCT FROM j.old_row -> c)
-     ORDER BY n.dwu_id;
-    IF FOUND THEN PERFORM @extschema@.wake_worker_at_commit(); END IF;
-    RETURN NULL;
+    -- (0x64777563 = 'dwuc', 1): this extension's key for "moving captured changes".
+    IF coalesce(wait, true) THEN
+        PERFORM pg_advisory_xact_lock(1685550435, 1);
+    ELSIF NOT pg_try_advisory_xact_lock(1685550435, 1) THEN
+        RETURN NULL;
+    END IF;
+    WITH moved AS (
+        DELETE FROM @extschema@.crm_captured_changes c
+         WHERE max_changes IS NULL
+            OR c.ctid = ANY (ARRAY(SELECT x.ctid FROM @extschema@.crm_captured_changes x
+                                    ORDER BY x.dwu_seq LIMIT max_changes))
+        RETURNING c.*
+    ), audited AS (
+        INSERT INTO @extschema@.crm_audit_log (dwu_user_id, dwu_db_user, dwu_action, dwu_entity_type, dwu_entity_id,
+                                               dwu_changes, dwu_ip_address, dwu_user_agent, created_at)
+        SELECT m.dwu_user_id, m.dwu_db_user, m.dwu_action, m.dwu_entity_type, m.dwu_entity_id, d.changes,
+               m.dwu_ip_address, m.dwu_user_agent, m.created_at
+          FROM moved m
+         CROSS JOIN LATERAL (
+               SELECT CASE m.dwu_action
+                      WHEN 'CREATE' THEN jsonb_build_object('after', jsonb_strip_nulls(m.dwu_after - 'created_at' - 'updated_at'))
+                      WHEN 'DELETE' THEN jsonb_build_object('before', jsonb_strip_nulls(m.dwu_before - 'created_at' - 'updated_at'))
+                      ELSE (SELECT jsonb_build_object('before', jsonb_object_agg(k, m.dwu_before -> k),
+                                                      'after', jsonb_object_agg(k, m.dwu_after -> k))
+                              FROM jsonb_object_keys(m.dwu_after) k
+                             WHERE k <> 'updated_at' AND (m.dwu_before -> k) IS DISTINCT FROM (m.dwu_after -> k)
+                            HAVING count(*) > 0)
+                      END AS changes) d
+         WHERE m.dwu_audit AND d.changes IS NOT NULL
+         ORDER BY m.dwu_seq
+    ), synced AS (
+        SELECT m.* FROM moved m
+         WHERE m.dwu_sync
+           AND (m.dwu_action <> 'UPDATE'
+                OR EXISTS (SELECT 1 FROM unnest(columns) AS c WHERE m.dwu_after -> c IS DISTINCT FROM m.dwu_before -> c))
+    ), pushed AS (
+        UPDATE @extschema@.crm_sync_queue q
+           SET dwu_next_attempt_at = least(u.due, q.created_at + 10 * u.delay)
+          FROM (SELECT s.dwu_entity_id AS lead, max(s.dwu_due) AS due, max(s.dwu_update_delay) AS delay
+                  FROM synced s
+                 WHERE s.dwu_action = 'UPDATE' AND s.dwu_update_delay > interval '0'
+                 GROUP BY s.dwu_entity_id) u
+         WHERE q.dwu_lead_id = u.lead AND q.dwu_status = 'queued' AND q.dwu_operation = 'update'
+           AND q.dwu_next_attempt_at < least(u.due, q.created_at + 10 * u.delay)
+    ), queued AS (
+        INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_account_id, dwu_operation, dwu_payload,
+                                                dwu_next_attempt_at, created_at)
+        SELECT s.dwu_entity_id,
+               CASE WHEN s.dwu_action = 'DELETE'
+                    THEN coalesce(link.dwu_account_id, (s.dwu_before ->> 'dwu_account_id')::bigint, d.dwu_id)
+                    ELSE coalesce((s.dwu_after ->> 'dwu_account_id')::bigint, d.dwu_id) END,
+               lower(s.dwu_action),
+               CASE WHEN s.dwu_action = 'DELETE'
+                    THEN jsonb_strip_nulls(jsonb_build_object('email', s.dwu_before ->> 'dwu_email',
+                                                              'contact_code', link.dwu_dinamize_contact_id))
+                    ELSE jsonb_build_object('email', s.dwu_after ->> 'dwu_email') END,
+               CASE WHEN s.dwu_action <> 'UPDATE' THEN s.created_at
+                    WHEN s.dwu_update_delay > interval '0'
+                    THEN greatest(s.dwu_due, least(max(s.dwu_due) OVER later, s.created_at + 10 * s.dwu_update_delay))
+                    ELSE s.dwu_due END,
+               s.created_at
+          FROM synced s
+          LEFT JOIN LATERAL (SELECT ls.dwu_dinamize_contact_id, ls.dwu_account_id FROM @extschema@.crm_lead_sync ls
+                              WHERE s.dwu_action = 'DELETE' AND ls.dwu_lead_id = s.dwu_entity_id
+                                AND ls.dwu_dinamize_contact_id IS NOT NULL
+                              ORDER BY ls.dwu_id DESC LIMIT 1) link ON true
+          LEFT JOIN (SELECT a.dwu_id FROM @extschema@.crm_dinamize_accounts a
+                      WHERE a.dwu_is_default AND a.dwu_enabled) d ON true
+        WINDOW later AS (PARTITION BY s.dwu_entity_id, s.dwu_action ORDER BY s.dwu_seq DESC)
+         ORDER BY s.dwu_seq
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM queued) INTO moved_rows, queued_rows;
+    IF queued_rows > 0 THEN PERFORM @extschema@.wake_worker_at_commit(); END IF;
+    RETURN moved_rows;
 END;
 $$;
-
--- The delete carries the Dinamize contact code known at delete time; the worker also looks it up
--- in crm_lead_sync (which outlives the lead) in case the create had not finished yet.
-CREATE FUNCTION @extschema@.crm_leads_enqueue_delete() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF NOT @extschema@.capturing_changes() THEN RETURN NULL; END IF;
-    INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_account_id, dwu_operation, dwu_payload)
-    SELECT o.dwu_id, coalesce(s.dwu_account_id, o.dwu_account_id,
-                             (SELECT a.dwu_id FROM @extschema@.crm_dinamize_accounts a
-                               WHERE a.dwu_is_default AND a.dwu_enabled)),
-           'delete',
-           jsonb_strip_nulls(jsonb_build_object('email', o.dwu_email, 'contact_code', s.dwu_dinamize_contact_id))
-      FROM old_leads o
-      LEFT JOIN LATERAL (SELECT ls.dwu_dinamize_contact_id, ls.dwu_account_id FROM @extschema@.crm_lead_sync ls
-                          WHERE ls.dwu_lead_id = o.dwu_id AND ls.dwu_dinamize_contact_id IS NOT NULL
-                          ORDER BY ls.dwu_id DESC LIMIT 1) s ON true
-     ORDER BY o.dwu_id;
-    IF FOUND THEN PERFORM @extschema@.wake_worker_at_commit(); END IF;
-    RETURN NULL;
-END;
-$$;
+COMMENT ON FUNCTION @extschema@.move_captured_changes(integer, boolean) IS
+    'Moves captured writes into crm_sync_queue and crm_audit_log (the worker does it before each round). Returns how many moved.';
 
 -- Keeps updated_at honest and the primary key stable (jobs and links refer to it).
 CREATE FUNCTION @extschema@.crm_leads_touch() RETURNS trigger
@@ -448,18 +506,6 @@ $$;
 CREATE TRIGGER crm_leads_touch
     BEFORE UPDATE ON @extschema@.crm_leads
     FOR EACH ROW EXECUTE FUNCTION @extschema@.crm_leads_touch();
-CREATE TRIGGER crm_leads_enqueue_create
-    AFTER INSERT ON @extschema@.crm_leads
-    REFERENCING NEW TABLE AS new_leads
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.crm_leads_enqueue_create();
-CREATE TRIGGER crm_leads_enqueue_update
-    AFTER UPDATE ON @extschema@.crm_leads
-    REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.crm_leads_enqueue_update();
-CREATE TRIGGER crm_leads_enqueue_delete
-    AFTER DELETE ON @extschema@.crm_leads
-    REFERENCING OLD TABLE AS old_leads
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.crm_leads_enqueue_delete();
 
 -- ---------------------------------------------------------------------------------------------
 -- Operating the queue
@@ -523,6 +569,7 @@ COMMENT ON FUNCTION @extschema@.requeue_failed(bigint, text, text) IS
 -- ---------------------------------------------------------------------------------------------
 
 
+-- status 'captured': lead changes committed but not yet moved into the queue (account not known yet).
 CREATE VIEW @extschema@.sync_queue_depth AS
 SELECT q.dwu_status AS status,
        a.dwu_name AS account,
@@ -531,9 +578,14 @@ SELECT q.dwu_status AS status,
        count(*) FILTER (WHERE q.dwu_status = 'queued' AND q.dwu_next_attempt_at > now()) AS waiting_for_retry
   FROM @extschema@.crm_sync_queue q
   LEFT JOIN @extschema@.crm_dinamize_accounts a ON a.dwu_id = q.dwu_account_id
- GROUP BY q.dwu_status, a.dwu_name;
+ GROUP BY q.dwu_status, a.dwu_name
+UNION ALL
+SELECT 'captured', NULL, count(*), now() - min(c.created_at), 0
+  FROM @extschema@.crm_captured_changes c
+ WHERE c.dwu_sync
+HAVING count(*) > 0;
 COMMENT ON VIEW @extschema@.sync_queue_depth IS
-    'Queue depth by status and account, age of the oldest job in each, and queued jobs waiting for a retry.';
+    'Queue depth by status and account (captured: not moved into the queue yet), age of the oldest job in each, and queued jobs waiting for a retry.';
 
 CREATE VIEW @extschema@.sync_outcomes_per_minute AS
 WITH calls AS (
@@ -857,66 +909,11 @@ COMMENT ON FUNCTION @extschema@.dinamize_import_status(text, text) IS
     'Report of a bulk import: status, rows rejected (errors) and the whole report.';
 
 -- ---------------------------------------------------------------------------------------------
--- Audit trail: row changes of leads, contacts and opportunities (statement-level, one INSERT per
--- statement), plus the CONFIGURE and SYNC rows written by the functions that configure accounts
--- and request syncs. The worker's own changes carry its name as user agent.
+-- Audit trail: row changes of leads, contacts and opportunities reach crm_audit_log through
+-- crm_captured_changes (capture_row_change, move_captured_changes above); the CONFIGURE and SYNC
+-- rows are written directly by the functions that configure accounts and request syncs. The
+-- worker's own changes carry its name as user agent.
 -- ---------------------------------------------------------------------------------------------
-
-CREATE FUNCTION @extschema@.audit_row_changes() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    entity text := CASE TG_TABLE_NAME WHEN 'crm_leads' THEN 'lead' WHEN 'crm_contacts' THEN 'contact'
-                                      ELSE 'opportunity' END;
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO @extschema@.crm_audit_log (dwu_action, dwu_entity_type, dwu_entity_id, dwu_changes)
-        SELECT 'CREATE', entity, (j ->> 'dwu_id')::bigint,
-               jsonb_build_object('after', jsonb_strip_nulls(j - 'created_at' - 'updated_at'))
-          FROM (SELECT to_jsonb(n) AS j FROM new_rows n) r
-         ORDER BY (j ->> 'dwu_id')::bigint;
-    ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO @extschema@.crm_audit_log (dwu_action, dwu_entity_type, dwu_entity_id, dwu_changes)
-        SELECT 'UPDATE', entity, n.id,
-               jsonb_build_object('before', jsonb_object_agg(k.key, o.j -> k.key),
-                                  'after', jsonb_object_agg(k.key, n.j -> k.key))
-          FROM (SELECT x.dwu_id AS id, to_jsonb(x) AS j FROM new_rows x) n
-          JOIN (SELECT x.dwu_id AS id, to_jsonb(x) AS j FROM old_rows x) o ON o.id = n.id
-         CROSS JOIN LATERAL jsonb_object_keys(n.j) AS k(key)
-         WHERE k.key NOT IN ('updated_at') AND (o.j -> k.key) IS DISTINCT FROM (n.j -> k.key)
-         GROUP BY n.id
-         ORDER BY n.id;
-    ELSE
-        INSERT INTO @extschema@.crm_audit_log (dwu_action, dwu_entity_type, dwu_entity_id, dwu_changes)
-        SELECT 'DELETE', entity, (j ->> 'dwu_id')::bigint,
-               jsonb_build_object('before', jsonb_strip_nulls(j - 'created_at' - 'updated_at'))
-          FROM (SELECT to_jsonb(o) AS j FROM old_rows o) r
-         ORDER BY (j ->> 'dwu_id')::bigint;
-    END IF;
-    RETURN NULL;
-END;
-$$;
-COMMENT ON FUNCTION @extschema@.audit_row_changes() IS
-    'Writes crm_audit_log rows for the rows a statement inserted, updated (changed fields only) or deleted.';
-
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['crm_leads', 'crm_contacts', 'crm_opportunities'] LOOP
-        -- WHEN: with dwu_crm.audit_row_changes off the function is not even called.
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON @extschema@.%I REFERENCING NEW TABLE AS new_rows
-                        FOR EACH STATEMENT WHEN (@extschema@.auditing_row_changes())
-                        EXECUTE FUNCTION @extschema@.audit_row_changes()', t || '_audit_insert', t);
-        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON @extschema@.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-                        FOR EACH STATEMENT WHEN (@extschema@.auditing_row_changes())
-                        EXECUTE FUNCTION @extschema@.audit_row_changes()', t || '_audit_update', t);
-        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON @extschema@.%I REFERENCING OLD TABLE AS old_rows
-                        FOR EACH STATEMENT WHEN (@extschema@.auditing_row_changes())
-                        EXECUTE FUNCTION @extschema@.audit_row_changes()', t || '_audit_delete', t);
-    END LOOP;
-END $$;
 
 -- crm_contacts and crm_opportunities keep updated_at honest too.
 CREATE FUNCTION @extschema@.touch_updated_at() RETURNS trigger
@@ -1446,6 +1443,10 @@ BEGIN
               INTO has_queued, has_processing
               FROM @extschema@.crm_sync_queue q
              WHERE q.dwu_lead_id = lead AND q.dwu_status IN ('queued', 'processing');
+            -- A captured change not moved into the queue yet is as good as queued.
+            has_queued := has_queued OR EXISTS (SELECT 1 FROM @extschema@.crm_captured_changes c
+                                                 WHERE c.dwu_entity_type = 'lead' AND c.dwu_entity_id = lead
+                                                   AND c.dwu_sync);
             IF NOT (has_queued OR has_processing) THEN
                 resolved := remote;  -- only Dinamize changed it
                 outcome := 'updated';
@@ -1784,9 +1785,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.crm_leads, @extschema@.crm_c
 GRANT SELECT ON @extschema@.crm_lead_sync, @extschema@.crm_sync_queue, @extschema@.crm_sync_logs,
     @extschema@.sync_queue_depth, @extschema@.sync_outcomes_per_minute, @extschema@.sync_errors TO dwu_crm_app;
 GRANT SELECT (dwu_id, dwu_name, dwu_is_default, dwu_enabled) ON @extschema@.crm_dinamize_accounts TO dwu_crm_app;
--- auditing_row_changes(): the audit triggers' WHEN runs as whoever writes the audited tables.
-GRANT EXECUTE ON FUNCTION @extschema@.default_account_id(), @extschema@.capturing_changes(),
-    @extschema@.synced_columns(), @extschema@.auditing_row_changes() TO dwu_crm_app;
+GRANT EXECUTE ON FUNCTION @extschema@.default_account_id(), @extschema@.synced_columns(),
+    @extschema@.move_captured_changes(integer, boolean) TO dwu_crm_app;
 
 GRANT SELECT (dwu_id, dwu_name, dwu_base_url, dwu_user, dwu_client_code, dwu_list_code, dwu_is_default,
               dwu_enabled, dwu_config_version, dwu_removed_at, created_at, updated_at)
@@ -1795,7 +1795,8 @@ GRANT SELECT (dwu_id, dwu_account_id, dwu_config_version, dwu_token_type, dwu_sc
               dwu_issued_at, dwu_last_used_at, dwu_expires_at, dwu_active, created_at)
     ON @extschema@.crm_auth_tokens TO dwu_crm_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.crm_settings TO dwu_crm_admin;
-GRANT SELECT ON @extschema@.crm_audit_log, @extschema@.crm_webhook_events TO dwu_crm_admin;
+GRANT SELECT ON @extschema@.crm_audit_log, @extschema@.crm_webhook_events, @extschema@.crm_captured_changes
+    TO dwu_crm_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.dinamize_configure(text, text, text, text, text, text, boolean),
     @extschema@.rotate_encryption_key(), @extschema@.dinamize_set_account_enabled(text, boolean),
     @extschema@.dinamize_remove_account(text), @extschema@.requeue_failed(bigint, text, text) TO dwu_crm_admin;
@@ -1838,6 +1839,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_auth_tokens', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_settings', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_webhook_events', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_captured_changes', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_pull_state', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_remote_contacts', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_sync_conflicts', '');

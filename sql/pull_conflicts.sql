@@ -20,7 +20,9 @@ $$;
 CREATE FUNCTION pg_temp.lead(e text) RETURNS text LANGUAGE sql AS $$
     SELECT concat_ws(' | ', dwu_name, dwu_city, dwu_origin, dwu_email_status) FROM dwu_crm.crm_leads WHERE dwu_email = e
 $$;
+-- Queued jobs of a lead, once captured changes are moved into the queue.
 CREATE FUNCTION pg_temp.jobs(e text) RETURNS bigint LANGUAGE sql AS $$
+    SELECT dwu_crm.move_captured_changes();
     SELECT count(*) FROM dwu_crm.crm_sync_queue q JOIN dwu_crm.crm_leads l ON l.dwu_id = q.dwu_lead_id
      WHERE l.dwu_email = e AND q.dwu_status = 'queued'
 $$;
@@ -40,6 +42,7 @@ SELECT pg_temp.lead('new@example.com') AS lead, pg_temp.jobs('new@example.com') 
 INSERT INTO crm_leads (dwu_email, dwu_name, dwu_city, dwu_account_id) VALUES
     ('only.remote@example.com', 'Rita', 'Rio', :pid), ('lww.remote@example.com', 'Leo', 'Lima', :pid),
     ('lww.local@example.com', 'Lia', 'Luz', :pid), ('merge@example.com', 'Max', 'Maceio', :pid);
+SELECT move_captured_changes() \g /dev/null
 UPDATE crm_sync_queue SET dwu_status = 'completed', dwu_completed_at = now() WHERE dwu_status = 'queued';
 
 -- Only Dinamize changed: applied, no job.

@@ -1,8 +1,11 @@
--- An INSERT into crm_leads queues one create job per lead in the same transaction.
+-- An INSERT into crm_leads queues one create job per lead: the trigger captures it in the same
+-- transaction (crm_captured_changes), and move_captured_changes() (the worker, before each round)
+-- turns it into a job. The tests move them themselves to see the jobs at once.
 SET search_path = dwu_crm, public;
 
 INSERT INTO crm_leads (dwu_name, dwu_email, dwu_origin, dwu_country)
 VALUES ('Ana Souza', 'ana@example.com', 'Manual', 'BR');
+SELECT move_captured_changes() \g /dev/null
 SELECT q.dwu_operation, q.dwu_status, q.dwu_attempt_count, q.dwu_payload, q.dwu_locked_until IS NULL AS unleased,
        q.dwu_lead_id = l.dwu_id AS for_the_lead
   FROM crm_sync_queue q JOIN crm_leads l ON l.dwu_email = 'ana@example.com';
@@ -10,6 +13,7 @@ SELECT q.dwu_operation, q.dwu_status, q.dwu_attempt_count, q.dwu_payload, q.dwu_
 -- A multi-row insert queues one job per row, in row order.
 INSERT INTO crm_leads (dwu_email, dwu_origin)
 SELECT 'bulk' || i || '@example.com', 'CSV' FROM generate_series(1, 5) i;
+SELECT move_captured_changes() \g /dev/null
 SELECT count(*) AS jobs, bool_and(dwu_operation = 'create') AS all_creates,
        array_agg(dwu_payload->>'email' ORDER BY dwu_id) AS emails
   FROM crm_sync_queue WHERE dwu_payload->>'email' LIKE 'bulk%';
@@ -19,6 +23,7 @@ COPY crm_leads (dwu_email, dwu_origin) FROM stdin;
 copy1@example.com	CSV
 copy2@example.com	CSV
 \.
+SELECT move_captured_changes() \g /dev/null
 SELECT count(*) AS copy_jobs FROM crm_sync_queue WHERE dwu_payload->>'email' LIKE 'copy%';
 
 -- A rolled-back insert queues nothing; so does a rolled-back savepoint.
@@ -32,12 +37,21 @@ SAVEPOINT s;
 INSERT INTO crm_leads (dwu_email) VALUES ('undone@example.com');
 ROLLBACK TO SAVEPOINT s;
 COMMIT;
+SELECT move_captured_changes() \g /dev/null
 SELECT count(*) AS after, array_agg(dwu_payload->>'email') FILTER (WHERE dwu_id > 8) AS new_jobs FROM crm_sync_queue;
 
 -- An insert that fails a constraint queues nothing either.
 \set VERBOSITY terse
 INSERT INTO crm_leads (dwu_email) VALUES ('ok1@example.com'), ('not an e-mail');
+SELECT move_captured_changes() \g /dev/null
 SELECT count(*) AS unchanged FROM crm_sync_queue;
 
--- Monitoring view.
+-- Monitoring view; captured writes not moved yet show as 'captured'.
 SELECT status, jobs, waiting_for_retry FROM sync_queue_depth ORDER BY status;
+BEGIN;
+INSERT INTO crm_leads (dwu_email) VALUES ('captured@example.com');
+SELECT dwu_entity_type, dwu_action, dwu_after->>'dwu_email' AS email, dwu_sync, dwu_audit FROM crm_captured_changes;
+SELECT status, jobs FROM sync_queue_depth ORDER BY status;
+COMMIT;
+SELECT move_captured_changes() \g /dev/null
+SELECT count(*) AS left_captured FROM crm_captured_changes;

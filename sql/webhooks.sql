@@ -60,6 +60,7 @@ SELECT dwu_email, dwu_name, dwu_phone, dwu_city, dwu_tags, dwu_origin, dwu_email
        dwu_source_data ->> 'utm_source' AS utm_source
   FROM crm_leads WHERE lower(dwu_email) = 'ana.hook@example.com';
 -- The lead syncs as usual: one create job (the city is not synced here), nothing for the replays.
+SELECT move_captured_changes() \g /dev/null
 SELECT q.dwu_operation, q.dwu_status FROM crm_sync_queue q JOIN crm_leads l ON l.dwu_id = q.dwu_lead_id
  WHERE lower(l.dwu_email) = 'ana.hook@example.com' ORDER BY q.dwu_id;
 

@@ -363,6 +363,8 @@ KeptPlan next_due_plan{kNextDue, 0, {}, nullptr};
 KeptPlan record_plan{kRecord, 1, {TEXTOID}, nullptr};
 KeptPlan release_taken_plan{kReleaseTakenContacts, 1, {TEXTOID}, nullptr};
 KeptPlan release_plan{kRelease, 2, {INT8ARRAYOID, INT8OID}, nullptr};
+// wait => false: when another worker (or a session) is moving them, this one goes on to its claim.
+KeptPlan move_captured_plan{"SELECT dwu_crm.move_captured_changes($1, false)", 1, {INT4OID}, nullptr};
 
 int execute_kept(KeptPlan& k, Datum* values, bool read_only, long count) {
     if (!k.plan) {
@@ -426,6 +428,19 @@ void claim_in_txn(void* p) {
 struct RecoverArgs {
     int recovered;
 };
+
+struct MoveArgs {
+    int max_changes;
+    int64 moved;
+};
+
+void move_captured_in_txn(void* p) {
+    auto* a = static_cast<MoveArgs*>(p);
+    Datum values[1] = {Int32GetDatum(a->max_changes)};
+    if (execute_kept(move_captured_plan, values, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "dwu_crm: moving captured changes failed");
+    a->moved = int_value(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);  // NULL (busy elsewhere): 0
+}
 
 struct BackfillAccountArgs {
     int threshold;
@@ -569,6 +584,14 @@ bool dwu_claim_jobs(int batch_size, int lease_seconds, std::vector<dwu::SyncJob>
     }
     next_due_ms = static_cast<long>(a.next_due_ms);
     MemoryContextReset(batch_cxt);
+    return true;
+}
+
+bool dwu_move_captured_changes(int max_changes, long long& moved) {
+    MoveArgs a{max_changes, 0};
+    moved = 0;
+    if (!dwu_run_in_transaction("dwu_crm: moving captured changes", move_captured_in_txn, &a)) return false;
+    moved = a.moved;
     return true;
 }
 

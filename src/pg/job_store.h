@@ -11,6 +11,10 @@ bool dwu_extension_installed();
 // Puts back jobs left 'processing' by a worker that no longer exists, or whose lease ran out.
 bool dwu_recover_jobs(int* recovered);
 
+// Moves up to max_changes captured writes (crm_captured_changes) into the queue and the audit log;
+// moved is 0 when there were none or another transaction was moving them.
+bool dwu_move_captured_changes(int max_changes, long long& moved);
+
 // Claims up to batch_size due jobs (per lead, only the oldest unfinished one), leases them, and
 // reads each lead's current row and linked contact code. When none is due, next_due_ms tells
 // how long until one is (or -1 if the queue holds nothing waiting).

@@ -12,6 +12,7 @@ struct SharedState {
     bool idle[kMaxSyncWorkers];
     int next;  // where the round-robin search for an idle worker starts
     Oid database;  // the workers' (dwu_crm.database): commits elsewhere have nothing for them
+    pg_atomic_uint64 capture_clock;  // the last dwu_next_capture_seq() value
 };
 
 SharedState* shared = nullptr;
@@ -37,6 +38,7 @@ void startup_shmem() {
         }
         shared->next = 0;
         shared->database = InvalidOid;
+        pg_atomic_init_u64(&shared->capture_clock, 0);
     }
     LWLockRelease(AddinShmemInitLock);
 }
@@ -102,6 +104,17 @@ void dwu_worker_claimed(int claimed, int batch_size) {
     if (claimed <= 0) return;
     set_idle(false);
     if (claimed >= batch_size) wake_one_idle(my_slot);  // a backlog: bring in another worker
+}
+
+int64 dwu_next_capture_seq(void) {
+    const uint64 now = static_cast<uint64>(Max(GetCurrentTimestamp(), 1));
+    static uint64 backend_last = 0;  // library not preloaded: increasing in this backend only
+    if (shared == nullptr) return static_cast<int64>(backend_last = Max(backend_last + 1, now));
+    uint64 last = pg_atomic_read_u64(&shared->capture_clock);
+    for (;;) {
+        const uint64 next = Max(last + 1, now);
+        if (pg_atomic_compare_exchange_u64(&shared->capture_clock, &last, next)) return static_cast<int64>(next);
+    }
 }
 
 void dwu_wake_worker(void) {

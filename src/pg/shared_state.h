@@ -11,5 +11,11 @@ void dwu_wake_worker(void);
 // gave (jobs: busy; a full batch: wake another idle worker for the backlog).
 void dwu_worker_about_to_claim(void);
 void dwu_worker_claimed(int claimed, int batch_size);
+// The order of captured changes (crm_captured_changes.dwu_seq): the current time in microseconds
+// since 2000, made strictly increasing across the whole server (a lock-free counter in shared
+// memory). A sequence did the same for a tenth of the application's insert rate. After a restart
+// it starts again from the clock, so a clock set back across a restart could order changes
+// captured before it after those captured since.
+int64 dwu_next_capture_seq(void);
 // Wakes the worker when the current transaction commits (nothing on rollback).
 void dwu_wake_worker_at_commit(void);

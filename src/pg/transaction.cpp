@@ -11,7 +11,7 @@ namespace {
 
 // Every table a worker transaction may touch, always locked in this order.
 const char* const kWorkerTables[] = {"crm_dinamize_accounts", "crm_leads", "crm_sync_queue", "crm_lead_sync",
-                                     "crm_sync_logs", "crm_auth_tokens"};
+                                     "crm_sync_logs", "crm_auth_tokens", "crm_captured_changes", "crm_audit_log"};
 
 // Takes the worker's locks without waiting. If TRUNCATE, DROP EXTENSION, DROP DATABASE or an
 // ALTER holds one, the worker steps aside instead of queueing behind it (or deadlocking with it).

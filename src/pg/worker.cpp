@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "pg/captured_changes_vacuum.h"
 #include "pg/job_store.h"
 #include "pg/pg_headers.h"
 #include "pg/pull_runner.h"
@@ -32,6 +33,11 @@ std::chrono::milliseconds empty_round_gap(int empty_rounds_in_row) {
 // and once a second while it is busy.
 constexpr auto kIdleBackgroundGap = std::chrono::milliseconds(100);
 constexpr auto kBusyBackgroundGap = std::chrono::seconds(1);
+// Captured writes moved into the queue per round (one statement; a bulk insert takes several rounds).
+constexpr int kMoveBatch = 5000;
+// crm_captured_changes is vacuumed after this many moved rows, or sooner once the worker is idle.
+constexpr long long kVacuumEveryMoved = 20000;
+constexpr auto kIdleVacuumGap = std::chrono::seconds(1);
 
 void worker_loop() {
     std::mt19937_64 rng(std::random_device{}());
@@ -41,7 +47,8 @@ void worker_loop() {
     bool busy_since_trim = false;
     int empty_rounds_in_row = 0;
     bool background_more = false;
-    std::chrono::steady_clock::time_point last_background{};
+    std::chrono::steady_clock::time_point last_background{}, last_vacuum{};
+    long long moved_since_vacuum = 0;
     for (;;) {
         dwu_check_for_interrupts();
         if (ConfigReloadPending) {
@@ -66,13 +73,23 @@ void worker_loop() {
             if (n > 0) ereport(LOG, (errmsg("dwu_crm worker put %d unfinished job(s) back in the queue", n)));
         }
         const auto round_start = std::chrono::steady_clock::now();
+        // The application's writes reach the queue (and the audit log) here: see move_captured_changes.
+        long long moved = 0;
+        if (dwu_move_captured_changes(kMoveBatch, moved)) moved_since_vacuum += moved;
+        const bool more_captured = moved >= kMoveBatch;
         // A backlog large enough for the bulk import? (One index probe per account, counting up to
         // dwu_crm.import_threshold due creates: ~2 ms with a large backlog, before each round.)
         long long backfill_account = 0;
         if (dwu_import_threshold > 0 && !dwu_find_backfill(dwu_import_threshold, backfill_account))
             backfill_account = 0;
-        const long sleep_ms =
-            backfill_account ? run_backfill_round(w, rng, backfill_account) : run_round(w, rng);
+        long sleep_ms = backfill_account ? run_backfill_round(w, rng, backfill_account) : run_round(w, rng);
+        if (more_captured) sleep_ms = 0;
+        if (moved_since_vacuum >= kVacuumEveryMoved ||
+            (moved_since_vacuum > 0 && sleep_ms > 0 && round_start - last_vacuum >= kIdleVacuumGap)) {
+            dwu_vacuum_captured_changes();
+            moved_since_vacuum = 0;
+            last_vacuum = std::chrono::steady_clock::now();
+        }
         empty_rounds_in_row = sleep_ms > 0 ? empty_rounds_in_row + 1 : 0;
         long background_ms = 1000;
         const auto now = std::chrono::steady_clock::now();

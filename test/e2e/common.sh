@@ -67,10 +67,14 @@ sim_contacts() { sim_admin_get "/__sim/contacts?client_code=$E2E_CLIENT&list=$E2
 
 worker_pid() { psql_q "select pid from pg_stat_activity where backend_type = 'dwu_crm sync worker'" 2>/dev/null; }
 
-# True when no job is queued or in flight.
+# True when no job is queued or in flight, and no captured write waits to become one.
 queue_drained() {
-    [ "$(psql_q "select count(*) from dwu_crm.crm_sync_queue where dwu_status in ('queued', 'processing')" 2>/dev/null)" = 0 ]
+    [ "$(psql_q "select (select count(*) from dwu_crm.crm_sync_queue where dwu_status in ('queued', 'processing'))
+                      + (select count(*) from dwu_crm.crm_captured_changes where dwu_sync)" 2>/dev/null)" = 0 ]
 }
+
+# Moves the captured writes into the queue now (the worker does it before each round).
+move_captured() { psql_q "select dwu_crm.move_captured_changes()" >/dev/null; }
 
 # The CRM's leads and the simulator's contacts, as the same sorted JSON, field by field:
 # e-mail, name, external code (lead id), and the mapped custom fields.

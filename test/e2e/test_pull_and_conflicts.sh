@@ -33,9 +33,9 @@ pull() {  # pull: asks for a pull and waits until one started after the request 
     dwu_wait_for 30 "pull" bash -c "[ \"\$('$PG_BIN/psql' -X -At -d $E2E_DB -c \"select count(*) from dwu_crm.pull_status where last_run_started_at >= '$at' and running_phase is null\")\" = 1 ]"
 }
 # A local change that waits unsent in the queue (as while Dinamize is unreachable) until released:
-# the edit and the hold commit together, so the worker never sees the job due.
+# the edit, its move into the queue and the hold commit together, so the worker never sees the job due.
 local_edit_held() {
-    psql_q "$1; update dwu_crm.crm_sync_queue set dwu_next_attempt_at = now() + interval '1 hour' where dwu_status = 'queued'" >/dev/null
+    psql_q "$1; select dwu_crm.move_captured_changes(); update dwu_crm.crm_sync_queue set dwu_next_attempt_at = now() + interval '1 hour' where dwu_status = 'queued'" >/dev/null
 }
 release_queue() { psql_q "update dwu_crm.crm_sync_queue set dwu_next_attempt_at = now() where dwu_status = 'queued'" >/dev/null; }
 token=$(curl -s -X POST "$DWU_SIM_URL/auth" -H 'Content-Type: application/json' \
@@ -160,6 +160,7 @@ check "convergence: CRM and Dinamize agree field by field" [ "$(mixed_view_crm)"
 check "every lead is linked to a contact" [ "$(psql_q "select count(*) from dwu_crm.crm_leads l where not exists (select 1 from dwu_crm.crm_lead_sync s where s.dwu_lead_id = l.dwu_id and s.dwu_dinamize_contact_id is not null)")" = 0 ]
 
 # --- Audit trail ------------------------------------------------------------------------------
+move_captured
 check "audit: the pulled changes, by the worker" \
     [ "$(psql_q "select count(*) from dwu_crm.crm_audit_log where dwu_entity_type = 'lead' and dwu_user_agent = 'dwu_crm worker: Dinamize pull' and dwu_action in ('CREATE', 'UPDATE')")" -ge 8 ]
 check "audit: a pulled update shows only the changed fields" \

@@ -52,7 +52,10 @@ insert_leads() {  # insert_leads CLUSTER PREFIX COUNT
     on "$1" "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email)
              SELECT 'Lead ' || i, '$2' || i || '@example.com' FROM generate_series(1, $3) i" >/dev/null
 }
-drained() { [ "$(on "$1" "select count(*) from dwu_crm.crm_sync_queue where dwu_status in ('queued', 'processing')")" = 0 ]; }
+drained() {
+    [ "$(on "$1" "select (select count(*) from dwu_crm.crm_sync_queue where dwu_status in ('queued', 'processing'))
+                       + (select count(*) from dwu_crm.crm_captured_changes where dwu_sync)")" = 0 ]
+}
 both_drained() { drained east && drained west; }
 sim_contact_count() { sim_contacts | jq '.contacts | length'; }
 

@@ -49,6 +49,7 @@ unset token
 psql_q "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email, dwu_phone, dwu_city, dwu_origin)
         SELECT 'Lead ' || i, 'lead' || i || '@example.com', '+55 51 9999-' || lpad(i::text, 4, '0'), 'Porto Alegre', 'Manual'
           FROM generate_series(1, $LEADS) i" >/dev/null
+move_captured
 check "the insert enqueued one create job per lead" \
     [ "$(psql_q "select count(*) from dwu_crm.crm_sync_queue where dwu_operation = 'create'")" = "$LEADS" ]
 
@@ -85,6 +86,7 @@ psql_q "UPDATE dwu_crm.crm_leads SET dwu_name = 'Renamed', dwu_city = 'Recife' W
 psql_q "UPDATE dwu_crm.crm_leads SET dwu_address = 'local only' WHERE dwu_email = 'lead4@example.com'" >/dev/null
 psql_q "DELETE FROM dwu_crm.crm_leads WHERE dwu_email IN ('lead3@example.com', 'x@y..z')" >/dev/null
 check "after updates and deletes the simulator equals the CRM field by field" dwu_wait_for 20 "convergence" converged
+move_captured
 check "a local-only update enqueued nothing" [ "$(psql_q "select count(*) from dwu_crm.crm_sync_queue q join dwu_crm.crm_leads l on l.dwu_id = q.dwu_lead_id where l.dwu_email = 'lead4@example.com' and q.dwu_operation = 'update'")" = 0 ]
 check "the deleted lead's link says deleted" [ "$(psql_q "select count(*) from dwu_crm.crm_lead_sync where dwu_sync_status = 'deleted'")" = 1 ]
 

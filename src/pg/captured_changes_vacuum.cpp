@@ -1,0 +1,52 @@
+#include "pg/captured_changes_vacuum.h"
+
+#include "pg/pg_headers.h"
+
+extern "C" {
+#include "commands/vacuum.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_node.h"
+}
+
+bool dwu_vacuum_captured_changes() {
+    // vacuum() keeps its cross-transaction memory under PortalContext, which a background worker
+    // does not have (autovacuum makes one too).
+    static MemoryContext portal_cxt = nullptr;
+    if (!portal_cxt) portal_cxt = AllocSetContextCreate(TopMemoryContext, "dwu_crm vacuum", ALLOCSET_SMALL_SIZES);
+    MemoryContext caller_cxt = CurrentMemoryContext;
+    volatile bool ok = true;
+    pgstat_report_activity(STATE_RUNNING, "dwu_crm: VACUUM dwu_crm.crm_captured_changes");
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    PG_TRY();
+    {
+        PortalContext = portal_cxt;
+        MemoryContextSwitchTo(portal_cxt);
+        VacuumStmt* stmt = makeNode(VacuumStmt);
+        stmt->options = list_make1(makeDefElem(pstrdup("skip_locked"), nullptr, -1));
+        stmt->rels = list_make1(makeVacuumRelation(makeRangeVar(pstrdup("dwu_crm"), pstrdup("crm_captured_changes"), -1),
+                                                   InvalidOid, NIL));
+        stmt->is_vacuumcmd = true;
+        // Top level: VACUUM commits the transaction started above, works in transactions of its
+        // own, and leaves a new one open, committed here.
+        ExecVacuum(make_parsestate(nullptr), stmt, true);
+        CommitTransactionCommand();
+    }
+    PG_CATCH();
+    {
+        HOLD_INTERRUPTS();
+        MemoryContextSwitchTo(caller_cxt);
+        EmitErrorReport();
+        FlushErrorState();
+        AbortCurrentTransaction();
+        RESUME_INTERRUPTS();
+        ok = false;
+    }
+    PG_END_TRY();
+    PortalContext = nullptr;
+    MemoryContextSwitchTo(caller_cxt);
+    MemoryContextReset(portal_cxt);
+    pgstat_report_stat(false);
+    pgstat_report_activity(STATE_IDLE, nullptr);
+    return ok;
+}
