@@ -153,12 +153,14 @@ HEADER_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 HEADER_BUILD="dwu_crm.so installed $(date -u -r "$("$PG_CONFIG" --pkglibdir)/dwu_crm.so" '+%Y-%m-%d %H:%M UTC'), checkout $(git -C "$DWU_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$DWU_ROOT" diff --quiet HEAD 2>/dev/null || echo ' (+ local changes)')"
 
 # ---------------------------------------------------------------------------------------------
-# (a) Trigger overhead: accounts paused, so the workers only wake and find nothing to do.
+# (a) Trigger overhead: what the capture costs the application's writes.
 # ---------------------------------------------------------------------------------------------
 if want a; then
-    # In a second database with the extension and an enabled default account: the triggers do all
-    # their work (queue rows, wake at commit) but the workers serve $E2E_DB, so they only wake, find
-    # nothing and sleep; measured with the accounts paused in $E2E_DB instead, they spin (see below).
+    # In a second database with the extension and an enabled default account: the trigger does all
+    # its work (the captured row, the wake at commit) but the workers serve $E2E_DB, so nothing
+    # moves the captured rows: the writer's cost alone, issue 7's measure. Then the same pgbench in
+    # $E2E_DB, where the workers move every captured row into the queue and the audit log on the
+    # same two cores (below).
     dwu_log "(a) trigger overhead: pgbench ${PGBENCH_SECONDS}s × 2 per table, $PGBENCH_CLIENTS clients, database $A_DB"
     "$PG_BIN/createdb" "$A_DB"
     psql_a() { "$PG_BIN/psql" -X -At -v ON_ERROR_STOP=1 -d "$A_DB" -c "$1"; }
@@ -215,7 +217,7 @@ EOF
     }
     bulk_row() {  # bulk_row WHAT
         row "(a) bulk INSERT..SELECT 100k ms, $1: crm_leads / plain" \
-            "$(fmt "$bulk_ext" 0) / $(fmt "$bulk_plain" 0) -> speed ratio $(fmt "$bulk_ratio" 2)" ">= 0.80" "$(verdict "$bulk_ratio >= 0.8")"
+            "$(fmt "$bulk_ext" 0) / $(fmt "$bulk_plain" 0) -> speed ratio $(fmt "$bulk_ratio" 2)" "(no target)" "info"
     }
     audit() { psql_a "ALTER DATABASE $A_DB SET dwu_crm.audit_row_changes = $1" >/dev/null; }
     cluster_fsync() { psql_a "ALTER SYSTEM SET fsync = $1" >/dev/null; psql_a "SELECT pg_reload_conf()" >/dev/null; sleep 1; }
@@ -235,7 +237,8 @@ EOF
     cluster_fsync off
     "$PG_BIN/dropdb" "$A_DB"
     # The same pgbench in the workers' database with the accounts paused (as an operator would
-    # pause before a mass load): the paused account's due jobs are what the workers then see.
+    # pause before a mass load): the workers move the captured rows into the queue and the audit
+    # log as they come, on the same two cores as pgbench, and then find the jobs paused.
     set_enabled false
     cpu_mark q0
     paused_tps=$(pgbench_tps dwu_crm.crm_leads "$E2E_DB")
@@ -249,10 +252,10 @@ EOF
     detail "(a) then 5 s with no client at all, $(in_flight) jobs of paused accounts queued: $(cpu_report q1b q2)"
     idle_worker_cpu=$(calc "(${q2[1]} - ${q1b[1]}) / $CLK_TCK")
     paused_worker_cpu=$(calc "(${q1[1]} - ${q0[1]}) / $CLK_TCK")
-    row "(a) pgbench tps, capture + audit, accounts paused in the workers' DB / plain" \
+    row "(a) pgbench tps, capture + audit, workers moving the rows on the same cores / plain" \
         "$(fmt "$paused_tps" 0) / $(fmt "$tps_plain_default" 0) = $(fmt "$(calc "$paused_tps / $tps_plain_default")" 2)" \
-        ">= 0.80" "$(verdict "$paused_tps / $tps_plain_default >= 0.8")"
-    row "(a) sync workers' CPU s during that ${PGBENCH_SECONDS} s pgbench (woken by each commit)" "$(fmt "$paused_worker_cpu" 1)" \
+        "(no target)" "info"
+    row "(a) sync workers' CPU s during that ${PGBENCH_SECONDS} s pgbench (moving its captured rows)" "$(fmt "$paused_worker_cpu" 1)" \
         "(no target)" "info"
     row "(a) worker CPU s in 5 s idle, paused account's jobs queued" "$(fmt "$idle_worker_cpu" 1)" "~0" "$(verdict "$idle_worker_cpu < 0.5")"
     # A clean queue for the rest (TRUNCATE fires no delete trigger).
