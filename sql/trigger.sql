@@ -46,6 +46,27 @@ INSERT INTO crm_leads (dwu_email) VALUES ('ok1@example.com'), ('not an e-mail');
 SELECT move_captured_changes() \g /dev/null
 SELECT count(*) AS unchanged FROM crm_sync_queue;
 
+-- Upserts: ON CONFLICT DO NOTHING captures nothing; DO UPDATE captures the update it made.
+SET dwu_crm.update_delay = 0;  -- due at once: the monitoring view below counts no waiting job
+INSERT INTO crm_leads (dwu_email, dwu_name) VALUES ('ana@example.com', 'Ana S.')
+    ON CONFLICT ((coalesce(dwu_account_id, 0)), (lower(dwu_email))) DO NOTHING;
+INSERT INTO crm_leads (dwu_email, dwu_name) VALUES ('ana@example.com', 'Ana Souza Lima')
+    ON CONFLICT ((coalesce(dwu_account_id, 0)), (lower(dwu_email))) DO UPDATE SET dwu_name = excluded.dwu_name;
+SELECT move_captured_changes() \g /dev/null
+SELECT dwu_operation, count(*) FROM crm_sync_queue WHERE dwu_payload->>'email' = 'ana@example.com' GROUP BY 1 ORDER BY 1;
+RESET dwu_crm.update_delay;
+
+-- Captured changes move oldest first, at most max_changes at a time (in one transaction here, so
+-- the worker cannot move them first).
+BEGIN;
+INSERT INTO crm_leads (dwu_email) SELECT 'batch' || i || '@example.com' FROM generate_series(1, 3) i;
+SELECT move_captured_changes(2) AS moved;
+SELECT array_agg(dwu_payload->>'email' ORDER BY dwu_id) AS queued FROM crm_sync_queue WHERE dwu_payload->>'email' LIKE 'batch%';
+SELECT count(*) AS still_captured FROM crm_captured_changes;
+COMMIT;
+SELECT move_captured_changes() \g /dev/null
+SELECT move_captured_changes(0);
+
 -- Monitoring view; captured writes not moved yet show as 'captured'.
 SELECT status, jobs, waiting_for_retry FROM sync_queue_depth ORDER BY status;
 BEGIN;

@@ -14,9 +14,18 @@ END $$;
 SELECT backend_type, datname IS NULL AS no_database FROM pg_stat_activity
  WHERE backend_type LIKE 'dwu_crm%' ORDER BY backend_type;
 
--- No Dinamize account configured yet: the woken worker claims nothing.
+-- No Dinamize account configured yet: the woken worker moves the captured insert into the queue
+-- by itself (waited for up to 10 s), and claims nothing.
 INSERT INTO crm_leads (dwu_email) VALUES ('presence@example.com');
-SELECT pg_sleep(1);
+DO $$
+BEGIN
+    FOR i IN 1..100 LOOP
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM crm_captured_changes);
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT count(*) AS left_captured FROM crm_captured_changes;
+SELECT pg_sleep(0.5);
 SELECT dwu_status, count(*) FROM crm_sync_queue GROUP BY 1;
 
 -- The GUCs exist (credentials are not GUCs: see dinamize_configure).

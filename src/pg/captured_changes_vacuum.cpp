@@ -23,7 +23,10 @@ bool dwu_vacuum_captured_changes() {
         PortalContext = portal_cxt;
         MemoryContextSwitchTo(portal_cxt);
         VacuumStmt* stmt = makeNode(VacuumStmt);
-        stmt->options = list_make1(makeDefElem(pstrdup("skip_locked"), nullptr, -1));
+        // No truncation: it waits up to 5 s for a lock that the application's inserts keep taking,
+        // and the worker would wait with it. The freed space is used again; autovacuum may shrink it.
+        stmt->options = list_make2(makeDefElem(pstrdup("skip_locked"), nullptr, -1),
+                                   makeDefElem(pstrdup("truncate"), reinterpret_cast<Node*>(makeString(pstrdup("false"))), -1));
         stmt->rels = list_make1(makeVacuumRelation(makeRangeVar(pstrdup("dwu_crm"), pstrdup("crm_captured_changes"), -1),
                                                    InvalidOid, NIL));
         stmt->is_vacuumcmd = true;

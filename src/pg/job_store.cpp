@@ -439,7 +439,9 @@ void move_captured_in_txn(void* p) {
     Datum values[1] = {Int32GetDatum(a->max_changes)};
     if (execute_kept(move_captured_plan, values, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
         elog(ERROR, "dwu_crm: moving captured changes failed");
-    a->moved = int_value(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);  // NULL (busy elsewhere): 0
+    bool isnull = false;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    a->moved = isnull ? -1 : DatumGetInt64(d);  // NULL: another transaction is moving them
 }
 
 struct BackfillAccountArgs {

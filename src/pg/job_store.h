@@ -12,7 +12,7 @@ bool dwu_extension_installed();
 bool dwu_recover_jobs(int* recovered);
 
 // Moves up to max_changes captured writes (crm_captured_changes) into the queue and the audit log;
-// moved is 0 when there were none or another transaction was moving them.
+// moved is -1 when another transaction was moving them (it may not see the newest).
 bool dwu_move_captured_changes(int max_changes, long long& moved);
 
 // Claims up to batch_size due jobs (per lead, only the oldest unfinished one), leases them, and

@@ -100,6 +100,14 @@ void set_idle(bool idle) {
 
 void dwu_worker_about_to_claim(void) { set_idle(true); }
 
+bool dwu_worker_was_woken(void) {
+    if (shared == nullptr || my_slot < 0) return false;
+    SpinLockAcquire(&shared->mutex);
+    const bool woken = !shared->idle[my_slot];
+    SpinLockRelease(&shared->mutex);
+    return woken;
+}
+
 void dwu_worker_claimed(int claimed, int batch_size) {
     if (claimed <= 0) return;
     set_idle(false);

@@ -7,10 +7,14 @@ void dwu_publish_worker_latch(int slot);
 // Sets the latch of one idle sync worker (busy ones claim again after their round anyway).
 // Safe to call at transaction commit.
 void dwu_wake_worker(void);
-// In a sync worker: it is about to claim (a commit from now on must wake it), and what the claim
-// gave (jobs: busy; a full batch: wake another idle worker for the backlog).
+// In a sync worker: it is about to look for work, moving captured changes then claiming (a commit
+// from now on must wake it: the move may not see it), and what the claim gave (jobs: busy; a full
+// batch: wake another idle worker for the backlog).
 void dwu_worker_about_to_claim(void);
 void dwu_worker_claimed(int claimed, int batch_size);
+// In a sync worker: whether a commit chose it since dwu_worker_about_to_claim (it must not sleep
+// then, even if its latch was reset meanwhile: a lock wait inside a round resets the latch too).
+bool dwu_worker_was_woken(void);
 // The order of captured changes (crm_captured_changes.dwu_seq): the current time in microseconds
 // since 2000, made strictly increasing across the whole server (a lock-free counter in shared
 // memory). A sequence did the same for a tenth of the application's insert rate. After a restart

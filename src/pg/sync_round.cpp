@@ -14,7 +14,6 @@ namespace dwu_worker {
 long run_round(WorkerState& w, std::mt19937_64& rng) {
     std::vector<dwu::SyncJob> jobs;
     long next_due_ms = -1;
-    dwu_worker_about_to_claim();
     if (!dwu_claim_jobs(dwu_batch_size, dwu_lease_seconds, jobs, next_due_ms)) return kRetryAfterErrorMs;
     dwu_worker_claimed(static_cast<int>(jobs.size()), dwu_batch_size);
     const long idle_ms = dwu_idle_check_seconds * 1000L;

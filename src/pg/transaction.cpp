@@ -25,11 +25,16 @@ bool lock_worker_tables() {
     return true;
 }
 
+bool last_busy = false;
+
 }  // namespace
+
+bool dwu_last_transaction_was_busy(void) { return last_busy; }
 
 bool dwu_run_in_transaction(const char* activity, void (*fn)(void*), void* arg) {
     MemoryContext caller_cxt = CurrentMemoryContext;
     volatile bool ok = true;
+    last_busy = false;
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
     PG_TRY();
@@ -43,6 +48,7 @@ bool dwu_run_in_transaction(const char* activity, void (*fn)(void*), void* arg) 
             PopActiveSnapshot();
         } else {
             ok = false;  // busy: try again later, nothing to log
+            last_busy = true;
         }
         CommitTransactionCommand();
     }

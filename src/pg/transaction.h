@@ -10,5 +10,9 @@
 // the process (it is restarted and recovers its jobs): a longjmp never crosses C++ frames.
 bool dwu_run_in_transaction(const char* activity, void (*fn)(void*), void* arg);
 
+// Whether the last dwu_run_in_transaction returned false because a table was locked by
+// maintenance (rather than because fn failed).
+bool dwu_last_transaction_was_busy(void);
+
 // CHECK_FOR_INTERRUPTS where a query-cancel ERROR is logged and ignored rather than fatal.
 void dwu_check_for_interrupts(void);

@@ -1,7 +1,9 @@
 // The sync worker's entry point and loop: settings reloads, waiting for the extension, recovery of
-// jobs left by a dead worker, then rounds (worker_rounds.h: a batch of jobs, or a backfill through
-// the bulk import), and between them pulls and webhooks (pull_runner.h). Sleeps on its latch,
-// which commits that enqueue set (wake_at_commit.cpp). State and sessions: worker_state.h.
+// jobs left by a dead worker, then rounds: the captured writes moved into the queue and the audit
+// log (move_captured_changes; the table vacuumed now and then), then a batch of jobs or a backfill
+// through the bulk import (worker_rounds.h), and between rounds pulls and webhooks
+// (pull_runner.h). Sleeps on its latch, which captured commits set (wake_at_commit.cpp). State
+// and sessions: worker_state.h.
 #include <malloc.h>
 
 #include <chrono>
@@ -22,6 +24,7 @@ namespace {
 using namespace dwu_worker;
 
 constexpr long kExtensionCheckMs = 1000;  // while CREATE EXTENSION has not run yet
+constexpr long kBusyTablesRetryMs = 10;   // while maintenance locks one of the worker's tables
 // Commits wake the worker even when their jobs are not due yet (a paused account, a debounced
 // update). From the second empty round in a row, rounds start at least 10 ms apart, doubling up to
 // 50 ms: a stream of such commits costs a few empty claims a second, not one per commit.
@@ -35,6 +38,7 @@ constexpr auto kIdleBackgroundGap = std::chrono::milliseconds(100);
 constexpr auto kBusyBackgroundGap = std::chrono::seconds(1);
 // Captured writes moved into the queue per round (one statement; a bulk insert takes several rounds).
 constexpr int kMoveBatch = 5000;
+constexpr long kBusyMoveRetryMs = 10;
 // crm_captured_changes is vacuumed after this many moved rows, or sooner once the worker is idle.
 constexpr long long kVacuumEveryMoved = 20000;
 constexpr auto kIdleVacuumGap = std::chrono::seconds(1);
@@ -47,7 +51,7 @@ void worker_loop() {
     bool busy_since_trim = false;
     int empty_rounds_in_row = 0;
     bool background_more = false;
-    std::chrono::steady_clock::time_point last_background{}, last_vacuum{};
+    std::chrono::steady_clock::time_point last_background{}, last_vacuum{}, move_retry_at{};
     long long moved_since_vacuum = 0;
     for (;;) {
         dwu_check_for_interrupts();
@@ -58,6 +62,10 @@ void worker_loop() {
             w.last_warning.clear();
         }
         if (!dwu_extension_installed()) {
+            if (dwu_last_transaction_was_busy()) {  // a TRUNCATE or ALTER holds a table: soon over
+                wait_ms(kBusyTablesRetryMs);
+                continue;
+            }
             if (!said_no_extension)
                 ereport(LOG, (errmsg("dwu_crm worker is waiting for CREATE EXTENSION dwu_crm in database \"%s\"",
                                      dwu_database)));
@@ -73,9 +81,25 @@ void worker_loop() {
             if (n > 0) ereport(LOG, (errmsg("dwu_crm worker put %d unfinished job(s) back in the queue", n)));
         }
         const auto round_start = std::chrono::steady_clock::now();
+        // From here a commit wakes this worker if it is idle: the move below may miss it.
+        dwu_worker_about_to_claim();
         // The application's writes reach the queue (and the audit log) here: see move_captured_changes.
+        // When the move could not run, come back for it (at the latest) this soon, rather than
+        // sleep on captured changes nobody moves.
         long long moved = 0;
-        if (dwu_move_captured_changes(kMoveBatch, moved)) moved_since_vacuum += moved;
+        long move_again_ms = 0;
+        if (round_start < move_retry_at) {
+            move_again_ms = std::chrono::duration_cast<std::chrono::milliseconds>(move_retry_at - round_start).count();
+        } else if (dwu_move_captured_changes(kMoveBatch, moved)) {
+            if (moved > 0) moved_since_vacuum += moved;
+            // Another transaction was moving them, perhaps from before the commit that woke us.
+            if (moved < 0) move_again_ms = kBusyMoveRetryMs;
+        } else if (dwu_last_transaction_was_busy()) {  // a TRUNCATE or ALTER holds a table
+            move_again_ms = kBusyMoveRetryMs;
+        } else {  // logged; the claim goes on with what is queued
+            move_retry_at = round_start + std::chrono::milliseconds(kRetryAfterErrorMs);
+            move_again_ms = kRetryAfterErrorMs;
+        }
         const bool more_captured = moved >= kMoveBatch;
         // A backlog large enough for the bulk import? (One index probe per account, counting up to
         // dwu_crm.import_threshold due creates: ~2 ms with a large backlog, before each round.)
@@ -84,6 +108,7 @@ void worker_loop() {
             backfill_account = 0;
         long sleep_ms = backfill_account ? run_backfill_round(w, rng, backfill_account) : run_round(w, rng);
         if (more_captured) sleep_ms = 0;
+        if (move_again_ms > 0 && sleep_ms > move_again_ms) sleep_ms = move_again_ms;
         if (moved_since_vacuum >= kVacuumEveryMoved ||
             (moved_since_vacuum > 0 && sleep_ms > 0 && round_start - last_vacuum >= kIdleVacuumGap)) {
             dwu_vacuum_captured_changes();
@@ -113,7 +138,7 @@ void worker_loop() {
             malloc_trim(0);
             busy_since_trim = false;
         }
-        if (sleep_ms > 0) wait_ms(Min(sleep_ms, background_ms));
+        if (sleep_ms > 0 && !dwu_worker_was_woken()) wait_ms(Min(sleep_ms, background_ms));
         const auto since_round = std::chrono::steady_clock::now() - round_start;
         const auto gap = empty_round_gap(empty_rounds_in_row);
         if (since_round < gap)
