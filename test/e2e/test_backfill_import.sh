@@ -21,6 +21,7 @@ psql_q "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email, dwu_phone, dwu_city)
           FROM generate_series(1, $LEADS) i" >/dev/null
 # Edits made before the backfill runs ride along with the creates: the import carries them.
 psql_q "UPDATE dwu_crm.crm_leads SET dwu_name = 'Edited ' || dwu_id WHERE dwu_id % 50 = 0" >/dev/null
+move_captured  # all of it in the queue before the account resumes, as after a pause of any length
 t0=$(date +%s%3N)
 psql_q "SELECT dwu_crm.dinamize_set_account_enabled('e2e', true)" >/dev/null
 
@@ -61,6 +62,7 @@ psql_q "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email, dwu_city)
         SELECT 'Second ' || i, 'second' || i || '@example.com', 'Rio Grande' FROM generate_series(1, 2000) i" >/dev/null
 psql_q "UPDATE dwu_crm.crm_leads SET dwu_city = 'Pelotas' WHERE dwu_email LIKE 'second%' AND dwu_id % 7 = 0" >/dev/null
 psql_q "DELETE FROM dwu_crm.crm_leads WHERE dwu_email LIKE 'second%' AND dwu_id % 11 = 0" >/dev/null
+move_captured
 psql_q "SELECT dwu_crm.dinamize_set_account_enabled('e2e', true)" >/dev/null
 check "the second backfill drains despite the faults" dwu_wait_for 240 "the second backfill" queue_drained
 faults=$(sim_admin_get /__sim/stats | jq -c .faults)

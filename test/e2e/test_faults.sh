@@ -27,6 +27,7 @@ for chunk in 0 1 2; do
              WHERE split_part(substring(dwu_email from 2), '@', 1)::int % 6 = $chunk" >/dev/null
 done
 psql_q "DELETE FROM dwu_crm.crm_leads WHERE split_part(substring(dwu_email from 2), '@', 1)::int % 6 = 5" >/dev/null
+move_captured
 check "about two thousand changes were queued" \
     [ "$(psql_q "select count(*) >= 1900 from dwu_crm.crm_sync_queue")" = t ]
 
