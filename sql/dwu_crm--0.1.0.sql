@@ -385,6 +385,11 @@ CREATE TRIGGER crm_contacts_capture AFTER INSERT OR UPDATE OR DELETE ON @extsche
 CREATE TRIGGER crm_opportunities_capture AFTER INSERT OR UPDATE OR DELETE ON @extschema@.crm_opportunities
     FOR EACH ROW EXECUTE FUNCTION @extschema@.capture_row_change();
 
+-- Counts moved rows in shared memory, for the workers' VACUUM of crm_captured_changes.
+CREATE FUNCTION @extschema@.note_captured_changes_moved(moved bigint) RETURNS void
+    AS 'MODULE_PATHNAME', 'dwu_crm_note_captured_changes_moved'
+    LANGUAGE C VOLATILE STRICT;
+
 -- Moves captured changes, oldest first (at most max_changes; NULL: all), into crm_sync_queue and
 -- crm_audit_log. The worker calls it before each round; call it yourself to see a write's job or
 -- audit row at once (the tests do). Per lead: a create job with its e-mail; an update job only if
@@ -481,6 +486,7 @@ BEGIN
     )
     SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM queued) INTO moved_rows, queued_rows;
     IF queued_rows > 0 THEN PERFORM @extschema@.wake_worker_at_commit(); END IF;
+    IF moved_rows > 0 THEN PERFORM @extschema@.note_captured_changes_moved(moved_rows); END IF;
     RETURN moved_rows;
 END;
 $$;

@@ -1,11 +1,21 @@
 #include "pg/captured_changes_vacuum.h"
 
 #include "pg/pg_headers.h"
+#include "pg/shared_state.h"
 
 extern "C" {
 #include "commands/vacuum.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_node.h"
+}
+
+DWU_SQL_FUNCTION(dwu_crm_note_captured_changes_moved)
+
+// Called by move_captured_changes(), whoever runs it: the workers vacuum after moves of any session.
+Datum dwu_crm_note_captured_changes_moved(PG_FUNCTION_ARGS) {
+    const int64 rows = PG_GETARG_INT64(0);
+    if (rows > 0) dwu_note_captured_rows_moved(static_cast<uint64>(rows));
+    PG_RETURN_VOID();
 }
 
 bool dwu_vacuum_captured_changes() {

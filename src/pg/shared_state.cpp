@@ -12,7 +12,9 @@ struct SharedState {
     bool idle[kMaxSyncWorkers];
     int next;  // where the round-robin search for an idle worker starts
     Oid database;  // the workers' (dwu_crm.database): commits elsewhere have nothing for them
-    pg_atomic_uint64 capture_clock;  // the last dwu_next_capture_seq() value
+    pg_atomic_uint64 capture_clock;      // the last dwu_next_capture_seq() value
+    pg_atomic_uint64 captured_commits;   // commits that captured changes (or asked for a wake)
+    pg_atomic_uint64 moved_unvacuumed;   // captured rows moved since the last VACUUM of the table
 };
 
 SharedState* shared = nullptr;
@@ -39,6 +41,8 @@ void startup_shmem() {
         shared->next = 0;
         shared->database = InvalidOid;
         pg_atomic_init_u64(&shared->capture_clock, 0);
+        pg_atomic_init_u64(&shared->captured_commits, 0);
+        pg_atomic_init_u64(&shared->moved_unvacuumed, 0);
     }
     LWLockRelease(AddinShmemInitLock);
 }
@@ -124,6 +128,20 @@ int64 dwu_next_capture_seq(void) {
         if (pg_atomic_compare_exchange_u64(&shared->capture_clock, &last, next)) return static_cast<int64>(next);
     }
 }
+
+void dwu_note_captured_commit(void) {
+    if (shared) pg_atomic_fetch_add_u64(&shared->captured_commits, 1);
+}
+
+uint64 dwu_captured_commits(void) { return shared ? pg_atomic_read_u64(&shared->captured_commits) : 0; }
+
+void dwu_note_captured_rows_moved(uint64 rows) {
+    if (shared) pg_atomic_fetch_add_u64(&shared->moved_unvacuumed, rows);
+}
+
+uint64 dwu_moved_unvacuumed(void) { return shared ? pg_atomic_read_u64(&shared->moved_unvacuumed) : 0; }
+
+uint64 dwu_take_moved_unvacuumed(void) { return shared ? pg_atomic_exchange_u64(&shared->moved_unvacuumed, 0) : 0; }
 
 void dwu_wake_worker(void) {
     if (shared == nullptr || shared->database != MyDatabaseId) return;  // (an Oid read: no lock needed)

@@ -21,5 +21,13 @@ bool dwu_worker_was_woken(void);
 // it starts again from the clock, so a clock set back across a restart could order changes
 // captured before it after those captured since.
 int64 dwu_next_capture_seq(void);
+// Counted at the commit of every transaction that captured changes (after they became visible):
+// a worker whose move found nothing skips the next ones while this count has not changed.
+void dwu_note_captured_commit(void);
+uint64 dwu_captured_commits(void);
+// Captured rows moved (by anyone) since a worker last vacuumed crm_captured_changes.
+void dwu_note_captured_rows_moved(uint64 rows);
+uint64 dwu_moved_unvacuumed(void);
+uint64 dwu_take_moved_unvacuumed(void);  // and reset to 0
 // Wakes the worker when the current transaction commits (nothing on rollback).
 void dwu_wake_worker_at_commit(void);

@@ -11,7 +11,10 @@ bool callback_registered = false;  // registered once per backend, never per tra
 void on_xact_event(XactEvent event, void*) {
     switch (event) {
         case XACT_EVENT_COMMIT:
-            if (wake_pending) dwu_wake_worker();
+            if (wake_pending) {
+                dwu_note_captured_commit();
+                dwu_wake_worker();
+            }
             wake_pending = false;
             break;
         case XACT_EVENT_ABORT:

@@ -10,7 +10,7 @@
 #include <random>
 #include <string>
 
-#include "pg/captured_changes_vacuum.h"
+#include "pg/capture_mover.h"
 #include "pg/job_store.h"
 #include "pg/pg_headers.h"
 #include "pg/pull_runner.h"
@@ -36,12 +36,6 @@ std::chrono::milliseconds empty_round_gap(int empty_rounds_in_row) {
 // and once a second while it is busy.
 constexpr auto kIdleBackgroundGap = std::chrono::milliseconds(100);
 constexpr auto kBusyBackgroundGap = std::chrono::seconds(1);
-// Captured writes moved into the queue per round (one statement; a bulk insert takes several rounds).
-constexpr int kMoveBatch = 5000;
-constexpr long kBusyMoveRetryMs = 10;
-// crm_captured_changes is vacuumed after this many moved rows, or sooner once the worker is idle.
-constexpr long long kVacuumEveryMoved = 20000;
-constexpr auto kIdleVacuumGap = std::chrono::seconds(1);
 
 void worker_loop() {
     std::mt19937_64 rng(std::random_device{}());
@@ -51,8 +45,8 @@ void worker_loop() {
     bool busy_since_trim = false;
     int empty_rounds_in_row = 0;
     bool background_more = false;
-    std::chrono::steady_clock::time_point last_background{}, last_vacuum{}, move_retry_at{};
-    long long moved_since_vacuum = 0;
+    std::chrono::steady_clock::time_point last_background{};
+    CapturedChangesMover mover;
     for (;;) {
         dwu_check_for_interrupts();
         if (ConfigReloadPending) {
@@ -83,38 +77,17 @@ void worker_loop() {
         const auto round_start = std::chrono::steady_clock::now();
         // From here a commit wakes this worker if it is idle: the move below may miss it.
         dwu_worker_about_to_claim();
-        // The application's writes reach the queue (and the audit log) here: see move_captured_changes.
-        // When the move could not run, come back for it (at the latest) this soon, rather than
-        // sleep on captured changes nobody moves.
-        long long moved = 0;
-        long move_again_ms = 0;
-        if (round_start < move_retry_at) {
-            move_again_ms = std::chrono::duration_cast<std::chrono::milliseconds>(move_retry_at - round_start).count();
-        } else if (dwu_move_captured_changes(kMoveBatch, moved)) {
-            if (moved > 0) moved_since_vacuum += moved;
-            // Another transaction was moving them, perhaps from before the commit that woke us.
-            if (moved < 0) move_again_ms = kBusyMoveRetryMs;
-        } else if (dwu_last_transaction_was_busy()) {  // a TRUNCATE or ALTER holds a table
-            move_again_ms = kBusyMoveRetryMs;
-        } else {  // logged; the claim goes on with what is queued
-            move_retry_at = round_start + std::chrono::milliseconds(kRetryAfterErrorMs);
-            move_again_ms = kRetryAfterErrorMs;
-        }
-        const bool more_captured = moved >= kMoveBatch;
+        // The application's writes reach the queue (and the audit log) here.
+        const CapturedChangesMover::Step moved = mover.move(round_start);
         // A backlog large enough for the bulk import? (One index probe per account, counting up to
         // dwu_crm.import_threshold due creates: ~2 ms with a large backlog, before each round.)
         long long backfill_account = 0;
         if (dwu_import_threshold > 0 && !dwu_find_backfill(dwu_import_threshold, backfill_account))
             backfill_account = 0;
         long sleep_ms = backfill_account ? run_backfill_round(w, rng, backfill_account) : run_round(w, rng);
-        if (more_captured) sleep_ms = 0;
-        if (move_again_ms > 0 && sleep_ms > move_again_ms) sleep_ms = move_again_ms;
-        if (moved_since_vacuum >= kVacuumEveryMoved ||
-            (moved_since_vacuum > 0 && sleep_ms > 0 && round_start - last_vacuum >= kIdleVacuumGap)) {
-            dwu_vacuum_captured_changes();
-            moved_since_vacuum = 0;
-            last_vacuum = std::chrono::steady_clock::now();
-        }
+        if (moved.more) sleep_ms = 0;
+        if (moved.again_ms > 0 && sleep_ms > moved.again_ms) sleep_ms = moved.again_ms;
+        mover.maybe_vacuum(sleep_ms > 0, round_start);
         empty_rounds_in_row = sleep_ms > 0 ? empty_rounds_in_row + 1 : 0;
         long background_ms = 1000;
         const auto now = std::chrono::steady_clock::now();
