@@ -2,6 +2,7 @@
 
 #include "pg/pg_headers.h"
 #include "pg/shared_state.h"
+#include "pg/transaction.h"
 
 extern "C" {
 #include "commands/vacuum.h"
@@ -47,12 +48,7 @@ bool dwu_vacuum_captured_changes() {
     }
     PG_CATCH();
     {
-        HOLD_INTERRUPTS();
-        MemoryContextSwitchTo(caller_cxt);
-        EmitErrorReport();
-        FlushErrorState();
-        AbortCurrentTransaction();
-        RESUME_INTERRUPTS();
+        dwu_log_error_and_abort(caller_cxt);
         ok = false;
     }
     PG_END_TRY();

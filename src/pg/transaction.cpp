@@ -31,6 +31,15 @@ bool last_busy = false;
 
 bool dwu_last_transaction_was_busy(void) { return last_busy; }
 
+void dwu_log_error_and_abort(MemoryContext caller_cxt) {
+    HOLD_INTERRUPTS();
+    MemoryContextSwitchTo(caller_cxt);
+    EmitErrorReport();
+    FlushErrorState();
+    AbortCurrentTransaction();
+    RESUME_INTERRUPTS();
+}
+
 bool dwu_run_in_transaction(const char* activity, void (*fn)(void*), void* arg) {
     MemoryContext caller_cxt = CurrentMemoryContext;
     volatile bool ok = true;
@@ -54,12 +63,7 @@ bool dwu_run_in_transaction(const char* activity, void (*fn)(void*), void* arg) 
     }
     PG_CATCH();
     {
-        HOLD_INTERRUPTS();
-        MemoryContextSwitchTo(caller_cxt);
-        EmitErrorReport();
-        FlushErrorState();
-        AbortCurrentTransaction();
-        RESUME_INTERRUPTS();
+        dwu_log_error_and_abort(caller_cxt);
         ok = false;
     }
     PG_END_TRY();
