@@ -166,7 +166,12 @@ if want a; then
     psql_a() { "$PG_BIN/psql" -X -At -v ON_ERROR_STOP=1 -d "$A_DB" -c "$1"; }
     psql_a "CREATE EXTENSION dwu_crm" >/dev/null
     psql_a "SELECT dwu_crm.dinamize_configure('a', '$DWU_SIM_URL', '$E2E_USER', '$E2E_PASSWORD', '$E2E_CLIENT', '$FIRST_LIST', true)" >/dev/null
+    # The same table without the extension's trigger: LIKE copies columns, checks and indexes but
+    # not the foreign keys, whose own (internal) triggers every insert into crm_leads pays too.
     psql_a "CREATE TABLE public.plain_leads (LIKE dwu_crm.crm_leads INCLUDING ALL)" >/dev/null
+    psql_a "ALTER TABLE public.plain_leads
+              ADD FOREIGN KEY (dwu_account_id) REFERENCES dwu_crm.crm_dinamize_accounts (dwu_id),
+              ADD FOREIGN KEY (dwu_converted_to_opportunity_id) REFERENCES dwu_crm.crm_opportunities (dwu_id) ON DELETE SET NULL" >/dev/null
     for t in plain_leads dwu_crm.crm_leads; do
         cat >"$DWU_WORKDIR/insert_${t#*.}.sql" <<EOF
 \set n :n + 1

@@ -349,15 +349,15 @@ CREATE TABLE @extschema@.crm_captured_changes (
     dwu_entity_type  varchar(20) NOT NULL,                  -- lead, contact, opportunity
     dwu_entity_id    bigint NOT NULL,
     dwu_action       varchar(10) NOT NULL,                  -- CREATE, UPDATE, DELETE
-    dwu_before       jsonb,                                 -- the row before: UPDATE, DELETE
-    dwu_after        jsonb,                                 -- the row after: CREATE, UPDATE
+    dwu_before       jsonb,                                 -- the row before (UPDATE, DELETE), NULL fields left out
+    dwu_after        jsonb,                                 -- the row after (CREATE, UPDATE), the same
     dwu_sync         boolean NOT NULL,                      -- queue a sync (leads, capture on)
     dwu_audit        boolean NOT NULL,                      -- write an audit row
     dwu_due          timestamptz,                           -- UPDATE: when its sync is due
     dwu_update_delay interval,                              -- UPDATE: dwu_crm.update_delay then
     -- Who wrote it, for the audit row (see crm_audit_log).
     dwu_user_id      bigint,
-    dwu_db_user      name NOT NULL DEFAULT session_user,
+    dwu_db_user      text NOT NULL DEFAULT session_user,   -- text: a name column would take 64 bytes
     dwu_ip_address   inet,
     dwu_user_agent   text,
     created_at       timestamptz NOT NULL DEFAULT now()
@@ -432,11 +432,13 @@ BEGIN
           FROM moved m
          CROSS JOIN LATERAL (
                SELECT CASE m.dwu_action
-                      WHEN 'CREATE' THEN jsonb_build_object('after', jsonb_strip_nulls(m.dwu_after - 'created_at' - 'updated_at'))
-                      WHEN 'DELETE' THEN jsonb_build_object('before', jsonb_strip_nulls(m.dwu_before - 'created_at' - 'updated_at'))
+                      WHEN 'CREATE' THEN jsonb_build_object('after', m.dwu_after - 'created_at' - 'updated_at')
+                      WHEN 'DELETE' THEN jsonb_build_object('before', m.dwu_before - 'created_at' - 'updated_at')
+                      -- The rows come without their NULL fields: a field set to or from NULL is a
+                      -- key of one side only.
                       ELSE (SELECT jsonb_build_object('before', jsonb_object_agg(k, m.dwu_before -> k),
                                                       'after', jsonb_object_agg(k, m.dwu_after -> k))
-                              FROM jsonb_object_keys(m.dwu_after) k
+                              FROM (SELECT jsonb_object_keys(m.dwu_after) UNION SELECT jsonb_object_keys(m.dwu_before)) AS f(k)
                              WHERE k <> 'updated_at' AND (m.dwu_before -> k) IS DISTINCT FROM (m.dwu_after -> k)
                             HAVING count(*) > 0)
                       END AS changes) d
