@@ -3,7 +3,7 @@
 // and crm_audit_log (move_captured_changes in the SQL script). In C, with a direct heap insert:
 // it runs for every row an application writes, and the same work through a plpgsql trigger
 // (function call with SET search_path, SECURITY DEFINER, an SPI INSERT per statement) cost the
-// application a quarter of its insert rate even when it wrote nothing. crm_captured_changes has
+// application a fifth of its insert rate even when it wrote nothing. crm_captured_changes has
 // no index, constraint beyond NOT NULL or trigger, so a heap insert is all an INSERT would do; it
 // is WAL-logged and transactional like any other (it commits or rolls back with the write).
 #include "pg/capture_context.h"
