@@ -249,7 +249,7 @@ EOF
     paused_tps=$(pgbench_tps dwu_crm.crm_leads "$E2E_DB")
     cpu_mark q1
     # What the workers had not moved into the queue yet is moved here, outside the idle window.
-    psql_q "SELECT dwu_crm.move_captured_changes()" >/dev/null
+    move_captured
     cpu_mark q1b
     sleep 5
     cpu_mark q2
@@ -287,7 +287,7 @@ if want b; then
     dwu_log "(b) backlog: inserting $BACKLOG leads while the accounts are paused"
     set_enabled false
     insert_leads "$BACKLOG" backlog
-    psql_q "SELECT dwu_crm.move_captured_changes()" >/dev/null  # the backlog is in the queue before t0
+    move_captured  # the backlog is in the queue before t0
     psql_q "ANALYZE dwu_crm.crm_leads; ANALYZE dwu_crm.crm_sync_queue" >/dev/null
     psql_q "SELECT pg_stat_statements_reset()" >/dev/null
     dwu_log "(b) resuming: $WORKERS workers, batch $BATCH_SIZE, rate_limit 0, no Redis"
@@ -329,7 +329,7 @@ if want b; then
     saved_accounts=$ACCOUNTS
     ACCOUNTS=$PER_CONTACT_ACCOUNTS
     insert_leads "$PER_CONTACT_BACKLOG" single
-    psql_q "SELECT dwu_crm.move_captured_changes()" >/dev/null
+    move_captured
     ACCOUNTS=$saved_accounts
     psql_q "ANALYZE dwu_crm.crm_sync_queue" >/dev/null
     t0=$(now_ms)

@@ -50,7 +50,7 @@ CapturedChangesMover::Step CapturedChangesMover::move(Clock::time_point now) {
 void CapturedChangesMover::maybe_vacuum(bool idle, Clock::time_point now) {
     const std::uint64_t pending = dwu_moved_unvacuumed();
     if (pending >= kVacuumEveryMoved || (pending > 0 && idle && now - last_vacuum_ >= kIdleVacuumGap)) {
-        dwu_take_moved_unvacuumed();  // one worker vacuums; the others see nothing pending
+        if (dwu_take_moved_unvacuumed() == 0) return;  // another worker took them first: it vacuums
         dwu_vacuum_captured_changes();
         last_vacuum_ = Clock::now();
     }
