@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "core/rate_limiter_shared.h"
+#include "core/limiter/rate_limiter_shared.h"
 
 namespace dwu::bench {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "admission_log.h"
-#include "core/redis_connection.h"
+#include "core/limiter/redis_connection.h"
 
 namespace dwu::bench {
 

@@ -3,7 +3,7 @@
 // (the bench shares the machine), and against which redis-server.
 #include <ostream>
 
-#include "core/redis_connection.h"
+#include "core/limiter/redis_connection.h"
 
 namespace dwu::bench {
 

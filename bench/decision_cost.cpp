@@ -5,8 +5,8 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "core/rate_limiter_local.h"
-#include "core/rate_limiter_shared.h"
+#include "core/limiter/rate_limiter_local.h"
+#include "core/limiter/rate_limiter_shared.h"
 
 namespace dwu::bench {
 namespace {

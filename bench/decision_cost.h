@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/redis_connection.h"
+#include "core/limiter/redis_connection.h"
 #include "latency_summary.h"
 
 namespace dwu::bench {

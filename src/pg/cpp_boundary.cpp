@@ -1,7 +1,7 @@
 #include <new>
 #include <stdexcept>
 
-#include "core/dinamize_api.h"
+#include "core/dinamize/dinamize_api.h"
 #include "pg/cpp_boundary.h"
 #include "pg/dinamize_sqlstate.h"
 

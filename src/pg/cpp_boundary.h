@@ -10,8 +10,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "core/dinamize_errors.h"
-#include "core/secret_box.h"
+#include "core/dinamize/dinamize_errors.h"
+#include "core/crypto/secret_box.h"
 #include "pg/pg_headers.h"
 
 struct PgException {

@@ -15,7 +15,7 @@
 // messages hold no token, password or request body).
 #include <string_view>
 
-#include "core/dinamize_codes.h"
+#include "core/dinamize/dinamize_codes.h"
 #include "pg/dinamize_sqlstate.h"
 
 namespace {

@@ -1,7 +1,7 @@
 #pragma once
 // How a Dinamize failure surfaces in SQL: SQLSTATE, message, detail (category and Dinamize code),
 // hint. The one table to change (dinamize_sqlstate.cpp); used by dwu_translate_exception.
-#include "core/dinamize_errors.h"
+#include "core/dinamize/dinamize_errors.h"
 #include "pg/cpp_boundary.h"
 
 // Fills *error (palloc'd strings) from `e`. Call inside a catch block, as dwu_translate_exception does.

@@ -1,6 +1,6 @@
 // Module entry: GUCs, shared memory, and the launcher worker (only with shared_preload_libraries).
 #include "core/version.h"
-#include "pg/launcher.h"
+#include "pg/worker/launcher.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
 #include "pg/shared_state.h"

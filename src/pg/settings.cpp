@@ -1,7 +1,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "core/contact_mapping.h"
+#include "core/sync/contact_mapping.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
 #include "pg/shared_state.h"

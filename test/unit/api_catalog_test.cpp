@@ -1,8 +1,8 @@
 // Lists, custom fields, list-of-values, opt-outs and contact history (dinamize_api.h) against the
 // real simulator, with the "Dinamize side" played through its /__sim/ admin endpoints.
 #include "api_fixture.h"
-#include "core/dinamize_codes.h"
-#include "core/dinamize_errors.h"
+#include "core/dinamize/dinamize_codes.h"
+#include "core/dinamize/dinamize_errors.h"
 
 namespace dwu::test {
 namespace {

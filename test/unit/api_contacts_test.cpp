@@ -4,9 +4,9 @@
 
 #include "../simulator/invented_codes.h"
 #include "api_fixture.h"
-#include "core/dinamize_codes.h"
-#include "core/dinamize_errors.h"
-#include "core/dinamize_import.h"
+#include "core/dinamize/dinamize_codes.h"
+#include "core/dinamize/dinamize_errors.h"
+#include "core/dinamize/dinamize_import.h"
 
 namespace dwu::test {
 namespace {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/dinamize_api.h"
-#include "core/dinamize_client.h"
+#include "core/dinamize/dinamize_api.h"
+#include "core/dinamize/dinamize_client.h"
 #include "simulator_process.h"
 
 namespace dwu::test {

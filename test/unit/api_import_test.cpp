@@ -1,11 +1,11 @@
 // The bulk import (dinamize_import.h): CSV and multipart building, and the round trip through the
 // real simulator's POST /emkt/contact + /emkt/import/get.
 #include "api_fixture.h"
-#include "core/csv_writer.h"
-#include "core/dinamize_codes.h"
-#include "core/dinamize_errors.h"
-#include "core/dinamize_import.h"
-#include "core/multipart.h"
+#include "core/dinamize/csv_writer.h"
+#include "core/dinamize/dinamize_codes.h"
+#include "core/dinamize/dinamize_errors.h"
+#include "core/dinamize/dinamize_import.h"
+#include "core/dinamize/multipart.h"
 
 namespace dwu::test {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <stdexcept>
 
-#include "core/api_rows.h"
-#include "core/dinamize_import.h"
+#include "core/dinamize/api_rows.h"
+#include "core/dinamize/dinamize_import.h"
 
 using nlohmann::json;
 namespace rows = dwu::rows;

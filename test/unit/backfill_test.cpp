@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "api_fixture.h"
-#include "core/backfill.h"
-#include "core/dinamize_errors.h"
+#include "core/sync/backfill.h"
+#include "core/dinamize/dinamize_errors.h"
 
 namespace dwu::test {
 namespace {

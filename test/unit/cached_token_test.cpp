@@ -4,7 +4,7 @@
 #include <chrono>
 #include <string>
 
-#include "core/cached_token.h"
+#include "core/limiter/cached_token.h"
 
 namespace dwu {
 namespace {

@@ -6,11 +6,11 @@
 #include <memory>
 #include <thread>
 
-#include "core/contact_sync.h"
-#include "core/dinamize_client.h"
-#include "core/dinamize_codes.h"
-#include "core/dinamize_errors.h"
-#include "core/sync_job.h"
+#include "core/sync/contact_sync.h"
+#include "core/dinamize/dinamize_client.h"
+#include "core/dinamize/dinamize_codes.h"
+#include "core/dinamize/dinamize_errors.h"
+#include "core/sync/sync_job.h"
 #include "simulator_process.h"
 
 namespace dwu {

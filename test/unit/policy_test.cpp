@@ -1,11 +1,11 @@
 // Retry policy, code classification, lead → contact mapping, outcome rows: pure logic.
 #include <gtest/gtest.h>
 
-#include "core/contact_mapping.h"
-#include "core/dinamize_client.h"
-#include "core/dinamize_codes.h"
-#include "core/outcome_record.h"
-#include "core/retry_policy.h"
+#include "core/sync/contact_mapping.h"
+#include "core/dinamize/dinamize_client.h"
+#include "core/dinamize/dinamize_codes.h"
+#include "core/sync/outcome_record.h"
+#include "core/sync/retry_policy.h"
 
 namespace dwu {
 namespace {

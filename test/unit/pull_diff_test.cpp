@@ -1,7 +1,7 @@
 // The pull's change detection: what of a Dinamize contact counts, and its hash.
 #include <gtest/gtest.h>
 
-#include "core/pull_diff.h"
+#include "core/sync/pull_diff.h"
 
 using nlohmann::json;
 

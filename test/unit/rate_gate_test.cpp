@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "core/dinamize_errors.h"
-#include "core/rate_gate.h"
+#include "core/dinamize/dinamize_errors.h"
+#include "core/limiter/rate_gate.h"
 
 namespace dwu {
 namespace {

@@ -13,11 +13,11 @@
 #include <thread>
 #include <vector>
 
-#include "core/rate_limiter.h"
-#include "core/rate_limiter_local.h"
-#include "core/rate_limiter_shared.h"
-#include "core/redis_connection.h"
-#include "core/redis_token_cache.h"
+#include "core/limiter/rate_limiter.h"
+#include "core/limiter/rate_limiter_local.h"
+#include "core/limiter/rate_limiter_shared.h"
+#include "core/limiter/redis_connection.h"
+#include "core/limiter/redis_token_cache.h"
 #include "redis_server_process.h"
 
 namespace dwu {

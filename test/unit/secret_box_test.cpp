@@ -1,5 +1,5 @@
 // secret_box: AES-256-GCM known answers, blob layout, tamper detection, rotation, key files.
-#include "core/secret_box.h"
+#include "core/crypto/secret_box.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>

@@ -1,0 +1,358 @@
+#include "core/dinamize/dinamize_api.h"
+
+#include <stdexcept>
+
+#include "core/dinamize/api_validation.h"
+#include "core/dinamize/dinamize_errors.h"
+
+namespace dwu {
+namespace {
+
+constexpr long kMaxWalkPages = 1000000;
+
+[[noreturn]] void invalid(const std::string& message) { throw std::invalid_argument(message); }
+
+std::string code_of(const nlohmann::json& v) {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number_integer()) return std::to_string(v.get<long long>());
+    return {};
+}
+
+// body.next: a boolean per the reference; tolerate "true"/"1"/1 the way PHP clients would.
+bool next_flag(const nlohmann::json& v) {
+    if (v.is_boolean()) return v.get<bool>();
+    if (v.is_number_integer()) return v.get<long long>() != 0;
+    if (v.is_string()) {
+        const auto& s = v.get_ref<const std::string&>();
+        return s == "true" || s == "1" || s == "TRUE" || s == "True";
+    }
+    return false;
+}
+
+// The new object's code from a create call's body.code.
+std::string created_code(const nlohmann::json& body, const char* path) {
+    std::string code = body.is_object() ? code_of(body.value("code", nlohmann::json())) : std::string();
+    if (code.empty())
+        throw DinamizeError(ErrorCategory::ApiError, "", std::string("Dinamize ") + path + " answered without a code",
+                            false);
+    return code;
+}
+
+nlohmann::json query_request(const Query& query) {
+    nlohmann::json req = nlohmann::json::object();
+    check::put_page(req, query.page);
+    nlohmann::json search = check::search_array(query.search);
+    nlohmann::json order = check::order_array(query.order);
+    if (!search.empty()) req["search"] = std::move(search);
+    if (!order.empty()) req["order"] = std::move(order);
+    return req;
+}
+
+void put_contact_values(nlohmann::json& req, const ContactValues& v) {
+    if (v.email) {
+        check::email(*v.email, "email");
+        req["email"] = *v.email;
+    }
+    if (v.name) req["name"] = *v.name;
+    if (v.external_code) req["external_code"] = *v.external_code;
+    if (v.date_rest) {
+        if (!v.date_rest->empty()) check::datetime(*v.date_rest, "date_rest");
+        req["date_rest"] = *v.date_rest;
+    }
+    if (!v.custom_fields.is_object()) invalid("custom_fields must be an object of cmpN keys");
+    for (const auto& [key, value] : v.custom_fields.items()) {
+        if (!check::is_custom_field_name(key))
+            invalid("custom field " + check::shown(key) + " is not a Dinamize custom field name (cmpN)");
+        bool ok = value.is_string();
+        if (value.is_array()) {
+            ok = true;
+            for (const auto& e : value) ok = ok && e.is_string();
+        }
+        if (!ok) invalid("custom field " + key + " must be a string or an array of strings");
+    }
+    if (!v.custom_fields.empty()) req["custom_fields"] = v.custom_fields;
+}
+
+std::optional<std::string> optional_text(const nlohmann::json& obj, const std::string& key) {
+    const auto& v = obj.at(key);
+    if (v.is_null()) return std::nullopt;
+    if (!v.is_string()) invalid("contact value " + key + " must be a string");
+    return v.get<std::string>();
+}
+
+nlohmann::json as_text(const nlohmann::json& v, const std::string& key) {
+    if (v.is_string()) return v;
+    if (v.is_number() || v.is_boolean()) return v.dump();
+    invalid("custom field " + key + " must be a string, a number, a boolean or an array of them");
+}
+
+}  // namespace
+
+PageLimitExceeded::PageLimitExceeded(long max_pages, size_t items_so_far)
+    : std::runtime_error("more than " + std::to_string(max_pages) + " pages (" + std::to_string(items_so_far) +
+                         " items read): narrow the search, use larger pages or allow more pages"),
+      max_pages_(max_pages) {}
+
+Page page_from_body(nlohmann::json body, const char* items_key) {
+    Page page;
+    if (!body.is_object()) {
+        if (!body.is_null())
+            throw DinamizeError(ErrorCategory::ApiError, "", "Dinamize answered a search with a non-object body", false);
+        return page;
+    }
+    auto items = body.find(items_key);
+    if (items != body.end() && !items->is_null()) {
+        if (!items->is_array())
+            throw DinamizeError(ErrorCategory::ApiError, "",
+                                std::string("Dinamize answered a search whose body.") + items_key + " is not a list",
+                                false);
+        page.items.reserve(items->size());
+        for (auto& item : *items) page.items.push_back(std::move(item));
+        body.erase(items);
+    }
+    auto next = body.find("next");
+    if (next != body.end()) {
+        page.next = next_flag(*next);
+        body.erase(next);
+    }
+    page.extra = std::move(body);
+    return page;
+}
+
+AllPages fetch_all_pages(const PageFetch& fetch, long max_pages, OnPageLimit on_limit) {
+    if (max_pages < 1 || max_pages > kMaxWalkPages)
+        invalid("max_pages must be between 1 and " + std::to_string(kMaxWalkPages) + ", not " +
+                std::to_string(max_pages));
+    AllPages all;
+    for (long number = 1;; ++number) {
+        Page page = fetch(number);
+        ++all.pages;
+        const bool more = page.next && !page.items.empty();  // an empty page ends the walk whatever next says
+        all.items.insert(all.items.end(), std::make_move_iterator(page.items.begin()),
+                         std::make_move_iterator(page.items.end()));
+        all.extra = std::move(page.extra);
+        if (!more) return all;
+        if (number >= max_pages) {
+            if (on_limit == OnPageLimit::Throw) throw PageLimitExceeded(max_pages, all.items.size());
+            all.complete = false;
+            return all;
+        }
+    }
+}
+
+nlohmann::json contact_search_request(const ContactQuery& query) {
+    check::code(query.list_code, "contact-list_code");
+    nlohmann::json req = query_request(Query{query.search, query.order, query.page});
+    req["contact-list_code"] = query.list_code;
+    if (!query.status_contact.empty()) {
+        if (query.status_contact != "NO_REST" && query.status_contact != "REST_ONLY")
+            invalid("status_contact must be NO_REST or REST_ONLY (or empty for all), not " +
+                    check::shown(query.status_contact));
+        req["status_contact"] = query.status_contact;
+    }
+    if (!query.custom_filter.empty()) {
+        check::code(query.custom_filter, "custom_filter");
+        req["custom_filter"] = query.custom_filter;
+    }
+    return req;
+}
+
+Page search_contacts(DinamizeClient& client, const ContactQuery& query) {
+    return page_from_body(client.call("/emkt/contact/search", contact_search_request(query)));
+}
+
+AllPages search_all_contacts(DinamizeClient& client, const ContactQuery& query, long max_pages,
+                             OnPageLimit on_limit) {
+    ContactQuery q = query;
+    q.page.page_number = 1;
+    contact_search_request(q);  // validate everything before the first request
+    return fetch_all_pages(
+        [&](long number) {
+            q.page.page_number = number;
+            return search_contacts(client, q);
+        },
+        max_pages, on_limit);
+}
+
+ContactValues contact_values_from_json(const nlohmann::json& values) {
+    if (!values.is_object()) invalid("contact values must be a JSON object");
+    ContactValues out;
+    for (const auto& [key, value] : values.items()) {
+        if (key == "email")
+            out.email = optional_text(values, key);
+        else if (key == "name")
+            out.name = optional_text(values, key);
+        else if (key == "external_code")
+            out.external_code = optional_text(values, key);
+        else if (key == "date_rest")
+            out.date_rest = optional_text(values, key);
+        else if (key == "custom_fields") {
+            if (value.is_null()) continue;
+            if (!value.is_object()) invalid("custom_fields must be an object of cmpN keys");
+            for (const auto& [field, v] : value.items()) {
+                if (!check::is_custom_field_name(field))
+                    invalid("custom field " + check::shown(field) + " is not a Dinamize custom field name (cmpN)");
+                if (v.is_array()) {
+                    nlohmann::json list = nlohmann::json::array();
+                    for (const auto& e : v) list.push_back(as_text(e, field));
+                    out.custom_fields[field] = std::move(list);
+                } else if (v.is_null()) {
+                    out.custom_fields[field] = "";
+                } else {
+                    out.custom_fields[field] = as_text(v, field);
+                }
+            }
+        } else {
+            invalid("unknown contact value " + check::shown(key) +
+                    " (use email, name, external_code, date_rest, custom_fields)");
+        }
+    }
+    if (out.email) check::email(*out.email, "email");
+    if (out.date_rest && !out.date_rest->empty()) check::datetime(*out.date_rest, "date_rest");
+    return out;
+}
+
+std::string add_contact(DinamizeClient& client, const std::string& list_code, const ContactValues& values) {
+    check::code(list_code, "contact-list_code");
+    if (!values.email) invalid("email is required to add a contact");
+    nlohmann::json req = {{"contact-list_code", list_code}};
+    put_contact_values(req, values);
+    return created_code(client.call("/emkt/contact/add", req), "/emkt/contact/add");
+}
+
+void update_contact(DinamizeClient& client, const std::string& list_code, const std::string& contact_code,
+                    const ContactValues& values) {
+    check::code(list_code, "contact-list_code");
+    check::code(contact_code, "contact_code");
+    nlohmann::json req = {{"contact_code", contact_code}, {"contact-list_code", list_code}};
+    put_contact_values(req, values);
+    if (req.size() == 2) invalid("nothing to update: give at least one contact value");
+    client.call("/emkt/contact/update", req);
+}
+
+void delete_contact(DinamizeClient& client, const std::string& list_code, const std::string& contact_code) {
+    check::code(list_code, "contact-list_code");
+    check::code(contact_code, "contact_code");
+    client.call("/emkt/contact/delete", {{"contact_code", contact_code}, {"contact-list_code", list_code}});
+}
+
+nlohmann::json get_contact(DinamizeClient& client, const std::string& list_code, const std::string& contact_code) {
+    check::code(list_code, "contact-list_code");
+    check::code(contact_code, "contact_code");
+    return client.call("/emkt/contact/get", {{"contact_code", contact_code}, {"contact-list_code", list_code}});
+}
+
+Page search_contact_lists(DinamizeClient& client, const Query& query) {
+    return page_from_body(client.call("/emkt/contact-list/search", query_request(query)));
+}
+
+Page search_fields(DinamizeClient& client, const std::string& list_code, const Query& query) {
+    check::code(list_code, "contact-list_code");
+    nlohmann::json req = query_request(query);
+    req["contact-list_code"] = list_code;
+    return page_from_body(client.call("/emkt/field/search", req));
+}
+
+std::string add_field(DinamizeClient& client, const FieldDefinition& field) {
+    check::code(field.list_code, "contact-list_code");
+    if (field.title.empty()) invalid("a field needs a title");
+    if (field.type.size() != 2 || field.type[0] < 'A' || field.type[0] > 'Z' || field.type[1] < 'A' ||
+        field.type[1] > 'Z')
+        invalid("field type must be two capital letters (VC text, LV list of values), not " + check::shown(field.type));
+    const nlohmann::json req = {{"contact-list_code", field.list_code}, {"title", field.title},
+                                {"type", field.type},                  {"is_required", field.is_required},
+                                {"is_uniquevalue", field.is_uniquevalue}, {"is_searchable", field.is_searchable}};
+    return created_code(client.call("/emkt/field/add", req), "/emkt/field/add");
+}
+
+void update_field(DinamizeClient& client, const FieldChange& change) {
+    check::code(change.list_code, "contact-list_code");
+    check::code(change.field_code, "field_code");
+    nlohmann::json req = {{"contact-list_code", change.list_code}, {"field_code", change.field_code}};
+    if (change.title) {
+        if (change.title->empty()) invalid("a field's title cannot be empty");
+        req["title"] = *change.title;
+    }
+    if (change.is_uniquevalue) req["is_uniquevalue"] = *change.is_uniquevalue;
+    if (change.is_searchable) req["is_searchable"] = *change.is_searchable;
+    if (req.size() == 2) invalid("nothing to update: give a title, is_uniquevalue or is_searchable");
+    client.call("/emkt/field/update", req);
+}
+
+Page search_field_lov(DinamizeClient& client, const std::string& list_code, const std::string& field_code,
+                      PageSpec page) {
+    check::code(list_code, "contact-list_code");
+    check::code(field_code, "field_code");
+    nlohmann::json req = {{"contact-list_code", list_code}, {"field_code", field_code}};
+    check::put_page(req, page);
+    return page_from_body(client.call("/emkt/field-lov/search", req), "list");  // body.list, not items (§7.3)
+}
+
+Page search_optouts(DinamizeClient& client, const std::string& list_code, const Query& query) {
+    check::code(list_code, "contact-list_code");
+    nlohmann::json req = query_request(query);
+    req["contact-list_code"] = list_code;
+    return page_from_body(client.call("/emkt/optout-email/search", req));
+}
+
+namespace {
+
+nlohmann::json history_request(const HistoryQuery& q) {
+    check::code(q.list_code, "contact-list_code");
+    nlohmann::json req = {{"contact-list_code", q.list_code}};
+    if (!q.date_start.empty()) {
+        check::datetime(q.date_start, "date_start");
+        req["date_start"] = q.date_start;
+    }
+    if (!q.date_end.empty()) {
+        check::datetime(q.date_end, "date_end");
+        req["date_end"] = q.date_end;
+    }
+    if (!q.date_start.empty() && !q.date_end.empty()) {
+        // A bare date means the whole day: compare start-of-day with end-of-day.
+        const std::string start = q.date_start.size() == 10 ? q.date_start + " 00:00:00" : q.date_start;
+        const std::string end = q.date_end.size() == 10 ? q.date_end + " 23:59:59" : q.date_end;
+        if (end < start) invalid("date_end " + check::shown(q.date_end) + " is before date_start " +
+                                 check::shown(q.date_start));
+    }
+    if (!q.kinds.empty()) {
+        nlohmann::json kinds = nlohmann::json::array();
+        for (int k : q.kinds) {
+            if (!((k >= kHistorySend && k <= kHistorySpam) || k == kHistoryBounceOther))
+                invalid("history kind " + std::to_string(k) + " is not one of 4, 5, 6, 7, 8, 9, 13");
+            kinds.push_back(k);  // integers, as S1 sends kind_list
+        }
+        req["kind_list"] = std::move(kinds);
+    }
+    if (!q.selection.empty()) {
+        for (const auto& s : q.selection) check::code(s, "selection (send code)");
+        req["selection"] = q.selection;
+    }
+    check::put_page(req, q.page);
+    return req;
+}
+
+}  // namespace
+
+HistoryPage contact_history(DinamizeClient& client, const HistoryQuery& query) {
+    HistoryPage out;
+    static_cast<Page&>(out) = page_from_body(client.call("/emkt/contact/history", history_request(query)));
+    auto last = out.extra.find("last_sync");
+    if (last != out.extra.end() && last->is_string()) out.last_sync = last->get<std::string>();
+    return out;
+}
+
+AllPages contact_history_all(DinamizeClient& client, const HistoryQuery& query, long max_pages,
+                             OnPageLimit on_limit) {
+    HistoryQuery q = query;
+    q.page.page_number = 1;
+    history_request(q);  // validate everything before the first request
+    return fetch_all_pages(
+        [&](long number) {
+            q.page.page_number = number;
+            return static_cast<Page>(contact_history(client, q));
+        },
+        max_pages, on_limit);
+}
+
+}  // namespace dwu

@@ -1,0 +1,112 @@
+#pragma once
+// The Dinamize API client: envelope, authentication, token reuse, one re-authentication on an
+// invalid token, error classification. PostgreSQL-free.
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/dinamize/http_transport.h"
+#include "core/dinamize/multipart.h"
+
+namespace dwu {
+
+struct Account {
+    std::string base_url;  // e.g. https://api.dinamize.com (no trailing path)
+    std::string user;
+    std::string password;  // wiped on destruction
+    std::string client_code;
+    Account() = default;
+    Account(std::string url, std::string u, std::string p, std::string c)
+        : base_url(std::move(url)), user(std::move(u)), password(std::move(p)), client_code(std::move(c)) {}
+    Account(const Account&) = default;
+    Account& operator=(const Account&) = default;
+    ~Account();
+};
+
+// Dinamize tokens expire after 1 h without use and 24 h after issue (reference §2); we renew a
+// little ahead of both. One place to correct if the real limits differ.
+struct TokenRules {
+    std::chrono::seconds renew_when_idle{55 * 60};
+    std::chrono::seconds renew_at_age{23 * 3600 + 30 * 60};
+};
+
+using Clock = std::chrono::system_clock;
+
+class DinamizeClient {
+public:
+    DinamizeClient(Account account, HttpTransport& http, TokenRules rules = {},
+                   std::function<Clock::time_point()> now = Clock::now);
+    ~DinamizeClient();
+    DinamizeClient(const DinamizeClient&) = delete;
+    DinamizeClient& operator=(const DinamizeClient&) = delete;
+
+    // POSTs `request` to `path` (e.g. "/emkt/contact/add") with the auth token, authenticating
+    // first when there is no token and once more when Dinamize rejects it. Returns the envelope's
+    // body on code 480001; throws DinamizeError otherwise, Interrupted on abort.
+    nlohmann::json call(const std::string& path, const nlohmann::json& request);
+
+    // The same as call() for the one multipart/form-data call (the bulk import, reference §6):
+    // same token handling, re-authentication, envelope and errors. Throws std::invalid_argument
+    // (before any request) for a malformed part.
+    nlohmann::json call_multipart(const std::string& path, const std::vector<MultipartPart>& parts);
+
+    // Called before every HTTP request of this client, /auth included: where a rate limiter admits
+    // the request or waits. What it throws propagates out of call() (e.g. Interrupted).
+    void set_before_request(std::function<void()> hook) { before_request_ = std::move(hook); }
+
+    void authenticate();
+    bool has_token() const { return !token_.empty(); }
+    void forget_token();
+
+    // A token obtained earlier (e.g. stored encrypted by another process); used until the rules
+    // say to renew it or Dinamize rejects it.
+    void adopt_token(std::string token, Clock::time_point issued_at, Clock::time_point last_used);
+    const std::string& token() const { return token_; }
+    Clock::time_point token_issued_at() const { return issued_at_; }
+    Clock::time_point token_last_used() const { return last_used_; }
+    // Counts authentications: a change tells the caller there is a new token to store.
+    unsigned long token_generation() const { return generation_; }
+    bool token_due_for_renewal() const;
+
+    // request_unique of the last answer (Dinamize's id for support requests), or empty.
+    const std::string& last_request_unique() const { return last_request_unique_; }
+    long last_duration_ms() const { return last_duration_ms_; }
+
+private:
+    // One POST; returns the envelope's body on success, throws DinamizeError otherwise.
+    nlohmann::json post_envelope(const std::string& path, const std::string& content_type, const std::string& body,
+                                 bool with_token);
+    // Authentication, one re-authentication and retry, classification: shared by call() and
+    // call_multipart().
+    nlohmann::json call_with_token(const std::string& path, const std::string& content_type, const std::string& body);
+
+    Account account_;
+    HttpTransport& http_;
+    std::function<void()> before_request_;
+    TokenRules rules_;
+    std::function<Clock::time_point()> now_;
+    std::string token_;
+    Clock::time_point issued_at_{};
+    Clock::time_point last_used_{};
+    unsigned long generation_ = 0;
+    std::string last_request_unique_;
+    long last_duration_ms_ = 0;
+};
+
+// The envelope's pieces, parsed; throws DinamizeError(API_ERROR, retryable) on a malformed answer.
+struct Envelope {
+    std::string code;
+    std::string detail;
+    nlohmann::json body;
+    std::string request_unique;
+};
+Envelope parse_envelope(const HttpResponse& response, const std::string& path);
+
+// Seconds to wait from a 240024 body: body["retry-after"] as string or number; else the rest of
+// the current minute (at least 1).
+int retry_after_seconds(const nlohmann::json& body);
+
+}  // namespace dwu

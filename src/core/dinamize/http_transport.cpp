@@ -1,0 +1,162 @@
+#include "core/dinamize/http_transport.h"
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <mutex>
+
+#include "core/dinamize/dinamize_errors.h"
+#include "core/version.h"
+
+namespace dwu {
+namespace {
+
+constexpr size_t kMaxResponseBytes = 64u * 1024 * 1024;  // a Dinamize page of 10,000 contacts fits
+constexpr int kPollMs = 50;                              // how often an abort is noticed
+
+struct EasyDeleter {
+    void operator()(CURL* h) const { curl_easy_cleanup(h); }
+};
+struct MultiDeleter {
+    void operator()(CURLM* h) const { curl_multi_cleanup(h); }
+};
+struct SlistDeleter {
+    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
+
+void global_init_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// A C callback: it must never throw.
+extern "C" size_t append_body(char* data, size_t size, size_t count, void* userdata) {
+    auto* body = static_cast<std::string*>(userdata);
+    const size_t n = size * count;
+    if (body->size() + n > kMaxResponseBytes) return 0;  // makes curl fail with CURLE_WRITE_ERROR
+    try {
+        body->append(data, n);
+    } catch (...) {
+        return 0;
+    }
+    return n;
+}
+
+bool retryable(CURLcode code) {
+    switch (code) {
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_URL_MALFORMAT:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:
+            return false;  // configuration problems: retrying cannot help
+        default:
+            return true;
+    }
+}
+
+[[noreturn]] void throw_curl_error(CURLcode code, const std::string& url, long timeout_ms) {
+    std::string msg = endpoint_for_messages(url) + ": ";
+    if (code == CURLE_OPERATION_TIMEDOUT)
+        msg += "no complete answer within " + std::to_string(timeout_ms) + " ms";
+    else if (code == CURLE_WRITE_ERROR)
+        msg += "response larger than " + std::to_string(kMaxResponseBytes) + " bytes";
+    else
+        msg += curl_easy_strerror(code);
+    throw DinamizeError(ErrorCategory::Network, "", msg, retryable(code));
+}
+
+}  // namespace
+
+struct HttpTransport::Handles {
+    std::unique_ptr<CURLM, MultiDeleter> multi{curl_multi_init()};
+    std::unique_ptr<CURL, EasyDeleter> easy{curl_easy_init()};
+};
+
+HttpTransport::HttpTransport(HttpOptions options, AbortCheck abort_check)
+    : options_(std::move(options)), abort_check_(abort_check) {
+    global_init_once();
+    handles_ = std::make_unique<Handles>();
+    if (!handles_->multi || !handles_->easy) throw std::runtime_error("libcurl initialisation failed");
+}
+
+HttpTransport::~HttpTransport() = default;
+
+HttpResponse HttpTransport::post(const std::string& url, const std::string& content_type,
+                                 const std::string& body, const std::vector<std::string>& headers) {
+    CURL* easy = handles_->easy.get();
+    CURLM* multi = handles_->multi.get();
+
+    SlistPtr header_list;
+    auto add_header = [&](const std::string& line) {
+        curl_slist* next = curl_slist_append(header_list.get(), line.c_str());
+        if (!next) throw std::bad_alloc();
+        header_list.release();
+        header_list.reset(next);
+    };
+    add_header("Content-Type: " + content_type);
+    add_header("Expect:");  // no 100-continue round trip
+    for (const auto& h : headers) add_header(h);
+
+    HttpResponse response;
+    curl_easy_reset(easy);  // keeps the connection cache, clears per-request options
+    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list.get());
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, append_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, options_.timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM inside a PostgreSQL process
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "dwu_crm/" DWU_CRM_VERSION);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+    if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+
+    const auto started = std::chrono::steady_clock::now();
+    curl_multi_add_handle(multi, easy);
+    // Always detach the easy handle, whichever way we leave.
+    struct Detach {
+        CURLM* m;
+        CURL* e;
+        ~Detach() { curl_multi_remove_handle(m, e); }
+    } detach{multi, easy};
+
+    int running = 1;
+    while (running) {
+        if (curl_multi_perform(multi, &running) != CURLM_OK)
+            throw DinamizeError(ErrorCategory::Network, "", endpoint_for_messages(url) + ": transfer failed", true);
+        if (!running) break;
+        if (abort_check_ && abort_check_()) throw Interrupted();
+        curl_multi_poll(multi, nullptr, 0, kPollMs, nullptr);
+    }
+
+    CURLcode result = CURLE_OK;
+    int pending = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &pending))
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) result = msg->data.result;
+    response.duration_ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::steady_clock::now() - started)
+                                                 .count());
+    if (result != CURLE_OK) throw_curl_error(result, url, options_.timeout_ms);
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status);
+    return response;
+}
+
+std::string endpoint_for_messages(const std::string& url) {
+    const auto scheme_end = url.find("://");
+    const size_t host_start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+    size_t host_end = url.find_first_of("/?#", host_start);
+    if (host_end == std::string::npos) host_end = url.size();
+    std::string authority = url.substr(host_start, host_end - host_start);
+    const auto at = authority.rfind('@');
+    if (at != std::string::npos) authority.erase(0, at + 1);  // drop user:password@
+    return url.substr(0, host_start) + authority;
+}
+
+}  // namespace dwu

@@ -1,0 +1,71 @@
+#include "core/limiter/rate_limiter_local.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace dwu {
+namespace {
+
+RateLimits scaled(RateLimits limits, double share) {
+    if (!(share > 0.0 && share <= 1.0)) throw std::invalid_argument("local rate limit share must be in (0, 1]");
+    validate(limits);
+    for (auto& w : limits.windows)
+        if (w.limit > 0) w.limit = std::max(1L, static_cast<long>(std::floor(w.limit * share)));
+    return limits;
+}
+
+long ceil_ms(std::chrono::steady_clock::duration d) {
+    return static_cast<long>(std::chrono::ceil<std::chrono::milliseconds>(d).count());
+}
+
+}  // namespace
+
+LocalRateLimiter::LocalRateLimiter(const RateLimits& account_limits, double share, MonotonicClock clock)
+    : limits_(scaled(account_limits, share)), active_(active_windows(limits_)), clock_(std::move(clock)) {
+    if (!clock_) throw std::invalid_argument("local rate limiter: no clock");
+}
+
+LocalRateLimiter::AccountLog& LocalRateLimiter::log_for(const std::string& account, TimePoint now) {
+    if (account.empty()) throw std::invalid_argument("rate limiter: empty account");
+    AccountLog& log = logs_[account];
+    log.windows.resize(active_.size());
+    for (size_t i = 0; i < active_.size(); i++) {
+        const TimePoint horizon = now - enforced_length(limits_, active_[i]);
+        auto& entries = log.windows[i];
+        while (!entries.empty() && entries.front() <= horizon) entries.pop_front();
+    }
+    return log;
+}
+
+Admission LocalRateLimiter::try_acquire(const std::string& account) {
+    const TimePoint now = clock_();
+    AccountLog& log = log_for(account, now);
+    long wait = log.blocked_until > now ? ceil_ms(log.blocked_until - now) : 0;
+    for (size_t i = 0; i < active_.size(); i++) {
+        const auto& entries = log.windows[i];
+        const auto limit = static_cast<size_t>(active_[i].limit);
+        if (entries.size() < limit) continue;
+        // One more fits once size - limit + 1 entries have left the window.
+        const TimePoint leaves = entries[entries.size() - limit] + enforced_length(limits_, active_[i]);
+        wait = std::max(wait, std::max(1L, ceil_ms(leaves - now)));
+    }
+    if (wait > 0) return {false, wait};
+    for (auto& entries : log.windows) entries.push_back(now);
+    return {true, 0};
+}
+
+void LocalRateLimiter::record(const std::string& account) {
+    const TimePoint now = clock_();
+    for (auto& entries : log_for(account, now).windows) entries.push_back(now);
+}
+
+long LocalRateLimiter::block(const std::string& account, long seconds) {
+    if (seconds <= 0) throw std::invalid_argument("rate limiter: block of <= 0 s");
+    const TimePoint now = clock_();
+    AccountLog& log = log_for(account, now);
+    log.blocked_until = std::max(log.blocked_until, now + std::chrono::seconds(seconds));
+    return ceil_ms(log.blocked_until - now);
+}
+
+}  // namespace dwu

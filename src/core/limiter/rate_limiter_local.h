@@ -1,0 +1,49 @@
+#pragma once
+#include "core/pg_free.h"
+// The in-process stand-in for the shared limiter while Redis is unreachable: the same sliding
+// window log, kept in memory, with every limit scaled down to this process's share. Failing open
+// without any limit would let every worker of every cluster send at full rate at once; a share
+// (e.g. 0.5 with two workers) keeps the account roughly under Dinamize's limit until Redis is back.
+// Not thread-safe; reads time only from the injected clock.
+#include <chrono>
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/limiter/rate_limits.h"
+
+namespace dwu {
+
+class LocalRateLimiter {
+public:
+    // share in (0, 1]; each limit becomes max(1, floor(limit * share)), 0 stays disabled.
+    // Throws std::invalid_argument for invalid limits or share.
+    LocalRateLimiter(const RateLimits& account_limits, double share, MonotonicClock clock = steady_now);
+
+    Admission try_acquire(const std::string& account);
+
+    // Counts a request admitted elsewhere (by the shared limiter), so that when Redis goes away
+    // this process's recent traffic still counts against its share.
+    void record(const std::string& account);
+
+    // Refuses `account` for `seconds`, never shortening a longer block. Returns the remaining ms.
+    long block(const std::string& account, long seconds);
+
+    const RateLimits& limits() const { return limits_; }  // the scaled limits
+
+private:
+    using TimePoint = std::chrono::steady_clock::time_point;
+    struct AccountLog {
+        std::vector<std::deque<TimePoint>> windows;  // parallel to active_
+        TimePoint blocked_until{};
+    };
+    AccountLog& log_for(const std::string& account, TimePoint now);
+
+    RateLimits limits_;
+    std::vector<WindowLimit> active_;
+    MonotonicClock clock_;
+    std::unordered_map<std::string, AccountLog> logs_;
+};
+
+}  // namespace dwu

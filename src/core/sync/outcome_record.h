@@ -1,0 +1,19 @@
+#pragma once
+// Turns a batch of outcomes and their retry decisions into the JSON array that the worker's
+// single recording statement reads with jsonb_to_recordset. PostgreSQL-free.
+#include <nlohmann/json.hpp>
+
+#include <vector>
+
+#include "core/sync/retry_policy.h"
+
+namespace dwu {
+
+struct DecidedOutcome {
+    SyncOutcome outcome;
+    RetryDecision decision;
+};
+
+nlohmann::json outcome_rows(const std::vector<DecidedOutcome>& batch);
+
+}  // namespace dwu

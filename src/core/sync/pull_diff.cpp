@@ -1,0 +1,120 @@
+#include "core/sync/pull_diff.h"
+
+#include <openssl/evp.h>
+
+#include <memory>
+#include <stdexcept>
+
+namespace dwu {
+namespace {
+
+bool flag(const nlohmann::json& item, const char* key) {
+    auto it = item.find(key);
+    if (it == item.end() || it->is_null()) return false;
+    if (it->is_boolean()) return it->get<bool>();
+    if (it->is_number()) return it->get<double>() != 0;
+    if (it->is_string()) {
+        const std::string v = it->get<std::string>();
+        return v == "1" || v == "true" || v == "TRUE" || v == "S" || v == "s" || v == "Y" || v == "y";
+    }
+    return false;
+}
+
+// Scalars as strings (Dinamize sends strings, reference §1); "" means "no
+// value".
+nlohmann::json crm_value(const nlohmann::json& v) {
+    if (v.is_null()) return nullptr;
+    if (v.is_string()) return v.get<std::string>().empty() ? nlohmann::json() : v;
+    if (v.is_array()) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& e : v) out.push_back(e.is_string() ? e.get<std::string>() : e.dump());
+        return out;
+    }
+    if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+    return v.dump();
+}
+
+std::string text_of(const nlohmann::json& item, const char* key) {
+    auto it = item.find(key);
+    if (it == item.end() || it->is_null()) return {};
+    return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+struct MdCtxFree {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+}  // namespace
+
+std::string email_status_of(const nlohmann::json& item) {
+    if (flag(item, "spam")) return "spam_complaint";
+    if (flag(item, "optout")) return "opted_out";
+    if (text_of(item, "status") == "I") return "invalid";
+    return "valid";
+}
+
+std::string record_hash(const nlohmann::json& fields, const std::string& email_status) {
+    const std::string canonical = nlohmann::json{{"email_status", email_status}, {"fields", fields}}.dump();
+    std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+        EVP_DigestUpdate(ctx.get(), canonical.data(), canonical.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1)
+        throw std::runtime_error("SHA-256 failed");
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(length * 2);
+    for (unsigned int i = 0; i < length; ++i) {
+        out.push_back(hex[digest[i] >> 4]);
+        out.push_back(hex[digest[i] & 0xf]);
+    }
+    return out;
+}
+
+PulledContact pulled_contact(const nlohmann::json& item, const FieldMap& field_map) {
+    if (!item.is_object()) throw std::invalid_argument("contact item is not a JSON object");
+    PulledContact c;
+    c.code = text_of(item, "code");
+    if (c.code.empty() || c.code.find_first_not_of("0123456789") != std::string::npos || c.code.size() > 32)
+        throw std::invalid_argument("contact item has no numeric code");
+    const std::string email = text_of(item, "email");
+    if (email.empty()) throw std::invalid_argument("contact " + c.code + " has no e-mail");
+    c.fields = nlohmann::json::object();
+    c.fields["dwu_email"] = email;
+    auto name = item.find("name");
+    c.fields["dwu_name"] = name == item.end() ? nlohmann::json() : crm_value(*name);
+    const auto custom = item.find("custom_fields");
+    for (const auto& [column, cmp] : field_map) {
+        nlohmann::json value;
+        if (custom != item.end() && custom->is_object()) {
+            auto it = custom->find(cmp);
+            if (it != custom->end()) value = crm_value(*it);
+        }
+        c.fields[column] = value;
+    }
+    c.email_status = email_status_of(item);
+    c.hash = record_hash(c.fields, c.email_status);
+    return c;
+}
+
+nlohmann::json pull_rows(const std::vector<nlohmann::json>& items, const FieldMap& field_map, long* skipped) {
+    nlohmann::json rows = nlohmann::json::array();
+    long bad = 0;
+    for (const auto& item : items) {
+        try {
+            PulledContact c = pulled_contact(item, field_map);
+            rows.push_back({{"code", std::move(c.code)},
+                            {"hash", std::move(c.hash)},
+                            {"fields", std::move(c.fields)},
+                            {"email_status", std::move(c.email_status)},
+                            {"item", item}});
+        } catch (const std::invalid_argument&) {
+            ++bad;
+        }
+    }
+    if (skipped) *skipped = bad;
+    return rows;
+}
+
+}  // namespace dwu

@@ -1,0 +1,55 @@
+#pragma once
+// crm_sync_queue as the worker sees it: each call is one short transaction (see transaction.h),
+// returns false if it failed (the error is already logged), and holds no transaction open after.
+#include <string>
+#include <vector>
+
+#include "core/sync/sync_job.h"
+
+bool dwu_extension_installed();
+
+// Puts back jobs left 'processing' by a worker that no longer exists, or whose lease ran out.
+bool dwu_recover_jobs(int* recovered);
+
+// Moves up to max_changes captured writes (crm_captured_changes) into the queue and the audit log;
+// moved is -1 when another transaction was moving them (it may not see the newest).
+bool dwu_move_captured_changes(int max_changes, long long& moved);
+
+// Claims up to batch_size due jobs (per lead, only the oldest unfinished one), leases them, and
+// reads each lead's current row and linked contact code. When none is due, next_due_ms tells
+// how long until one is (or -1 if the queue holds nothing waiting).
+// only_account (0: all) and creates_only narrow the claim to one account's creates: a backfill.
+bool dwu_claim_jobs(int batch_size, int lease_seconds, std::vector<dwu::SyncJob>& jobs, long& next_due_ms,
+                    long long only_account = 0, bool creates_only = false);
+
+// An enabled account with at least `threshold` due creates (account_id 0: none).
+bool dwu_find_backfill(int threshold, long long& account_id);
+
+// Applies a batch of outcomes (JSON rows from outcome_rows) in one statement: queue status,
+// crm_lead_sync link, crm_sync_logs rows.
+bool dwu_record_outcomes(const std::string& rows_json);
+
+// Returns claimed jobs that were not attempted (shutdown mid-batch, account unusable) to the queue,
+// attempt refunded, due again after delay_ms.
+bool dwu_release_jobs(const std::vector<long long>& job_ids, long delay_ms = 0);
+
+// An account's settings and its newest usable stored token, as sealed blobs (never plaintext).
+struct StoredAccount {
+    bool found = false;  // false: removed or disabled
+    int config_version = 0;
+    std::string base_url, user, client_code, list_code;
+    std::string password_blob;
+    long long token_id = 0;
+    std::string token_blob;  // empty: no usable stored token
+    long long token_issued_ms = 0, token_last_used_ms = 0;
+};
+bool dwu_load_account(long long account_id, StoredAccount& out);
+
+// Tokens: reserve an id (it is part of the AAD), store a sealed token, or record its last use.
+bool dwu_next_token_id(long long& id);
+bool dwu_store_token(long long token_id, long long account_id, int config_version, const std::string& blob,
+                     long long issued_ms, long long last_used_ms);
+bool dwu_touch_token(long long token_id, long long last_used_ms);
+
+// Allocations for the copies made inside transactions; created once by the worker.
+void dwu_job_store_init();

@@ -1,0 +1,89 @@
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/sync/outcome_record.h"
+#include "pg/worker/job_store.h"
+#include "pg/pg_headers.h"
+#include "pg/settings.h"
+#include "pg/shared_state.h"
+#include "pg/worker/worker_rounds.h"
+
+namespace dwu_worker {
+
+long run_round(WorkerState& w, std::mt19937_64& rng) {
+    std::vector<dwu::SyncJob> jobs;
+    long next_due_ms = -1;
+    if (!dwu_claim_jobs(dwu_batch_size, dwu_lease_seconds, jobs, next_due_ms)) return kRetryAfterErrorMs;
+    dwu_worker_claimed(static_cast<int>(jobs.size()), dwu_batch_size);
+    const long idle_ms = dwu_idle_check_seconds * 1000L;
+    if (jobs.empty()) return next_due_ms < 0 ? idle_ms : Min(Max(next_due_ms, 10L), idle_ms);
+
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    std::vector<dwu::DecidedOutcome> done;
+    std::vector<long long> unattempted;
+    std::map<long, std::vector<long long>> deferred;  // delay (ms) → jobs returned unattempted
+    std::map<long long, long> paused;                 // account → how long its jobs wait (rate limit)
+    std::string problem;
+    for (auto& [id, s] : w.accounts) s.used = false;
+
+    char activity[96];
+    for (const auto& job : jobs) {
+        if (!unattempted.empty() || shutdown_requested()) {
+            unattempted.push_back(job.id);
+            continue;
+        }
+        AccountSession& s = session_for(w, job);
+        if (!s.unusable.empty()) {
+            problem = s.unusable;
+            deferred[kUnusableAccountDelayMs].push_back(job.id);
+            continue;
+        }
+        if (auto pause = paused.find(job.account_id); pause != paused.end()) {
+            deferred[pause->second].push_back(job.id);
+            continue;
+        }
+        s.used = true;
+        snprintf(activity, sizeof activity, "dwu_crm: sending job %lld (%s) to Dinamize account %lld", job.id,
+                 job.operation.c_str(), job.account_id);
+        pgstat_report_activity(STATE_RUNNING, activity);
+        pgstat_report_wait_start(PG_WAIT_EXTENSION);  // no transaction is open while we wait on HTTP
+        try {
+            adopt_shared_token(w, s);
+            const long wait = w.limits.gate ? w.limits.gate->admit_job(s.limiter_key) : 0;
+            if (wait > 0) {
+                // Not a failed attempt: the job and the account's others in this batch wait.
+                paused[job.account_id] = wait;
+                deferred[wait].push_back(job.id);
+            } else {
+                dwu::SyncOutcome outcome = send_job(w, s, job);
+                // Dinamize's own 240024 paused the account: its other jobs of this batch wait too.
+                if (outcome.category == dwu::ErrorCategory::RateLimit)
+                    paused[job.account_id] = Max(1, outcome.retry_after_seconds) * 1000L;
+                dwu::RetryDecision decision = dwu::decide(outcome, w.policy, uniform(rng));
+                done.push_back({std::move(outcome), decision});
+            }
+        } catch (const dwu::Interrupted&) {
+            unattempted.push_back(job.id);
+        }
+        pgstat_report_wait_end();
+    }
+    pgstat_report_activity(STATE_IDLE, nullptr);
+    // Record even when shutting down: a finished call must not be sent again.
+    const bool stopping = shutdown_requested();
+    if (stopping) HOLD_INTERRUPTS();
+    const std::string rows = dwu::outcome_rows(done).dump();
+    const bool recorded = dwu_record_outcomes(rows);
+    bool released = dwu_release_jobs(unattempted);
+    for (const auto& [delay_ms, ids] : deferred) released = dwu_release_jobs(ids, delay_ms) && released;
+    for (auto& [account_id, s] : w.accounts) {
+        persist_token(w, account_id, s);
+        share_token(w, s);
+    }
+    if (stopping) RESUME_INTERRUPTS();
+    log_limiter_changes(w);
+    if (!problem.empty()) log_once(w.last_warning, problem);
+    return recorded && released ? 0 : kRetryAfterErrorMs;
+}
+
+}  // namespace dwu_worker
