@@ -2,7 +2,7 @@
 # Unit tests, the Dinamize simulator and benchmarks are built by CMakeLists.txt.
 EXTENSION = dwu_crm
 MODULE_big = dwu_crm
-DATA = sql/dwu_crm--0.1.0.sql
+DATA = $(wildcard sql/dwu_crm--*.sql)
 
 CORE_SRCS = $(wildcard src/core/*/*.cpp)
 PG_SRCS = $(wildcard src/pg/*.cpp src/pg/*/*.cpp)

@@ -1,0 +1,156 @@
+-- dwu_crm 0.1.0 -> 0.2.0. Carries exactly the changes of dwu_crm--0.2.0.sql over 0.1.0, so that an
+-- updated install and a fresh 0.2.0 install have the same catalog (test/e2e/test_update_path.sh).
+\echo Use "ALTER EXTENSION dwu_crm UPDATE TO '0.2.0'" to load this file. \quit
+
+-- An unknown Dinamize account is undefined_object (42704) everywhere: these three raised
+-- no_data_found (P0002), as unknown leads and jobs still do. CREATE OR REPLACE keeps each
+-- function's owner, privileges and comment.
+CREATE OR REPLACE FUNCTION @extschema@.requeue_failed(job_id bigint DEFAULT NULL, category text DEFAULT NULL,
+                                          account_name text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+    account bigint;
+BEGIN
+    IF account_name IS NOT NULL THEN
+        SELECT a.dwu_id INTO account FROM @extschema@.crm_dinamize_accounts a WHERE a.dwu_name = account_name;
+        IF account IS NULL THEN
+            RAISE EXCEPTION 'no Dinamize account named "%"', account_name
+                USING ERRCODE = 'undefined_object', HINT = 'SELECT dwu_name FROM dwu_crm.crm_dinamize_accounts lists them.';
+        END IF;
+    END IF;
+    IF category IS NOT NULL AND category NOT IN ('NETWORK', 'AUTH', 'VALIDATION', 'RATE_LIMIT', 'API_ERROR') THEN
+        RAISE EXCEPTION 'unknown error category "%"', category
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use NETWORK, AUTH, VALIDATION, RATE_LIMIT or API_ERROR, or NULL for all.';
+    END IF;
+    IF job_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.crm_sync_queue q
+                                            WHERE q.dwu_id = requeue_failed.job_id AND q.dwu_status = 'failed') THEN
+        RAISE EXCEPTION 'no failed job with id %', job_id
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'SELECT dwu_id FROM dwu_crm.crm_sync_queue WHERE dwu_status = ''failed'' lists them.';
+    END IF;
+    WITH requeued AS (
+        UPDATE @extschema@.crm_sync_queue q
+           SET dwu_status = 'queued', dwu_attempt_count = 0, dwu_next_attempt_at = now(), updated_at = now()
+         WHERE q.dwu_status = 'failed'
+           AND (requeue_failed.job_id IS NULL OR q.dwu_id = requeue_failed.job_id)
+           AND (requeue_failed.category IS NULL OR q.dwu_last_error_category = requeue_failed.category)
+           AND (account IS NULL OR q.dwu_account_id = account)
+        RETURNING q.dwu_lead_id
+    ), relinked AS (
+        UPDATE @extschema@.crm_lead_sync s SET dwu_sync_status = 'pending', updated_at = now()
+         WHERE s.dwu_sync_status = 'failed' AND s.dwu_lead_id IN (SELECT dwu_lead_id FROM requeued)
+    )
+    SELECT count(*) INTO n FROM requeued;
+    INSERT INTO @extschema@.crm_audit_log (dwu_action, dwu_entity_type, dwu_entity_id, dwu_changes)
+    VALUES ('SYNC', 'sync_queue', requeue_failed.job_id,
+            jsonb_strip_nulls(jsonb_build_object('requeued', n, 'category', category, 'account', account_name)));
+    IF n > 0 THEN PERFORM @extschema@.wake_worker_at_commit(); END IF;
+    RETURN n;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.dinamize_set_account_enabled(account_name text, enabled boolean) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE @extschema@.crm_dinamize_accounts a
+       SET dwu_enabled = dinamize_set_account_enabled.enabled, updated_at = now()
+     WHERE a.dwu_name = account_name AND a.dwu_removed_at IS NULL;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no Dinamize account named "%"', account_name
+            USING ERRCODE = 'undefined_object', HINT = 'SELECT dwu_name FROM dwu_crm.crm_dinamize_accounts lists them.';
+    END IF;
+    INSERT INTO @extschema@.crm_audit_log (dwu_action, dwu_entity_type, dwu_entity_id, dwu_changes)
+    SELECT 'CONFIGURE', 'dinamize_account', dwu_id, jsonb_build_object('enabled', enabled, 'by', session_user)
+      FROM @extschema@.crm_dinamize_accounts WHERE dwu_name = account_name;
+    PERFORM @extschema@.wake_worker_at_commit();
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.dinamize_remove_account(account_name text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    account bigint;
+BEGIN
+    UPDATE @extschema@.crm_dinamize_accounts
+       SET dwu_enabled = false, dwu_is_default = false, dwu_removed_at = now(), dwu_password = ''::bytea,
+           dwu_config_version = dwu_config_version + 1, updated_at = now()
+     WHERE dwu_name = account_name AND dwu_removed_at IS NULL
+    RETURNING dwu_id INTO account;
+    IF account IS NULL THEN
+        RAISE EXCEPTION 'no Dinamize account named "%"', account_name
+            USING ERRCODE = 'undefined_object', HINT = 'SELECT dwu_name FROM dwu_crm.crm_dinamize_accounts lists them.';
+    END IF;
+    UPDATE @extschema@.crm_auth_tokens SET dwu_active = false, dwu_token = ''::bytea WHERE dwu_account_id = account;
+    INSERT INTO @extschema@.crm_audit_log (dwu_action, dwu_entity_type, dwu_entity_id, dwu_changes)
+    VALUES ('DELETE', 'dinamize_account', account, jsonb_build_object('name', account_name, 'by', session_user));
+END;
+$$;
+
+-- Every object has a comment (0.1.0 had 46, on tables, views and some functions).
+COMMENT ON SCHEMA @extschema@ IS
+    'dwu_crm: CRM leads, contacts and opportunities, kept in sync with Dinamize by a background worker.';
+COMMENT ON FUNCTION @extschema@.crm_dinamize_accounts_refuse_delete() IS
+    'Trigger function of crm_dinamize_accounts_keep: refuses to delete an account (use dinamize_remove_account).';
+COMMENT ON FUNCTION @extschema@.default_account_id() IS
+    'The id of the default Dinamize account, NULL when there is none or it is paused.';
+COMMENT ON FUNCTION @extschema@.audit_app_user_id() IS
+    'crm_audit_log.dwu_user_id default: the setting dwu_crm.app_user_id (NULL when not set).';
+COMMENT ON FUNCTION @extschema@.audit_app_ip() IS
+    'crm_audit_log.dwu_ip_address default: the setting dwu_crm.app_ip (NULL when not set).';
+COMMENT ON FUNCTION @extschema@.audit_app_user_agent() IS
+    'crm_audit_log.dwu_user_agent default: the setting dwu_crm.app_user_agent (NULL when not set).';
+COMMENT ON FUNCTION @extschema@.note_captured_changes_moved(bigint) IS
+    'Internal (move_captured_changes): counts moved captured rows in shared memory, for the workers'' VACUUM of crm_captured_changes.';
+COMMENT ON FUNCTION @extschema@.crm_leads_touch() IS
+    'Trigger function of crm_leads_touch: sets updated_at and refuses a change of dwu_id.';
+COMMENT ON FUNCTION @extschema@.dinamize_set_account_enabled(text, boolean) IS
+    'Pauses (false) or resumes (true) a Dinamize account; its jobs wait while it is paused.';
+COMMENT ON FUNCTION @extschema@.dinamize_remove_account(text) IS
+    'Removes a Dinamize account: disabled for good, password and tokens erased; its leads, jobs and logs stay.';
+COMMENT ON TYPE @extschema@.dinamize_contact IS
+    'A Dinamize contact as dinamize_search() and dinamize_contact_get() return it; raw is the item as Dinamize sent it.';
+COMMENT ON FUNCTION @extschema@.touch_updated_at() IS
+    'Trigger function of crm_contacts_touch and crm_opportunities_touch: sets updated_at.';
+COMMENT ON FUNCTION @extschema@.webhook_lead_columns() IS
+    'The keys a webhook payload may carry (English and Portuguese) and the crm_leads column each fills.';
+COMMENT ON FUNCTION @extschema@.webhook_apply(@extschema@.crm_webhook_events) IS
+    'Internal (process_webhook_events): applies one stored event to crm_leads (creates or updates the lead, or marks it opted out); returns the lead id.';
+COMMENT ON FUNCTION @extschema@.pull_interval_default() IS
+    'The pull interval of accounts without their own: the setting dwu_crm.pull_interval, 15 minutes when not set.';
+COMMENT ON FUNCTION @extschema@.conflict_rule_default() IS
+    'The conflict rule of accounts without their own: the setting dwu_crm.conflict_rule, last_modified when not set.';
+COMMENT ON FUNCTION @extschema@.email_status_rank(text) IS
+    'Strength of an e-mail status (spam_complaint 5, opted_out 4, bounced 3, invalid 2, soft_bounced 1, others 0): the stronger one wins.';
+COMMENT ON FUNCTION @extschema@.set_lead_fields(bigint, jsonb) IS
+    'Internal (pull): sets the crm_leads columns a JSON object names (column: value) of one lead.';
+COMMENT ON FUNCTION @extschema@.pull_claim(integer) IS
+    'Internal (worker): claims the next due pull step under a lease (SKIP LOCKED), adding pull state for new accounts first.';
+COMMENT ON FUNCTION @extschema@.pull_next_due_ms() IS
+    'Internal (worker): milliseconds until a pull step is due (0: now; NULL: none scheduled).';
+COMMENT ON FUNCTION @extschema@.pull_step_state(bigint, text, bigint) IS
+    'Internal (pull): locks and returns the pull state of a step this backend holds the lease of (no row: the lease was lost).';
+COMMENT ON FUNCTION @extschema@.pull_advance(bigint, text, boolean, jsonb) IS
+    'Internal (pull): ends a step and moves on to the next page, the next phase (contacts, optouts, history) or the end of the run.';
+COMMENT ON FUNCTION @extschema@.pull_failed(bigint, text, bigint, text, integer) IS
+    'Internal (worker): records a failed pull step and schedules the same step again after retry_seconds.';
+COMMENT ON FUNCTION @extschema@.pull_apply_contact(bigint, text, bigint, text, text, jsonb, text, jsonb, jsonb, text, timestamp with time zone, text) IS
+    'Internal (pull): applies one changed Dinamize contact to crm_leads, resolving a conflict by the rule; returns created, updated, unchanged or conflict.';
+COMMENT ON FUNCTION @extschema@.pull_apply_contacts(bigint, text, bigint, jsonb, boolean, timestamp with time zone) IS
+    'Internal (worker): applies one page of a list''s contacts (those whose hash changed, each in a subtransaction); returns the counts.';
+COMMENT ON FUNCTION @extschema@.pull_find_lead(bigint, text, text, text, text) IS
+    'Internal (pull): the lead a Dinamize record is about, by linked contact code, by lead id (external_code), else by e-mail.';
+COMMENT ON FUNCTION @extschema@.pull_set_email_status(bigint, text) IS
+    'Internal (pull): raises a lead''s e-mail status to the one given unless it already holds a stronger one; true if it changed.';
+COMMENT ON FUNCTION @extschema@.pull_apply_activity(bigint, text, bigint, jsonb, boolean) IS
+    'Internal (worker): applies a page of opt-outs, bounces or spam complaints to the leads'' e-mail status; returns the counts.';
+COMMENT ON FUNCTION @extschema@.account_id_of(text) IS
+    'The id of the Dinamize account named (NULL: the default account); undefined_object (42704) when there is none.';
