@@ -60,3 +60,11 @@ void dwu_raise(const SqlError& error) {
                     error.detail ? errdetail("%s", error.detail) : 0, error.hint ? errhint("%s", error.hint) : 0));
     pg_unreachable();
 }
+
+void dwu_raise_caught(ErrorData* pg_error, const SqlError& cpp_error) {
+    if (pg_error) ReThrowError(pg_error);
+    // A Dinamize call abandoned because of a query cancel, statement_timeout or termination:
+    // PostgreSQL raises the precise error itself (57014 "due to statement timeout", FATAL, ...).
+    if (cpp_error.interrupted) CHECK_FOR_INTERRUPTS();
+    if (cpp_error.sqlstate) dwu_raise(cpp_error);
+}

@@ -1,20 +1,32 @@
 #pragma once
-// Crossing between C++ (exceptions, destructors) and PostgreSQL (ereport longjmps) in SQL-callable
-// functions, as pg_duckdb does it:
+// Crossing between C++ (exceptions, destructors) and PostgreSQL (ereport longjmps), as pg_duckdb
+// does it:
 //  - C++ code calls PostgreSQL only through pg_guarded(): an ERROR inside is caught there, copied,
 //    and rethrown as a C++ PgException once the longjmp is over. The guarded lambda must own no
 //    C++ objects with destructors (a longjmp would skip them).
-//  - Each SQL entry point runs its C++ body inside dwu_sql_entry(), which catches everything
-//    and raises the PostgreSQL error only after every C++ object of the body is destroyed.
+//  - Every PostgreSQL entry point is written by one of the macros at the end (DWU_SQL_FUNCTION,
+//    DWU_PG_INIT, DWU_BGWORKER_MAIN) or wrapped by dwu_c_callback<> (hooks, transaction and exit
+//    callbacks, GUC check hooks): the C frame they write owns nothing, and runs the C++ body inside
+//    dwu_boundary(), which catches everything and raises the PostgreSQL error only after every C++
+//    object of the body is destroyed. scripts/check_sources.sh fails on an entry point written by
+//    hand.
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "core/dinamize/dinamize_errors.h"
 #include "core/crypto/secret_box.h"
 #include "pg/pg_headers.h"
 
-struct PgException {
+// A PostgreSQL ERROR caught by pg_guarded, carried through C++ frames; dwu_boundary re-raises it
+// as it was (same SQLSTATE, detail, hint). A std::exception, so a last catch logs its message.
+class PgException : public std::exception {
+public:
+    explicit PgException(ErrorData* error) : edata(error) {}
+    const char* what() const noexcept override {
+        return edata && edata->message ? edata->message : "PostgreSQL error";
+    }
     ErrorData* edata;
 };
 
@@ -65,24 +77,79 @@ void dwu_translate_exception(SqlError* error);
 // Raises the translated error. Never returns.
 [[noreturn]] void dwu_raise(const SqlError& error);
 
-// Runs a SQL function's C++ body (a lambda returning Datum) and converts whatever it throws into a
-// PostgreSQL error, raised only after the body's C++ objects are gone. This frame owns none.
+// Raises what a boundary caught: the PostgreSQL error as it was, else the translated C++ one.
+// Returns only when nothing was caught.
+void dwu_raise_caught(ErrorData* pg_error, const SqlError& cpp_error);
+
+// Runs the C++ body of an entry point and converts whatever it throws into a PostgreSQL error,
+// raised only after the body's C++ objects are gone. This frame owns none; the body's result must
+// be plain C (Datum, bool, void).
 template <class F>
-Datum dwu_sql_entry(F&& body) {
+auto dwu_boundary(F&& body) -> decltype(body()) {
+    using Result = decltype(body());
     ErrorData* pg_error = nullptr;
     SqlError cpp_error;
-    Datum result = 0;
-    try {
-        result = body();
-    } catch (const PgException& e) {
-        pg_error = e.edata;
-    } catch (...) {
-        dwu_translate_exception(&cpp_error);
+    if constexpr (std::is_void_v<Result>) {
+        try {
+            body();
+        } catch (const PgException& e) {
+            pg_error = e.edata;
+        } catch (...) {
+            dwu_translate_exception(&cpp_error);
+        }
+        dwu_raise_caught(pg_error, cpp_error);
+    } else {
+        static_assert(std::is_trivially_copyable_v<Result>, "an entry point returns plain C values");
+        Result result{};
+        try {
+            result = body();
+        } catch (const PgException& e) {
+            pg_error = e.edata;
+        } catch (...) {
+            dwu_translate_exception(&cpp_error);
+        }
+        dwu_raise_caught(pg_error, cpp_error);
+        return result;
     }
-    if (pg_error) ReThrowError(pg_error);
-    // A Dinamize call abandoned because of a query cancel, statement_timeout or termination:
-    // PostgreSQL raises the precise error itself (57014 "due to statement timeout", FATAL, ...).
-    if (cpp_error.interrupted) CHECK_FOR_INTERRUPTS();
-    if (cpp_error.sqlstate) dwu_raise(cpp_error);
-    return result;
 }
+
+// A C callback for PostgreSQL (a hook, a transaction or exit callback, a GUC check hook) whose body
+// is the C++ function Body, run inside dwu_boundary: RegisterXactCallback(dwu_c_callback<f>, arg).
+template <auto Body>
+struct CCallback;
+template <class R, class... Args, R (*Body)(Args...)>
+struct CCallback<Body> {
+    static R call(Args... args) { return dwu_boundary([&] { return Body(args...); }); }
+};
+template <auto Body>
+constexpr auto dwu_c_callback = &CCallback<Body>::call;
+
+// A SQL-callable function `name` (C linkage, exported: PostgreSQL 15 exports only its info record)
+// whose C++ body is `Datum body(FunctionCallInfo)`.
+#define DWU_SQL_FUNCTION(name, body)              \
+    extern "C" {                                  \
+    PG_FUNCTION_INFO_V1(name);                    \
+    PGDLLEXPORT Datum name(PG_FUNCTION_ARGS);     \
+    }                                             \
+    Datum name(PG_FUNCTION_ARGS) {                \
+        return dwu_boundary([fcinfo] { return body(fcinfo); }); \
+    }
+
+// A background worker's entry point `name` (bgw_function_name) whose body is `void body(Datum)`.
+#define DWU_BGWORKER_MAIN(name, body)           \
+    extern "C" {                                \
+    PGDLLEXPORT void name(Datum);               \
+    }                                           \
+    void name(Datum arg) {                      \
+        dwu_boundary([arg] { body(arg); });     \
+    }
+
+// The module's magic block and _PG_init, whose body is `void body()`.
+#define DWU_PG_INIT(body)                       \
+    extern "C" {                                \
+    PG_MODULE_MAGIC;                            \
+    PGDLLEXPORT void _PG_init(void);            \
+    }                                           \
+    void _PG_init(void) {                       \
+        dwu_boundary([] { body(); });           \
+    }

@@ -10,7 +10,7 @@
 //   RATE_LIMIT 240024                     53400 configuration_limit_exceeded         wait retry-after s
 //   API_ERROR (unknown code, bad answer)  38000 external_routine_exception           -
 //
-// Codes marked [INV] are invented (see core/dinamize_codes.h): correct them there, this table
+// Codes marked [INV] are invented (see core/dinamize/dinamize_codes.h): correct them there, this table
 // follows. The detail always reads "category C, Dinamize code N" (never a secret: the client's
 // messages hold no token, password or request body).
 #include <string_view>

@@ -1,16 +1,14 @@
 // Module entry: GUCs, shared memory, and the launcher worker (only with shared_preload_libraries).
 #include "core/version.h"
+#include "pg/cpp_boundary.h"
 #include "pg/worker/launcher.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
 #include "pg/shared_state.h"
 
-extern "C" {
-PG_MODULE_MAGIC;
+namespace {
 
-PGDLLEXPORT void _PG_init(void);
-
-void _PG_init(void) {
+void init_module() {
     const bool preloading = process_shared_preload_libraries_in_progress;
     dwu_define_settings(preloading);
     if (!preloading) {
@@ -23,4 +21,7 @@ void _PG_init(void) {
     dwu_install_shmem_hooks();
     dwu_register_launcher();
 }
-}
+
+}  // namespace
+
+DWU_PG_INIT(init_module)

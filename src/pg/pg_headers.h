@@ -31,9 +31,5 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
-// Declares a SQL-callable function, exported (PostgreSQL 15 exports only its info record).
-#define DWU_SQL_FUNCTION(name)  \
-    extern "C" {                \
-    PG_FUNCTION_INFO_V1(name);  \
-    PGDLLEXPORT Datum name(PG_FUNCTION_ARGS); \
-    }
+// Entry points (SQL functions, _PG_init, worker mains, callbacks) are declared only through the
+// macros and dwu_c_callback of pg/cpp_boundary.h, which write the C shim and its boundary.

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "pg/cpp_boundary.h"
 #include "pg/pg_headers.h"
 
 int dwu_pull_interval_seconds = 900;
@@ -66,9 +67,9 @@ void dwu_define_pull_settings() {
                             &dwu_webhook_batch_size, 100, 1, 10000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomStringVariable("dwu_crm.app_user_id", "The application's user id, recorded in crm_audit_log.",
                                "Set by the application per session or transaction (SET LOCAL).", &dwu_app_user_id, "",
-                               PGC_USERSET, 0, check_app_user_id, nullptr, nullptr);
+                               PGC_USERSET, 0, dwu_c_callback<check_app_user_id>, nullptr, nullptr);
     DefineCustomStringVariable("dwu_crm.app_ip", "The application user's IP address, recorded in crm_audit_log.",
-                               nullptr, &dwu_app_ip, "", PGC_USERSET, 0, check_app_ip, nullptr, nullptr);
+                               nullptr, &dwu_app_ip, "", PGC_USERSET, 0, dwu_c_callback<check_app_ip>, nullptr, nullptr);
     DefineCustomStringVariable("dwu_crm.app_user_agent",
                                "The application user's user agent, recorded in crm_audit_log.", nullptr,
                                &dwu_app_user_agent, "", PGC_USERSET, 0, nullptr, nullptr, nullptr);

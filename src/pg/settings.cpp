@@ -2,6 +2,7 @@
 #include <string>
 
 #include "core/sync/contact_mapping.h"
+#include "pg/cpp_boundary.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
 #include "pg/shared_state.h"
@@ -115,7 +116,7 @@ void dwu_define_settings(bool preloading) {
                                nullptr);
     DefineCustomStringVariable("dwu_crm.field_map", "crm_leads columns sent as Dinamize custom fields.",
                                "Comma-separated column:cmpN pairs, e.g. 'dwu_phone:cmp4'.", &dwu_field_map, "",
-                               PGC_SIGHUP, 0, check_field_map, nullptr, nullptr);
+                               PGC_SIGHUP, 0, dwu_c_callback<check_field_map>, nullptr, nullptr);
     DefineCustomBoolVariable("dwu_crm.verify_tls", "Verify the Dinamize server's TLS certificate.", nullptr,
                              &dwu_verify_tls, true, PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.workers", "Sync workers sharing the queue.",

@@ -17,7 +17,7 @@ extern bool dwu_capture_changes;
 extern int dwu_update_delay_ms;
 extern int dwu_import_threshold;
 extern int dwu_import_batch;
-// The shared rate limiter (see worker_limits.h).
+// The shared rate limiter (see pg/accounts/request_limits.h).
 extern char* dwu_redis_host;
 extern int dwu_redis_port;
 extern char* dwu_redis_password_file;

@@ -1,3 +1,4 @@
+#include "pg/cpp_boundary.h"
 #include "pg/pg_headers.h"
 #include "pg/shared_state.h"
 
@@ -58,9 +59,9 @@ void withdraw_latch(int, Datum slot) {
 
 void dwu_install_shmem_hooks(void) {
     prev_request_hook = shmem_request_hook;
-    shmem_request_hook = request_shmem;
+    shmem_request_hook = dwu_c_callback<request_shmem>;
     prev_startup_hook = shmem_startup_hook;
-    shmem_startup_hook = startup_shmem;
+    shmem_startup_hook = dwu_c_callback<startup_shmem>;
 }
 
 void dwu_publish_worker_latch(int slot) {
@@ -71,7 +72,7 @@ void dwu_publish_worker_latch(int slot) {
     shared->database = MyDatabaseId;
     SpinLockRelease(&shared->mutex);
     my_slot = slot;
-    before_shmem_exit(withdraw_latch, Int32GetDatum(slot));
+    before_shmem_exit(dwu_c_callback<withdraw_latch>, Int32GetDatum(slot));
 }
 
 namespace {

@@ -11,6 +11,7 @@ namespace {
 
 [[noreturn]] void invalid(const std::string& detail) { throw ApiError(invented::kValidation, detail); }
 
+// Hand-written: the simulator's only libraries (cpp-httplib, nlohmann-json) have no UTF-8 validation call.
 bool is_utf8(const std::string& s) {
     std::size_t i = 0;
     while (i < s.size()) {
@@ -85,6 +86,7 @@ ImportParameters parse_import_parameters(const std::string& json_text) {
     return out;
 }
 
+// Hand-written on purpose: it reads the raw file by exactly the rules of sim_import.h, to see what the client sent.
 std::vector<std::vector<std::string>> parse_csv(const std::string& text, char sep, bool& unterminated) {
     std::vector<std::vector<std::string>> records;
     std::vector<std::string> record;

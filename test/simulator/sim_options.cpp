@@ -90,6 +90,7 @@ ListSeed parse_list(const std::string& text) {
 
 }  // namespace
 
+// Hand-parsed, not getopt_long: every option is "--flag value" with its own range check and message.
 Options parse_options(int argc, char** argv) {
     Options o;
     for (int i = 1; i < argc; ++i) {

@@ -15,6 +15,7 @@ std::mt19937_64& generator() {
     return gen;
 }
 
+// Random text drawn from an alphabet, not an encoding of bytes: no hex or base64 library applies.
 std::string random_chars(const std::string& alphabet, std::size_t length) {
     std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
     std::string out;

@@ -129,7 +129,7 @@ TEST_F(ApiCatalogTest, OptoutsMadeOnTheDinamizeSideAreSearchable) {
 
 TEST_F(ApiCatalogTest, ContactHistoryByKindWindowAndPage) {
     const std::string ana = add("7", "ana@example.com", "Ana");
-    ContactValues ext;
+    Contact ext;
     ext.external_code = "lead-42";
     update_contact(client_, "7", ana, ext);
     auto event = [&](int kind, const std::string& time, const std::string& info2 = "") {

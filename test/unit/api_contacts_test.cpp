@@ -28,7 +28,7 @@ std::string dinamize_code_of(const std::function<void()>& call) {
 }
 
 TEST_F(ApiContactTest, AddGetUpdateDeleteRoundTrip) {
-    ContactValues v = contact_values_from_json(
+    Contact v = contact_from_json(
         {{"email", "ana@example.com"}, {"name", "Ana"}, {"external_code", "L-1"},
          {"custom_fields", {{"cmp4", "51 9999"}, {"cmp6", json::array({"3", "5"})}}}});
     const std::string code = add_contact(client_, "7", v);
@@ -42,7 +42,7 @@ TEST_F(ApiContactTest, AddGetUpdateDeleteRoundTrip) {
     EXPECT_EQ(item["custom_fields"]["cmp4"], "51 9999");
     EXPECT_EQ(item["custom_fields"]["cmp6"], json::array({"3", "5"}));
 
-    ContactValues change;
+    Contact change;
     change.name = "Ana Souza";
     change.custom_fields = {{"cmp4", "51 8888"}};
     update_contact(client_, "7", code, change);
@@ -59,7 +59,7 @@ TEST_F(ApiContactTest, AddGetUpdateDeleteRoundTrip) {
 TEST_F(ApiContactTest, DuplicateNotFoundAndServerValidationCodes) {
     add("7", "dup@example.com");
     EXPECT_EQ(dinamize_code_of([&] { add("7", "DUP@example.com"); }), codes::kDuplicateEmail);
-    EXPECT_EQ(dinamize_code_of([&] { update_contact(client_, "7", "999999", contact_values_from_json({{"name", "x"}})); }),
+    EXPECT_EQ(dinamize_code_of([&] { update_contact(client_, "7", "999999", contact_from_json({{"name", "x"}})); }),
               codes::kNotFound);
     EXPECT_EQ(dinamize_code_of([&] { delete_contact(client_, "7", "999999"); }), codes::kNotFound);
     // A well-formed field name the simulator does not know: refused by Dinamize, not by us.
@@ -103,7 +103,7 @@ TEST_F(ApiContactTest, EveryDocumentedOperatorFilters) {
 TEST_F(ApiContactTest, OrdersAndFiltersByRestStatus) {
     add("7", "a@example.com", "Zé");
     add("7", "b@example.com", "Maria");
-    ContactValues resting;
+    Contact resting;
     resting.email = "c@example.com";
     resting.name = "Ana";
     resting.date_rest = "2999-12-31";
@@ -224,15 +224,15 @@ TEST_F(ApiContactTest, BadArgumentsFailBeforeAnyRequest) {
                    "status_contact");
     expect_invalid([&] { search_all_contacts(client_, q, 0); }, "max_pages");
     expect_invalid([&] { add("7", "not-an-email"); }, "not a valid e-mail");
-    expect_invalid([&] { add_contact(client_, "7", ContactValues{}); }, "email is required");
-    expect_invalid([&] { update_contact(client_, "7", "100001", ContactValues{}); }, "nothing to update");
-    expect_invalid([&] { update_contact(client_, "7", "", contact_values_from_json({{"name", "x"}})); },
+    expect_invalid([&] { add_contact(client_, "7", Contact{}); }, "email is required");
+    expect_invalid([&] { update_contact(client_, "7", "100001", Contact{}); }, "nothing to update");
+    expect_invalid([&] { update_contact(client_, "7", "", contact_from_json({{"name", "x"}})); },
                    "contact_code is required");
     expect_invalid([&] { get_contact(client_, "", "100001"); }, "contact-list_code is required");
     expect_invalid([&] { delete_contact(client_, "7", "abc"); }, "contact_code");
-    expect_invalid([&] { contact_values_from_json({{"phone", "1"}}); }, "unknown contact value");
-    expect_invalid([&] { contact_values_from_json({{"custom_fields", {{"phone", "1"}}}}); }, "cmpN");
-    expect_invalid([&] { contact_values_from_json({{"email", "a@@b.com"}}); }, "not a valid e-mail");
+    expect_invalid([&] { contact_from_json({{"phone", "1"}}); }, "unknown contact value");
+    expect_invalid([&] { contact_from_json({{"custom_fields", {{"phone", "1"}}}}); }, "cmpN");
+    expect_invalid([&] { contact_from_json({{"email", "a@@b.com"}}); }, "not a valid e-mail");
     expect_invalid([&] { search_fields(client_, "", Query{}); }, "contact-list_code is required");
     expect_invalid([&] { add_field(client_, FieldDefinition{"7", "", "VC"}); }, "title");
     expect_invalid([&] { add_field(client_, FieldDefinition{"7", "X", "text"}); }, "two capital letters");
@@ -311,8 +311,8 @@ TEST(InventedCodes, TheClientTableMatchesTheSimulator) {
     EXPECT_FALSE(title.duplicate);  // not "the contact already exists"
 }
 
-TEST(ContactValuesFromJson, ConvertsScalarsAndSkipsNulls) {
-    ContactValues v = contact_values_from_json(
+TEST(ContactFromJson, ConvertsScalarsAndSkipsNulls) {
+    Contact v = contact_from_json(
         {{"email", "a@example.com"}, {"name", nullptr}, {"custom_fields", {{"cmp4", 42}, {"cmp5", true},
                                                                             {"cmp6", nlohmann::json::array({1, "b"})}}}});
     EXPECT_EQ(v.email, "a@example.com");
@@ -320,10 +320,10 @@ TEST(ContactValuesFromJson, ConvertsScalarsAndSkipsNulls) {
     EXPECT_EQ(v.custom_fields["cmp4"], "42");
     EXPECT_EQ(v.custom_fields["cmp5"], "true");
     EXPECT_EQ(v.custom_fields["cmp6"], nlohmann::json::array({"1", "b"}));
-    EXPECT_THROW(contact_values_from_json(nlohmann::json::array()), std::invalid_argument);
-    EXPECT_THROW(contact_values_from_json({{"name", 5}}), std::invalid_argument);
-    EXPECT_THROW(contact_values_from_json({{"custom_fields", {{"cmp04", "x"}}}}), std::invalid_argument);
-    EXPECT_THROW(contact_values_from_json({{"date_rest", "31/12/2025"}}), std::invalid_argument);
+    EXPECT_THROW(contact_from_json(nlohmann::json::array()), std::invalid_argument);
+    EXPECT_THROW(contact_from_json({{"name", 5}}), std::invalid_argument);
+    EXPECT_THROW(contact_from_json({{"custom_fields", {{"cmp04", "x"}}}}), std::invalid_argument);
+    EXPECT_THROW(contact_from_json({{"date_rest", "31/12/2025"}}), std::invalid_argument);
 }
 
 }  // namespace

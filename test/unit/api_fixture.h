@@ -51,7 +51,7 @@ protected:
 
     std::string add(const std::string& list, const std::string& email, const std::string& name = "",
                     nlohmann::json custom = nlohmann::json::object()) {
-        ContactValues v;
+        Contact v;
         v.email = email;
         if (!name.empty()) v.name = name;
         v.custom_fields = std::move(custom);

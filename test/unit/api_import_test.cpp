@@ -1,11 +1,17 @@
-// The bulk import (dinamize_import.h): CSV and multipart building, and the round trip through the
-// real simulator's POST /emkt/contact + /emkt/import/get.
+// The bulk import (dinamize_import.h): CSV building, the multipart/form-data request (written by
+// libcurl's MIME API, read back by cpp-httplib's parser), and the round trip through the real
+// simulator's POST /emkt/contact + /emkt/import/get.
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "api_fixture.h"
 #include "core/dinamize/csv_writer.h"
 #include "core/dinamize/dinamize_codes.h"
 #include "core/dinamize/dinamize_errors.h"
 #include "core/dinamize/dinamize_import.h"
-#include "core/dinamize/multipart.h"
 
 namespace dwu::test {
 namespace {
@@ -49,21 +55,111 @@ TEST(ImportCsv, QuotesSeparatorsQuotesAndLineBreaks) {
     EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));  // a surrogate
 }
 
-TEST(Multipart, BoundaryIsFreshAndAbsentFromTheContent) {
-    std::vector<MultipartPart> parts = {{"file", "x;y\r\n--dwu-crm-\r\n", "contacts.csv", "text/csv"},
-                                        {"command", "import", "", ""}};
-    MultipartBody a = build_multipart(parts), b = build_multipart(parts);
-    const std::string prefix = "multipart/form-data; boundary=";
-    ASSERT_EQ(a.content_type.rfind(prefix, 0), 0u);
-    const std::string boundary = a.content_type.substr(prefix.size());
-    EXPECT_NE(a.content_type, b.content_type);
-    EXPECT_EQ(parts[0].data.find(boundary), std::string::npos);
-    EXPECT_EQ(a.body.rfind("--" + boundary + "--\r\n"), a.body.size() - boundary.size() - 6);
-    EXPECT_NE(a.body.find("Content-Disposition: form-data; name=\"file\"; filename=\"contacts.csv\"\r\n"
-                          "Content-Type: text/csv\r\n\r\nx;y\r\n--dwu-crm-\r\n\r\n--" + boundary),
-              std::string::npos);
-    EXPECT_THROW(build_multipart({{"", "x", "", ""}}), std::invalid_argument);
-    EXPECT_THROW(build_multipart({{"a\"b", "x", "", ""}}), std::invalid_argument);
+// What an in-process cpp-httplib server parsed of one request: the wire format of reference §6.
+struct CapturedForm {
+    std::string content_type;
+    std::multimap<std::string, httplib::MultipartFormData> parts;
+};
+
+CapturedForm capture_form_post(const std::vector<FormPart>& parts) {
+    httplib::Server server;
+    CapturedForm seen;
+    server.Post("/emkt/contact", [&](const httplib::Request& req, httplib::Response& res) {
+        seen.content_type = req.get_header_value("Content-Type");
+        seen.parts = req.files;
+        res.set_content("{}", "application/json");
+    });
+    const int port = server.bind_to_any_port("127.0.0.1");  // listening from here on
+    std::thread serving([&] { server.listen_after_bind(); });
+    HttpTransport http(HttpOptions{});
+    HttpResponse response;
+    try {
+        response = http.post_form("http://127.0.0.1:" + std::to_string(port) + "/emkt/contact", parts, {});
+    } catch (...) {
+        server.stop();
+        serving.join();
+        throw;
+    }
+    server.stop();
+    serving.join();
+    EXPECT_EQ(response.status, 200);
+    return seen;
+}
+
+TEST(ImportForm, SendsTheImportPartsAsTheReferenceDescribes) {
+    const std::string csv = "email;nome\r\na@example.com;\"x\r\n--\"\r\n\r\n--------------------------\r\n";
+    const CapturedForm seen = capture_form_post({{"file", csv, "contacts.csv", "text/csv; charset=utf-8"},
+                                                 {"command", "import", "", ""},
+                                                 {"parameters", R"({"contact-list_code":"7"})", "", ""}});
+    EXPECT_EQ(seen.content_type.rfind("multipart/form-data; boundary=", 0), 0u) << seen.content_type;
+    ASSERT_EQ(seen.parts.size(), 3u);
+    const auto& file = seen.parts.find("file")->second;
+    EXPECT_EQ(file.filename, "contacts.csv");
+    EXPECT_EQ(file.content_type, "text/csv; charset=utf-8");
+    EXPECT_EQ(file.content, csv);  // byte for byte, boundary-like lines included
+    for (const char* plain : {"command", "parameters"}) {
+        ASSERT_EQ(seen.parts.count(plain), 1u) << plain;
+        EXPECT_TRUE(seen.parts.find(plain)->second.filename.empty()) << plain;  // plain form fields
+        EXPECT_TRUE(seen.parts.find(plain)->second.content_type.empty()) << plain;
+    }
+    EXPECT_EQ(seen.parts.find("command")->second.content, "import");
+    EXPECT_EQ(seen.parts.find("parameters")->second.content, R"({"contact-list_code":"7"})");
+}
+
+TEST(ImportForm, MalformedPartsAreRefusedBeforeAnyRequest) {
+    HttpTransport http(HttpOptions{});
+    const std::string nowhere = "http://127.0.0.1:1/emkt/contact";  // never reached
+    const std::vector<std::vector<FormPart>> bad = {
+        {{"", "x", "", ""}},
+        {{"a\"b", "x", "", ""}},
+        {{"a\r\nb", "x", "", ""}},
+        {{"file", "x", "con\ntacts.csv", ""}},
+        {{"file", "x", "contacts.csv", "text/csv\r\nX-Injected: 1"}},
+        {{"file", "x", std::string("a\0b", 3), ""}},
+    };
+    for (const auto& parts : bad) EXPECT_THROW(http.post_form(nowhere, parts, {}), std::invalid_argument);
+}
+
+TEST(ImportForm, ASilentServerTimesOutAsARetryableNetworkError) {
+    test::SilentServer silent;
+    HttpOptions options;
+    options.timeout_ms = 300;
+    HttpTransport http(options);
+    try {
+        http.post_form(silent.base_url() + "/emkt/contact", {{"command", "import", "", ""}}, {});
+        FAIL() << "the silent server never answers";
+    } catch (const DinamizeError& e) {
+        EXPECT_EQ(e.category(), ErrorCategory::Network);
+        EXPECT_TRUE(e.retryable());
+        EXPECT_NE(std::string(e.what()).find("300 ms"), std::string::npos) << e.what();
+    }
+}
+
+std::atomic<bool> form_abort{false};
+
+TEST(ImportForm, AnAbortStopsAnUploadInFlight) {
+    test::SilentServer silent;
+    HttpOptions options;
+    options.timeout_ms = 60000;
+    HttpTransport http(options, [] { return form_abort.load(); });
+    form_abort = false;
+    std::thread trigger([] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        form_abort = true;
+    });
+    const auto started = std::chrono::steady_clock::now();
+    // Larger than the socket buffers: the abort must also stop a transfer stuck sending.
+    EXPECT_THROW(http.post_form(silent.base_url() + "/emkt/contact",
+                                {{"file", std::string(8u << 20, 'x'), "contacts.csv", "text/csv"}}, {}),
+                 Interrupted);
+    trigger.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+TEST_F(ApiImportTest, MalformedPartsSendNothingNotEvenAuth) {
+    EXPECT_THROW(client_.call_multipart("/emkt/contact", {{"command", "import", "", ""}, {"a\"b", "x", "", ""}}),
+                 std::invalid_argument);
+    EXPECT_EQ(requests_seen(), 0);
 }
 
 TEST_F(ApiImportTest, RoundTripWithTrickyValuesAndOneBadRow) {

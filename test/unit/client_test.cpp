@@ -46,8 +46,8 @@ protected:
 };
 test::SimulatorProcess* ClientTest::sim_ = nullptr;
 
-ContactData contact(const std::string& email, const std::string& name = "Ana") {
-    ContactData c;
+Contact contact(const std::string& email, const std::string& name = "Ana") {
+    Contact c;
     c.email = email;
     c.name = name;
     c.external_code = "42";

@@ -116,7 +116,7 @@ TEST(ContactMapping, MapsALeadRow) {
     const auto lead = nlohmann::json::parse(
         R"({"dwu_id": 42, "dwu_email": "ana@example.com", "dwu_name": "Ana", "dwu_phone": "+55 51 9999-0000",
             "dwu_tags": ["vip", "bf"], "dwu_city": null})");
-    const ContactData c = contact_from_lead(lead, parse_field_map("dwu_phone:cmp4,dwu_tags:cmp6,dwu_city:cmp7"));
+    const Contact c = contact_from_lead(lead, parse_field_map("dwu_phone:cmp4,dwu_tags:cmp6,dwu_city:cmp7"));
     EXPECT_EQ(c.email, "ana@example.com");
     EXPECT_EQ(c.name, "Ana");
     EXPECT_EQ(c.external_code, "42");

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <functional>
 #include <thread>
@@ -15,6 +16,7 @@
 namespace dwu {
 namespace {
 
+// Hand-written on purpose: independent of OpenSSL's hex decoder, which secret_box itself uses.
 std::string from_hex(std::string_view hex) {
     std::string out;
     for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
@@ -22,6 +24,7 @@ std::string from_hex(std::string_view hex) {
     return out;
 }
 
+// Lower case like the published vectors (OpenSSL's OPENSSL_buf2hexstr writes upper case).
 std::string to_hex(std::string_view bytes) {
     static const char digits[] = "0123456789abcdef";
     std::string out;
@@ -32,7 +35,7 @@ std::string to_hex(std::string_view bytes) {
     return out;
 }
 
-// OpenSSL's encoder, independent of secret_box's decoder.
+// OpenSSL's encoder; secret_box decodes with EVP_DecodeBlock and its own strictness checks.
 std::string to_base64(std::string_view bytes) {
     std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
     const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
@@ -290,6 +293,14 @@ TEST(KeyRing, ParsesCommentsBlanksHexAndBase64) {
     EXPECT_EQ(open(ring, seal(ring_of(1, kKey1Hex), "pw1", kAad), kAad), "pw1");
 }
 
+TEST(KeyRing, HexDigitsMayBeUpperCase) {
+    std::string upper = kKey1Hex;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    KeyRing ring;
+    ring.load_keys("1:" + upper, "upper");
+    EXPECT_EQ(open(ring, seal(ring_of(1, kKey1Hex), "pw", kAad), kAad), "pw");
+}
+
 TEST(KeyRing, GucValueSeparatesEntriesWithSemicolons) {
     KeyRing ring;
     ring.load_keys("1:" + kKey1Hex + "; 2:" + to_base64(from_hex(kKey2Hex)) + ";", "dwu_crm.encryption_keys");
@@ -308,6 +319,12 @@ struct BadKeyText {
 
 TEST(KeyRing, RejectsBadKeyTextNamingTheLineNeverTheKey) {
     const std::string b64_31 = to_base64(from_hex(kKey2Hex).substr(0, 31));
+    const std::string b64_32 = to_base64(from_hex(kKey2Hex));
+    const std::string neither = "keys.txt, line 2: key is neither hex nor padded standard base64";
+    const auto with_char = [](std::string text, std::size_t at, char c) {
+        text[at] = c;
+        return text;
+    };
     const std::string good = "1:" + kKey1Hex + "\n";
     const std::vector<BadKeyText> cases = {
         {good + "# again\n1:" + kKey2Hex + "\n", "keys.txt, line 3: duplicate key version 1 (first on line 1)"},
@@ -317,6 +334,17 @@ TEST(KeyRing, RejectsBadKeyTextNamingTheLineNeverTheKey) {
         {good + "2:" + kKey2Hex.substr(0, 60) + "zz!?\n", "keys.txt, line 2: key is neither hex nor padded standard base64"},
         {good + "2:" + to_base64(from_hex(kKey2Hex)).substr(0, 43) + "\n",
          "keys.txt, line 2: key is neither hex nor padded standard base64"},
+        // What OpenSSL's EVP_DecodeBlock alone would let through, or mis-measure:
+        {good + "2:" + with_char(b64_32, 10, '=') + "\n", neither},        // '=' inside: a zero sextet to it
+        {good + "2:" + b64_32.substr(0, 41) + "===\n", neither},           // three padding characters
+        {good + "2:" + b64_32 + "----\n", neither},                       // trailing '-': dropped by it
+        {good + "2:" + with_char(b64_32, 20, ' ') + "\n", neither},        // a blank inside
+        {good + "2:" + with_char(b64_32, 7, '_') + "\n", neither},         // URL-safe alphabet
+        {good + "2:" + b64_32.substr(0, 42) + "\xC3\xA9\n", neither},     // non-ASCII
+        {good + "2:0x" + kKey2Hex + "\n", neither},
+        {good + "2:" + with_char(kKey2Hex, 5, 'g') + "\n",                 // a hex typo reads as base64
+         "keys.txt, line 2: key is 48 bytes, must be 32 (44 base64 characters)"},
+        {good + "2:" + kKey2Hex + "00\n", "keys.txt, line 2: key is 33 bytes, must be 32 (64 hex digits)"},
         {good + kKey2Hex + "\n", "keys.txt, line 2: expected VERSION:KEY"},
         {good + "v2:" + kKey2Hex + "\n", "keys.txt, line 2: key version must be a whole number from 1 to 65535"},
         {good + "0:" + kKey2Hex + "\n", "keys.txt, line 2: key version must be a whole number from 1 to 65535"},

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <new>
 #include <system_error>
 
 namespace dwu {
@@ -106,44 +107,58 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+// Key text copied for OpenSSL (which wants it NUL-terminated), wiped whichever way we leave.
+struct CleansedHexText {
+    char text[2 * kKeyBytes + 1];
+    ~CleansedHexText() { OPENSSL_cleanse(text, sizeof text); }
+};
 
-int base64_value(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-// Decoded length of strict, padded, standard base64, or -1 if s is not that.
-long base64_length(std::string_view s) {
-    if (s.empty() || s.size() % 4 != 0) return -1;
-    const std::size_t pad = s.size() - (s.find_last_not_of('=') + 1);
-    if (pad > 2) return -1;
-    for (std::size_t i = 0; i < s.size() - pad; i++)
-        if (base64_value(s[i]) < 0) return -1;
-    return static_cast<long>(s.size() / 4 * 3 - pad);
-}
-
-void base64_decode(std::string_view s, unsigned char* out) {  // s passed base64_length
-    unsigned bits = 0;
-    int nbits = 0;
-    for (char c : s) {
-        if (c == '=') break;
-        bits = (bits << 6) | static_cast<unsigned>(base64_value(c));
-        nbits += 6;
-        if (nbits >= 8) {
-            nbits -= 8;
-            *out++ = static_cast<unsigned char>((bits >> nbits) & 0xff);
-        }
+// Decoded base64 key bytes (any length until checked), wiped and freed by OPENSSL_clear_free.
+struct CleansedHeapBuffer {
+    unsigned char* bytes;
+    std::size_t size;
+    explicit CleansedHeapBuffer(std::size_t n) : bytes(static_cast<unsigned char*>(OPENSSL_malloc(n))), size(n) {
+        if (!bytes) throw std::bad_alloc();
     }
+    ~CleansedHeapBuffer() { OPENSSL_clear_free(bytes, size); }
+    CleansedHeapBuffer(const CleansedHeapBuffer&) = delete;
+    CleansedHeapBuffer& operator=(const CleansedHeapBuffer&) = delete;
+};
+
+bool is_hex(std::string_view s) {
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return OPENSSL_hexchar2int(static_cast<unsigned char>(c)) >= 0; });
+}
+
+// 64 hex digits → the 32 key bytes, by OPENSSL_hexstr2buf_ex (no separator); false if it refuses.
+bool decode_hex_key(std::string_view s, unsigned char* out) {
+    if (s.size() != 2 * kKeyBytes) return false;
+    CleansedHexText copy;
+    std::copy(s.begin(), s.end(), copy.text);
+    copy.text[s.size()] = '\0';
+    std::size_t n = 0;
+    if (OPENSSL_hexstr2buf_ex(out, kKeyBytes, &n, copy.text, '\0') != 1 || n != kKeyBytes) {
+        ERR_clear_error();
+        return false;
+    }
+    return true;
+}
+
+// Strict, padded, standard base64 → its decoded length, the bytes in `out`; -1 if s is not that.
+// EVP_DecodeBlock alone is too lenient: it reads '=' anywhere as a zero sextet (and counts the
+// padding in its result), skips leading blanks and drops trailing blanks, '-' and line ends. So
+// the padding is checked here (at most two '=', only at the end), the result must cover every
+// input character, and the real length is the result less the padding; the rest of the
+// alphabet is OpenSSL's to check.
+long decode_base64(std::string_view s, std::unique_ptr<CleansedHeapBuffer>& out) {
+    if (s.empty() || s.size() % 4 != 0 || s.size() > static_cast<std::size_t>(kMaxKeyFileBytes)) return -1;
+    const std::size_t pad = s.size() - (s.find_last_not_of('=') + 1);
+    if (pad > 2 || s.find('=') < s.size() - pad) return -1;
+    const std::size_t block_bytes = s.size() / 4 * 3;
+    out = std::make_unique<CleansedHeapBuffer>(block_bytes);
+    const int n = EVP_DecodeBlock(out->bytes, bytes_of(s), static_cast<int>(s.size()));
+    if (n < 0 || static_cast<std::size_t>(n) != block_bytes) return -1;
+    return static_cast<long>(block_bytes - pad);
 }
 
 // 1..65535 in plain decimal, or 0.
@@ -174,22 +189,22 @@ void parse_entry(std::string_view entry, const std::string& where, const KeyRing
 
     const std::string_view key = trim(entry.substr(colon + 1));
     if (key.empty()) fail("missing key after ':'");
-    CleansedBuffer decoded;
-    const bool hex = std::all_of(key.begin(), key.end(), [](char c) { return hex_value(c) >= 0; });
-    if (hex) {
+    // Decoded by OpenSSL; every buffer that holds key bytes or text is wiped on the way out.
+    if (is_hex(key)) {
         if (key.size() % 2 != 0) fail("key has an odd number of hex digits");
         if (key.size() / 2 != kKeyBytes)
             fail("key is " + std::to_string(key.size() / 2) + " bytes, must be 32 (64 hex digits)");
-        for (std::size_t i = 0; i < kKeyBytes; i++)
-            decoded.bytes[i] = static_cast<unsigned char>(hex_value(key[2 * i]) * 16 + hex_value(key[2 * i + 1]));
+        CleansedBuffer decoded;
+        if (!decode_hex_key(key, decoded.bytes)) fail("key is not valid hex");
+        staged.add_key(version, std::string_view(reinterpret_cast<const char*>(decoded.bytes), kKeyBytes));
     } else {
-        const long n = base64_length(key);
+        std::unique_ptr<CleansedHeapBuffer> decoded;
+        const long n = decode_base64(key, decoded);
         if (n < 0) fail("key is neither hex nor padded standard base64");
         if (static_cast<std::size_t>(n) != kKeyBytes)
             fail("key is " + std::to_string(n) + " bytes, must be 32 (44 base64 characters)");
-        base64_decode(key, decoded.bytes);
+        staged.add_key(version, std::string_view(reinterpret_cast<const char*>(decoded->bytes), kKeyBytes));
     }
-    staged.add_key(version, std::string_view(reinterpret_cast<const char*>(decoded.bytes), kKeyBytes));
 }
 
 void parse_keys(std::string_view text, std::string_view source, const KeyRing& existing, KeyRing& staged) {

@@ -205,8 +205,8 @@ ContactImport import_from_leads(const std::string& list_code, const std::vector<
         im.header.push_back(cmp);
     }
     for (const auto& lead : leads) {
-        const ContactData c = contact_from_lead(lead, field_map);
-        std::vector<std::string> row{c.email, c.name, c.external_code};
+        const Contact c = contact_from_lead(lead, field_map);
+        std::vector<std::string> row{c.email.value_or(""), c.name.value_or(""), c.external_code.value_or("")};
         for (const auto& [column, cmp] : field_map) {
             const auto it = c.custom_fields.find(cmp);
             row.push_back(it != c.custom_fields.end() && it->is_string() ? it->get<std::string>() : std::string());

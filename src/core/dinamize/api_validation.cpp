@@ -30,6 +30,7 @@ std::string shown(const std::string& value) {
             out += '\\';
             out += static_cast<char>(c);
         } else if (c < 0x20 || c == 0x7f) {
+            // One escaped byte in an error message: not worth a library call.
             static const char hex[] = "0123456789abcdef";
             out += "\\x";
             out += hex[c >> 4];

@@ -2,6 +2,8 @@
 
 namespace dwu {
 
+// By hand: none of our fixed dependencies (libcurl, OpenSSL, nlohmann_json) exposes a UTF-8
+// validity check for a byte string.
 bool is_valid_utf8(std::string_view s) {
     size_t i = 0;
     while (i < s.size()) {

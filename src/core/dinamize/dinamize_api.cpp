@@ -48,44 +48,6 @@ nlohmann::json query_request(const Query& query) {
     return req;
 }
 
-void put_contact_values(nlohmann::json& req, const ContactValues& v) {
-    if (v.email) {
-        check::email(*v.email, "email");
-        req["email"] = *v.email;
-    }
-    if (v.name) req["name"] = *v.name;
-    if (v.external_code) req["external_code"] = *v.external_code;
-    if (v.date_rest) {
-        if (!v.date_rest->empty()) check::datetime(*v.date_rest, "date_rest");
-        req["date_rest"] = *v.date_rest;
-    }
-    if (!v.custom_fields.is_object()) invalid("custom_fields must be an object of cmpN keys");
-    for (const auto& [key, value] : v.custom_fields.items()) {
-        if (!check::is_custom_field_name(key))
-            invalid("custom field " + check::shown(key) + " is not a Dinamize custom field name (cmpN)");
-        bool ok = value.is_string();
-        if (value.is_array()) {
-            ok = true;
-            for (const auto& e : value) ok = ok && e.is_string();
-        }
-        if (!ok) invalid("custom field " + key + " must be a string or an array of strings");
-    }
-    if (!v.custom_fields.empty()) req["custom_fields"] = v.custom_fields;
-}
-
-std::optional<std::string> optional_text(const nlohmann::json& obj, const std::string& key) {
-    const auto& v = obj.at(key);
-    if (v.is_null()) return std::nullopt;
-    if (!v.is_string()) invalid("contact value " + key + " must be a string");
-    return v.get<std::string>();
-}
-
-nlohmann::json as_text(const nlohmann::json& v, const std::string& key) {
-    if (v.is_string()) return v;
-    if (v.is_number() || v.is_boolean()) return v.dump();
-    invalid("custom field " + key + " must be a string, a number, a boolean or an array of them");
-}
-
 }  // namespace
 
 PageLimitExceeded::PageLimitExceeded(long max_pages, size_t items_so_far)
@@ -174,58 +136,19 @@ AllPages search_all_contacts(DinamizeClient& client, const ContactQuery& query, 
         max_pages, on_limit);
 }
 
-ContactValues contact_values_from_json(const nlohmann::json& values) {
-    if (!values.is_object()) invalid("contact values must be a JSON object");
-    ContactValues out;
-    for (const auto& [key, value] : values.items()) {
-        if (key == "email")
-            out.email = optional_text(values, key);
-        else if (key == "name")
-            out.name = optional_text(values, key);
-        else if (key == "external_code")
-            out.external_code = optional_text(values, key);
-        else if (key == "date_rest")
-            out.date_rest = optional_text(values, key);
-        else if (key == "custom_fields") {
-            if (value.is_null()) continue;
-            if (!value.is_object()) invalid("custom_fields must be an object of cmpN keys");
-            for (const auto& [field, v] : value.items()) {
-                if (!check::is_custom_field_name(field))
-                    invalid("custom field " + check::shown(field) + " is not a Dinamize custom field name (cmpN)");
-                if (v.is_array()) {
-                    nlohmann::json list = nlohmann::json::array();
-                    for (const auto& e : v) list.push_back(as_text(e, field));
-                    out.custom_fields[field] = std::move(list);
-                } else if (v.is_null()) {
-                    out.custom_fields[field] = "";
-                } else {
-                    out.custom_fields[field] = as_text(v, field);
-                }
-            }
-        } else {
-            invalid("unknown contact value " + check::shown(key) +
-                    " (use email, name, external_code, date_rest, custom_fields)");
-        }
-    }
-    if (out.email) check::email(*out.email, "email");
-    if (out.date_rest && !out.date_rest->empty()) check::datetime(*out.date_rest, "date_rest");
-    return out;
-}
-
-std::string add_contact(DinamizeClient& client, const std::string& list_code, const ContactValues& values) {
+std::string add_contact(DinamizeClient& client, const std::string& list_code, const Contact& values) {
     check::code(list_code, "contact-list_code");
     if (!values.email) invalid("email is required to add a contact");
-    nlohmann::json req = {{"contact-list_code", list_code}};
-    put_contact_values(req, values);
-    return created_code(client.call("/emkt/contact/add", req), "/emkt/contact/add");
+    check_contact(values);
+    return created_code(client.call("/emkt/contact/add", add_contact_request(values, list_code)), "/emkt/contact/add");
 }
 
 void update_contact(DinamizeClient& client, const std::string& list_code, const std::string& contact_code,
-                    const ContactValues& values) {
+                    const Contact& values) {
     check::code(list_code, "contact-list_code");
     check::code(contact_code, "contact_code");
-    nlohmann::json req = {{"contact_code", contact_code}, {"contact-list_code", list_code}};
-    put_contact_values(req, values);
+    check_contact(values);
+    const nlohmann::json req = update_contact_request(values, list_code, contact_code);
     if (req.size() == 2) invalid("nothing to update: give at least one contact value");
     client.call("/emkt/contact/update", req);
 }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dinamize/contact.h"
 #include "core/dinamize/dinamize_client.h"
 
 namespace dwu {
@@ -94,25 +95,11 @@ Page search_contacts(DinamizeClient& client, const ContactQuery& query);
 AllPages search_all_contacts(DinamizeClient& client, const ContactQuery& query, long max_pages = 100,
                              OnPageLimit on_limit = OnPageLimit::Throw);
 
-// What contact/add and contact/update send; an absent member is not sent.
-struct ContactValues {
-    std::optional<std::string> email;
-    std::optional<std::string> name;
-    std::optional<std::string> external_code;
-    std::optional<std::string> date_rest;  // "YYYY-MM-DD" (or "" to clear)
-    nlohmann::json custom_fields = nlohmann::json::object();  // {"cmpN": "v" | ["v", ...]}
-};
-
-// From a JSON object with the keys above ({"email": ..., "custom_fields": {...}}; null = absent).
-// Custom-field numbers/booleans become strings. Throws std::invalid_argument on an unknown key, a
-// wrong type, a malformed e-mail or a custom field not named cmpN.
-ContactValues contact_values_from_json(const nlohmann::json& values);
-
 // Returns the new contact code. The e-mail is required.
-std::string add_contact(DinamizeClient& client, const std::string& list_code, const ContactValues& values);
+std::string add_contact(DinamizeClient& client, const std::string& list_code, const Contact& values);
 // At least one value to change.
 void update_contact(DinamizeClient& client, const std::string& list_code, const std::string& contact_code,
-                    const ContactValues& values);
+                    const Contact& values);
 void delete_contact(DinamizeClient& client, const std::string& list_code, const std::string& contact_code);
 // The contact item (same shape as a search item).
 nlohmann::json get_contact(DinamizeClient& client, const std::string& list_code, const std::string& contact_code);

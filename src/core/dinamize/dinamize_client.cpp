@@ -87,14 +87,15 @@ int retry_after_seconds(const nlohmann::json& body) {
     return 60 - second;
 }
 
-nlohmann::json DinamizeClient::post_envelope(const std::string& path, const std::string& content_type,
-                                             const std::string& body, bool with_token) {
+nlohmann::json DinamizeClient::post_envelope(const std::string& path, const Payload& payload, bool with_token) {
     if (before_request_) before_request_();
     std::vector<std::string> headers;
     if (with_token) headers.push_back("auth-token: " + token_);
     HttpResponse response;
     try {
-        response = http_.post(account_.base_url + path, content_type, body, headers);
+        const std::string url = account_.base_url + path;
+        response = payload.form ? http_.post_form(url, *payload.form, headers)
+                                : http_.post(url, payload.content_type, *payload.body, headers);
     } catch (...) {
         if (!headers.empty()) wipe(headers.front());
         throw;
@@ -123,7 +124,7 @@ void DinamizeClient::authenticate() {
     } wipe_text{text};
     nlohmann::json body;
     try {
-        body = post_envelope("/auth", kJson, text, false);
+        body = post_envelope("/auth", Payload{kJson, &text, nullptr}, false);
     } catch (const DinamizeError& e) {
         // Whatever code /auth answers is about the credentials (a token code here would loop).
         if (e.dinamize_code().empty() || e.category() == ErrorCategory::RateLimit) throw;
@@ -139,19 +140,19 @@ void DinamizeClient::authenticate() {
 }
 
 nlohmann::json DinamizeClient::call(const std::string& path, const nlohmann::json& request) {
-    return call_with_token(path, kJson, request.dump());
+    const std::string text = request.dump();
+    return call_with_token(path, Payload{kJson, &text, nullptr});
 }
 
-nlohmann::json DinamizeClient::call_multipart(const std::string& path, const std::vector<MultipartPart>& parts) {
-    const MultipartBody multipart = build_multipart(parts);
-    return call_with_token(path, multipart.content_type, multipart.body);
+nlohmann::json DinamizeClient::call_multipart(const std::string& path, const std::vector<FormPart>& parts) {
+    check_form_parts(parts);  // before /auth: a malformed part sends nothing
+    return call_with_token(path, Payload{nullptr, nullptr, &parts});
 }
 
-nlohmann::json DinamizeClient::call_with_token(const std::string& path, const std::string& content_type,
-                                               const std::string& body) {
+nlohmann::json DinamizeClient::call_with_token(const std::string& path, const Payload& payload) {
     if (token_.empty() || token_due_for_renewal()) authenticate();
     try {
-        nlohmann::json answer = post_envelope(path, content_type, body, true);
+        nlohmann::json answer = post_envelope(path, payload, true);
         last_used_ = now_();
         return answer;
     } catch (const DinamizeError& e) {
@@ -165,7 +166,7 @@ nlohmann::json DinamizeClient::call_with_token(const std::string& path, const st
     // one retry. If the same thing comes back, it is not a token problem: classify and give up.
     authenticate();
     try {
-        nlohmann::json answer = post_envelope(path, content_type, body, true);
+        nlohmann::json answer = post_envelope(path, payload, true);
         last_used_ = now_();
         return answer;
     } catch (const DinamizeError& e) {

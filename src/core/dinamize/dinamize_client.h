@@ -1,4 +1,5 @@
 #pragma once
+#include "core/pg_free.h"
 // The Dinamize API client: envelope, authentication, token reuse, one re-authentication on an
 // invalid token, error classification. PostgreSQL-free.
 #include <nlohmann/json.hpp>
@@ -7,9 +8,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/dinamize/http_transport.h"
-#include "core/dinamize/multipart.h"
 
 namespace dwu {
 
@@ -35,6 +36,12 @@ struct TokenRules {
 
 using Clock = std::chrono::system_clock;
 
+// Token times as stored (crm_auth_tokens, the Redis record): milliseconds since the Unix epoch.
+inline long long epoch_ms(Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline Clock::time_point from_epoch_ms(long long ms) { return Clock::time_point(std::chrono::milliseconds(ms)); }
+
 class DinamizeClient {
 public:
     DinamizeClient(Account account, HttpTransport& http, TokenRules rules = {},
@@ -49,9 +56,10 @@ public:
     nlohmann::json call(const std::string& path, const nlohmann::json& request);
 
     // The same as call() for the one multipart/form-data call (the bulk import, reference §6):
-    // same token handling, re-authentication, envelope and errors. Throws std::invalid_argument
-    // (before any request) for a malformed part.
-    nlohmann::json call_multipart(const std::string& path, const std::vector<MultipartPart>& parts);
+    // same token handling, re-authentication, envelope and errors; libcurl writes the body
+    // (HttpTransport::post_form). Throws std::invalid_argument (before any request) for a
+    // malformed part.
+    nlohmann::json call_multipart(const std::string& path, const std::vector<FormPart>& parts);
 
     // Called before every HTTP request of this client, /auth included: where a rate limiter admits
     // the request or waits. What it throws propagates out of call() (e.g. Interrupted).
@@ -76,12 +84,17 @@ public:
     long last_duration_ms() const { return last_duration_ms_; }
 
 private:
+    // What one POST sends: `body` of `content_type`, or (form non-null) multipart/form-data parts.
+    struct Payload {
+        const char* content_type = nullptr;
+        const std::string* body = nullptr;
+        const std::vector<FormPart>* form = nullptr;
+    };
     // One POST; returns the envelope's body on success, throws DinamizeError otherwise.
-    nlohmann::json post_envelope(const std::string& path, const std::string& content_type, const std::string& body,
-                                 bool with_token);
+    nlohmann::json post_envelope(const std::string& path, const Payload& payload, bool with_token);
     // Authentication, one re-authentication and retry, classification: shared by call() and
     // call_multipart().
-    nlohmann::json call_with_token(const std::string& path, const std::string& content_type, const std::string& body);
+    nlohmann::json call_with_token(const std::string& path, const Payload& payload);
 
     Account account_;
     HttpTransport& http_;

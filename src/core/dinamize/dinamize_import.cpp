@@ -84,7 +84,7 @@ nlohmann::json import_parameters(const ContactImport& im) {
 }
 
 std::string import_contacts(DinamizeClient& client, const ContactImport& im) {
-    std::vector<MultipartPart> parts;
+    std::vector<FormPart> parts;  // libcurl's MIME API writes the body (HttpTransport::post_form)
     parts.push_back({"file", import_csv(im), "contacts.csv", "text/csv; charset=utf-8"});
     parts.push_back({"command", "import", "", ""});
     parts.push_back({"parameters", import_parameters(im).dump(), "", ""});  // plain form fields, as S1 sends them

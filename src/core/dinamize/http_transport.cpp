@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <mutex>
+#include <new>
+#include <stdexcept>
 
 #include "core/dinamize/dinamize_errors.h"
 #include "core/version.h"
@@ -24,6 +26,10 @@ struct SlistDeleter {
     void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
+struct MimeDeleter {
+    void operator()(curl_mime* m) const { curl_mime_free(m); }  // also unbinds it from the easy handle
+};
+using MimePtr = std::unique_ptr<curl_mime, MimeDeleter>;
 
 void global_init_once() {
     static std::once_flag once;
@@ -56,6 +62,17 @@ bool retryable(CURLcode code) {
     }
 }
 
+void check_form_value(const std::string& value, const char* what) {
+    if (value.find_first_of(std::string("\"\r\n\0", 4)) != std::string::npos)
+        throw std::invalid_argument(std::string("multipart ") + what + " must not contain '\"', CR, LF or NUL");
+}
+
+// A curl_mime_* call's result: only running out of memory (or a bug of ours) fails it.
+void check_mime(CURLcode code) {
+    if (code == CURLE_OUT_OF_MEMORY) throw std::bad_alloc();
+    if (code != CURLE_OK) throw std::runtime_error(std::string("libcurl MIME: ") + curl_easy_strerror(code));
+}
+
 [[noreturn]] void throw_curl_error(CURLcode code, const std::string& url, long timeout_ms) {
     std::string msg = endpoint_for_messages(url) + ": ";
     if (code == CURLE_OPERATION_TIMEDOUT)
@@ -83,8 +100,47 @@ HttpTransport::HttpTransport(HttpOptions options, AbortCheck abort_check)
 
 HttpTransport::~HttpTransport() = default;
 
+void check_form_parts(const std::vector<FormPart>& parts) {
+    for (const auto& p : parts) {
+        if (p.name.empty()) throw std::invalid_argument("multipart part without a name");
+        check_form_value(p.name, "part name");
+        check_form_value(p.filename, "filename");
+        check_form_value(p.content_type, "content type");
+    }
+}
+
 HttpResponse HttpTransport::post(const std::string& url, const std::string& content_type,
                                  const std::string& body, const std::vector<std::string>& headers) {
+    CURL* easy = handles_->easy.get();
+    curl_easy_reset(easy);  // keeps the connection cache, clears per-request options
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    return perform(url, &content_type, headers);
+}
+
+HttpResponse HttpTransport::post_form(const std::string& url, const std::vector<FormPart>& parts,
+                                      const std::vector<std::string>& headers) {
+    check_form_parts(parts);
+    CURL* easy = handles_->easy.get();
+    curl_easy_reset(easy);
+    // Freed after perform() has detached the easy handle; curl_mime_data copies each part's bytes.
+    MimePtr mime(curl_mime_init(easy));
+    if (!mime) throw std::bad_alloc();
+    for (const auto& p : parts) {
+        curl_mimepart* part = curl_mime_addpart(mime.get());
+        if (!part) throw std::bad_alloc();
+        check_mime(curl_mime_name(part, p.name.c_str()));
+        check_mime(curl_mime_data(part, p.data.data(), p.data.size()));
+        if (!p.filename.empty()) check_mime(curl_mime_filename(part, p.filename.c_str()));
+        if (!p.content_type.empty()) check_mime(curl_mime_type(part, p.content_type.c_str()));
+    }
+    curl_easy_setopt(easy, CURLOPT_MIMEPOST, mime.get());  // a POST; libcurl writes the Content-Type
+    return perform(url, nullptr, headers);
+}
+
+HttpResponse HttpTransport::perform(const std::string& url, const std::string* content_type,
+                                    const std::vector<std::string>& headers) {
     CURL* easy = handles_->easy.get();
     CURLM* multi = handles_->multi.get();
 
@@ -95,16 +151,12 @@ HttpResponse HttpTransport::post(const std::string& url, const std::string& cont
         header_list.release();
         header_list.reset(next);
     };
-    add_header("Content-Type: " + content_type);
+    if (content_type) add_header("Content-Type: " + *content_type);
     add_header("Expect:");  // no 100-continue round trip
     for (const auto& h : headers) add_header(h);
 
     HttpResponse response;
-    curl_easy_reset(easy);  // keeps the connection cache, clears per-request options
     curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list.get());
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, append_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &response.body);

@@ -3,6 +3,7 @@
 // HTTP POST over libcurl, PostgreSQL-free. One transport keeps one connection cache, so calls to
 // the same host reuse a kept-alive connection. Transfers run in a curl multi loop that checks an
 // abort flag every few tens of milliseconds, so a shutdown or cancel never waits on the network.
+// multipart/form-data bodies (the bulk import, reference §6) are written by libcurl's MIME API.
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,19 @@ struct HttpResponse {
     long duration_ms = 0;
 };
 
+// One part of a multipart/form-data body (RFC 7578).
+struct FormPart {
+    std::string name;          // form field name, e.g. "file", "command"
+    std::string data;          // the part's bytes
+    std::string filename;      // non-empty: sent as a file part (filename="...")
+    std::string content_type;  // optional, e.g. "text/csv; charset=utf-8"
+};
+
+// Throws std::invalid_argument for a part without a name, or with a name, filename or content
+// type holding '"', CR, LF or NUL: we refuse them rather than let libcurl escape (or, for the
+// content type, pass on) them.
+void check_form_parts(const std::vector<FormPart>& parts);
+
 // Polled while a transfer runs; returns true to abandon it. Must only read flags: it runs inside
 // libcurl's loop, where neither exceptions nor PostgreSQL error handling may happen.
 using AbortCheck = bool (*)();
@@ -37,10 +51,20 @@ public:
     // Header lines are "Name: value"; they may hold secrets and are never echoed in errors.
     HttpResponse post(const std::string& url, const std::string& content_type, const std::string& body,
                       const std::vector<std::string>& headers);
+    // The same with a multipart/form-data body that libcurl builds from `parts` (its MIME API:
+    // boundary, Content-Disposition, Content-Type). Throws std::invalid_argument, before any
+    // request, for a part check_form_parts refuses.
+    HttpResponse post_form(const std::string& url, const std::vector<FormPart>& parts,
+                           const std::vector<std::string>& headers);
 
     const HttpOptions& options() const { return options_; }
 
 private:
+    // Runs the request whose body options post() or post_form() set on the reset easy handle.
+    // content_type: the Content-Type header line's value, or nullptr to leave it to libcurl.
+    HttpResponse perform(const std::string& url, const std::string* content_type,
+                         const std::vector<std::string>& headers);
+
     struct Handles;
     HttpOptions options_;
     AbortCheck abort_check_;

@@ -5,14 +5,6 @@
 #include <algorithm>
 
 namespace dwu {
-namespace {
-
-long long to_ms(Clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-Clock::time_point from_ms(long long ms) { return Clock::time_point(std::chrono::milliseconds(ms)); }
-
-}  // namespace
 
 CachedToken::~CachedToken() { wipe(token); }
 
@@ -20,8 +12,8 @@ std::string cached_token_aad(const std::string& account_key) { return "redis-tok
 
 std::string seal_cached_token(const KeyRing& ring, const DinamizeClient& client, const std::string& account_key) {
     nlohmann::json record = {{"token", client.token()},
-                             {"issued_ms", to_ms(client.token_issued_at())},
-                             {"last_used_ms", to_ms(client.token_last_used())}};
+                             {"issued_ms", epoch_ms(client.token_issued_at())},
+                             {"last_used_ms", epoch_ms(client.token_last_used())}};
     std::string text = record.dump();
     wipe(record["token"].get_ref<std::string&>());
     std::string blob;
@@ -51,8 +43,8 @@ std::optional<CachedToken> open_cached_token(const KeyRing& ring, const std::str
         record.value("last_used_ms", nlohmann::json()).is_number_integer()) {
         out.emplace();
         out->token = record["token"].get<std::string>();
-        out->issued_at = from_ms(record["issued_ms"].get<long long>());
-        out->last_used = from_ms(record["last_used_ms"].get<long long>());
+        out->issued_at = from_epoch_ms(record["issued_ms"].get<long long>());
+        out->last_used = from_epoch_ms(record["last_used_ms"].get<long long>());
         if (out->token.empty()) out.reset();
     }
     if (record.is_object() && record.contains("token") && record["token"].is_string())

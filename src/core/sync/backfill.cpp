@@ -30,7 +30,7 @@ std::string field_number(const std::string& key) {
     return std::all_of(n.begin(), n.end(), [](unsigned char c) { return std::isdigit(c); }) ? n : std::string();
 }
 
-bool has_array_field(const ContactData& c) {
+bool has_array_field(const Contact& c) {
     for (const auto& [key, value] : c.custom_fields.items())
         if (value.is_array()) return true;
     return false;
@@ -57,7 +57,8 @@ ImportBuild build_backfill_import(const std::string& list_code, const std::vecto
             out.left_out.push_back(item.job_id);
             continue;
         }
-        std::vector<std::string> row{item.contact.email, item.contact.name, item.contact.external_code};
+        std::vector<std::string> row{item.contact.email.value_or(""), item.contact.name.value_or(""),
+                                     item.contact.external_code.value_or("")};
         for (const auto& key : custom) row.push_back(text_of(item.contact.custom_fields.value(key, nlohmann::json())));
         out.import.rows.push_back(std::move(row));
         out.included.push_back(item.job_id);

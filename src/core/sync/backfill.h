@@ -19,7 +19,7 @@ namespace dwu {
 
 struct BackfillItem {
     long long job_id = 0;
-    ContactData contact;
+    Contact contact;
 };
 
 struct BackfillReport {

@@ -55,38 +55,18 @@ FieldMap parse_field_map(const std::string& spec) {
     return map;
 }
 
-ContactData contact_from_lead(const nlohmann::json& lead, const FieldMap& field_map) {
+Contact contact_from_lead(const nlohmann::json& lead, const FieldMap& field_map) {
     if (!lead.is_object()) throw std::invalid_argument("lead is not a JSON object");
-    ContactData c;
+    Contact c;
     c.email = string_field(lead, "dwu_email");
-    if (c.email.empty()) throw std::invalid_argument("lead has no e-mail");
-    c.name = string_field(lead, "dwu_name");
-    c.external_code = string_field(lead, "dwu_id");
+    if (c.email->empty()) throw std::invalid_argument("lead has no e-mail");
+    if (std::string name = string_field(lead, "dwu_name"); !name.empty()) c.name = std::move(name);
+    if (std::string id = string_field(lead, "dwu_id"); !id.empty()) c.external_code = std::move(id);
     for (const auto& [column, cmp] : field_map) {
         auto it = lead.find(column);
         if (it != lead.end() && !it->is_null()) c.custom_fields[cmp] = as_dinamize_value(*it);
     }
     return c;
-}
-
-static void put_contact_fields(nlohmann::json& req, const ContactData& c) {
-    req["email"] = c.email;
-    if (!c.name.empty()) req["name"] = c.name;
-    if (!c.external_code.empty()) req["external_code"] = c.external_code;
-    if (!c.custom_fields.empty()) req["custom_fields"] = c.custom_fields;
-}
-
-nlohmann::json add_contact_request(const ContactData& contact, const std::string& list_code) {
-    nlohmann::json req = {{"contact-list_code", list_code}};
-    put_contact_fields(req, contact);
-    return req;
-}
-
-nlohmann::json update_contact_request(const ContactData& contact, const std::string& list_code,
-                                      const std::string& contact_code) {
-    nlohmann::json req = {{"contact_code", contact_code}, {"contact-list_code", list_code}};
-    put_contact_fields(req, contact);
-    return req;
 }
 
 nlohmann::json search_by_email_request(const std::string& email, const std::string& list_code) {

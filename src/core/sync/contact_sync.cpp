@@ -21,7 +21,7 @@ std::string find_contact_code(DinamizeClient& client, const std::string& email, 
     return code_of(items->front().value("code", nlohmann::json()));
 }
 
-std::string upsert_contact(DinamizeClient& client, const ContactData& contact, const std::string& list_code,
+std::string upsert_contact(DinamizeClient& client, const Contact& contact, const std::string& list_code,
                            const std::string& known_code) {
     if (!known_code.empty()) {
         try {
@@ -42,7 +42,7 @@ std::string upsert_contact(DinamizeClient& client, const ContactData& contact, c
     } catch (const DinamizeError& e) {
         if (e.dinamize_code().empty() || !codes::classify_code(e.dinamize_code()).duplicate) throw;
     }
-    const std::string existing = find_contact_code(client, contact.email, list_code);
+    const std::string existing = find_contact_code(client, contact.email.value_or(""), list_code);
     if (existing.empty())
         throw DinamizeError(ErrorCategory::ApiError, std::string(codes::kDuplicateEmail),
                             "Dinamize reports the e-mail as a duplicate but no contact has it", true);

@@ -1,4 +1,5 @@
 #pragma once
+#include "core/pg_free.h"
 // Turns a batch of outcomes and their retry decisions into the JSON array that the worker's
 // single recording statement reads with jsonb_to_recordset. PostgreSQL-free.
 #include <nlohmann/json.hpp>

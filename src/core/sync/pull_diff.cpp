@@ -62,6 +62,8 @@ std::string record_hash(const nlohmann::json& fields, const std::string& email_s
         EVP_DigestUpdate(ctx.get(), canonical.data(), canonical.size()) != 1 ||
         EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1)
         throw std::runtime_error("SHA-256 failed");
+    // Lower-case hex by hand: OpenSSL's OPENSSL_buf2hexstr_ex writes upper case, and the stored
+    // hashes (crm_remote_contacts) are lower case; a change of case would re-apply every contact.
     static const char hex[] = "0123456789abcdef";
     std::string out;
     out.reserve(length * 2);

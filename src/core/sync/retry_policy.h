@@ -1,4 +1,5 @@
 #pragma once
+#include "core/pg_free.h"
 // What happens to a job after an attempt: done, retried later (exponential backoff with jitter),
 // or failed for good. PostgreSQL-free and deterministic given the random draw.
 #include "core/sync/sync_job.h"

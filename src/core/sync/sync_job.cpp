@@ -49,7 +49,7 @@ void perform(DinamizeClient& client, const SyncJob& job, const FieldMap& field_m
         out.message = "lead no longer exists: nothing to send";
         return;
     }
-    const ContactData contact = contact_from_lead(nlohmann::json::parse(job.lead_json), field_map);
+    const Contact contact = contact_from_lead(nlohmann::json::parse(job.lead_json), field_map);
     out.contact_code = upsert_contact(client, contact, list_code, job.contact_code);
 }
 

@@ -1,4 +1,5 @@
 #pragma once
+#include "core/pg_free.h"
 // One queued change to a lead, and what became of it. PostgreSQL-free: the worker's glue reads
 // jobs from crm_sync_queue into SyncJob and writes SyncOutcome back.
 #include <optional>

@@ -5,13 +5,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "pg/cpp_boundary.h"
 #include "pg/capture/capture_context.h"
 #include "pg/pg_headers.h"
 #include "pg/pull_settings.h"
 
-DWU_SQL_FUNCTION(dwu_crm_audit_app_user_id)
-DWU_SQL_FUNCTION(dwu_crm_audit_app_ip)
-DWU_SQL_FUNCTION(dwu_crm_audit_app_user_agent)
 
 namespace {
 constexpr int kMaxUserAgentChars = 500;
@@ -39,20 +37,24 @@ bool dwu_app_user_agent_value(Datum* out) {
     return true;
 }
 
-Datum dwu_crm_audit_app_user_id(PG_FUNCTION_ARGS) {
+static Datum audit_app_user_id(FunctionCallInfo fcinfo) {
     int64 id = 0;
     if (!dwu_app_user_id_value(&id)) PG_RETURN_NULL();
     PG_RETURN_INT64(id);
 }
 
-Datum dwu_crm_audit_app_ip(PG_FUNCTION_ARGS) {
+static Datum audit_app_ip(FunctionCallInfo fcinfo) {
     Datum ip;
     if (!dwu_app_ip_value(&ip)) PG_RETURN_NULL();
     PG_RETURN_DATUM(ip);
 }
 
-Datum dwu_crm_audit_app_user_agent(PG_FUNCTION_ARGS) {
+static Datum audit_app_user_agent(FunctionCallInfo fcinfo) {
     Datum agent;
     if (!dwu_app_user_agent_value(&agent)) PG_RETURN_NULL();
     PG_RETURN_DATUM(agent);
 }
+
+DWU_SQL_FUNCTION(dwu_crm_audit_app_user_id, audit_app_user_id)
+DWU_SQL_FUNCTION(dwu_crm_audit_app_ip, audit_app_ip)
+DWU_SQL_FUNCTION(dwu_crm_audit_app_user_agent, audit_app_user_agent)

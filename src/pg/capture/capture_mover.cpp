@@ -2,10 +2,10 @@
 
 #include "pg/capture/captured_changes_vacuum.h"
 #include "pg/worker/job_store.h"
-#include "pg/pg_headers.h"
+#include "pg/worker/worker_state.h"
+#include "pg/pg_headers.h"  // after the headers that include core ones
 #include "pg/shared_state.h"
 #include "pg/worker/transaction.h"
-#include "pg/worker/worker_state.h"
 
 namespace dwu_worker {
 

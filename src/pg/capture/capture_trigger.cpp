@@ -6,6 +6,7 @@
 // application a fifth of its insert rate even when it wrote nothing. crm_captured_changes has
 // no index, constraint beyond NOT NULL or trigger, so a heap insert is all an INSERT would do; it
 // is WAL-logged and transactional like any other (it commits or rolls back with the write).
+#include "pg/cpp_boundary.h"
 #include "pg/capture/capture_context.h"
 #include "pg/pg_headers.h"
 #include "pg/pull_settings.h"
@@ -23,7 +24,6 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-DWU_SQL_FUNCTION(dwu_crm_capture_row_change)
 
 namespace {
 
@@ -91,7 +91,7 @@ Oid extension_relation(Oid schema, const char* name) {
 
 }  // namespace
 
-Datum dwu_crm_capture_row_change(PG_FUNCTION_ARGS) {
+static Datum capture_row_change(FunctionCallInfo fcinfo) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
                         errmsg("dwu_crm.capture_row_change() must be called as a trigger")));
@@ -163,3 +163,5 @@ Datum dwu_crm_capture_row_change(PG_FUNCTION_ARGS) {
     dwu_wake_worker_at_commit();
     return PointerGetDatum(nullptr);
 }
+
+DWU_SQL_FUNCTION(dwu_crm_capture_row_change, capture_row_change)

@@ -1,3 +1,4 @@
+#include "pg/cpp_boundary.h"
 #include "pg/capture/captured_changes_vacuum.h"
 
 #include "pg/pg_headers.h"
@@ -10,10 +11,9 @@ extern "C" {
 #include "parser/parse_node.h"
 }
 
-DWU_SQL_FUNCTION(dwu_crm_note_captured_changes_moved)
 
 // Called by move_captured_changes(), whoever runs it: the workers vacuum after moves of any session.
-Datum dwu_crm_note_captured_changes_moved(PG_FUNCTION_ARGS) {
+static Datum note_captured_changes_moved(FunctionCallInfo fcinfo) {
     const int64 rows = PG_GETARG_INT64(0);
     if (rows > 0) dwu_note_captured_rows_moved(static_cast<uint64>(rows));
     PG_RETURN_VOID();
@@ -59,3 +59,5 @@ bool dwu_vacuum_captured_changes() {
     pgstat_report_activity(STATE_IDLE, nullptr);
     return ok;
 }
+
+DWU_SQL_FUNCTION(dwu_crm_note_captured_changes_moved, note_captured_changes_moved)

@@ -1,5 +1,6 @@
 // dwu_crm.wake_worker_at_commit(): called by the enqueue trigger. It only raises a flag in this
 // backend; the worker is woken once, when (and only if) the transaction commits.
+#include "pg/cpp_boundary.h"
 #include "pg/pg_headers.h"
 #include "pg/shared_state.h"
 
@@ -30,15 +31,16 @@ void on_xact_event(XactEvent event, void*) {
 
 void dwu_wake_worker_at_commit(void) {
     if (!callback_registered) {
-        RegisterXactCallback(on_xact_event, nullptr);
+        RegisterXactCallback(dwu_c_callback<on_xact_event>, nullptr);
         callback_registered = true;
     }
     wake_pending = true;
 }
 
-DWU_SQL_FUNCTION(dwu_crm_wake_worker_at_commit)
 
-Datum dwu_crm_wake_worker_at_commit(PG_FUNCTION_ARGS) {
+static Datum wake_worker_at_commit(FunctionCallInfo) {
     dwu_wake_worker_at_commit();
     PG_RETURN_VOID();
 }
+
+DWU_SQL_FUNCTION(dwu_crm_wake_worker_at_commit, wake_worker_at_commit)

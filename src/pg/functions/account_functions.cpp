@@ -13,17 +13,9 @@
 #include "pg/accounts/key_ring.h"
 #include "pg/pg_headers.h"
 #include "pg/shared_state.h"
+#include "pg/spi_values.h"
 
 namespace {
-
-
-// palloc'd bytea copy of a C++ string; call only inside pg_guarded.
-bytea* to_bytea(const std::string& s) {
-    bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + s.size()));
-    SET_VARSIZE(b, VARHDRSZ + s.size());
-    memcpy(VARDATA(b), s.data(), s.size());
-    return b;
-}
 
 int64 first_int8(void) {
     bool isnull = false;
@@ -123,7 +115,7 @@ Datum configure(FunctionCallInfo fcinfo) {
                            CStringGetTextDatum(f.user.c_str()),
                            CStringGetTextDatum(f.client_code.c_str()),
                            CStringGetTextDatum(f.list_code.c_str()),
-                           blob.empty() ? (Datum)0 : PointerGetDatum(to_bytea(blob))};
+                           blob.empty() ? (Datum)0 : PointerGetDatum(dwu_make_bytea(blob.data(), blob.size()))};
         char nulls[8] = "       ";
         if (blob.empty()) nulls[6] = 'n';
         exec(exists ? kUpdateAccount : kInsertAccount, 7, types, values, nulls,
@@ -205,7 +197,7 @@ Datum rotate(FunctionCallInfo) {
         for (int i = 0; i < count; i++) {
             if (resealed[i].empty()) continue;
             Oid types[2] = {INT8OID, BYTEAOID};
-            Datum values[2] = {Int64GetDatum(rows[i].id), PointerGetDatum(to_bytea(resealed[i]))};
+            Datum values[2] = {Int64GetDatum(rows[i].id), PointerGetDatum(dwu_make_bytea(resealed[i].data(), resealed[i].size()))};
             exec(rows[i].kind == 'a'
                      ? "UPDATE dwu_crm.crm_dinamize_accounts SET dwu_password = $2, updated_at = now() WHERE dwu_id = $1"
                      : "UPDATE dwu_crm.crm_auth_tokens SET dwu_token = $2 WHERE dwu_id = $1",
@@ -218,13 +210,5 @@ Datum rotate(FunctionCallInfo) {
 
 }  // namespace
 
-DWU_SQL_FUNCTION(dwu_crm_dinamize_configure)
-DWU_SQL_FUNCTION(dwu_crm_rotate_encryption_key)
-
-Datum dwu_crm_dinamize_configure(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return configure(fcinfo); });
-}
-
-Datum dwu_crm_rotate_encryption_key(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return rotate(fcinfo); });
-}
+DWU_SQL_FUNCTION(dwu_crm_dinamize_configure, configure)
+DWU_SQL_FUNCTION(dwu_crm_rotate_encryption_key, rotate)

@@ -7,7 +7,7 @@
 
 #include "core/dinamize/api_rows.h"
 #include "core/dinamize/dinamize_api.h"
-#include "pg/accounts/api_session.h"
+#include "pg/accounts/sql_session.h"
 #include "pg/cpp_boundary.h"
 #include "pg/functions/sql_args.h"
 
@@ -131,24 +131,8 @@ Datum field_update(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-DWU_SQL_FUNCTION(dwu_crm_dinamize_lists)
-DWU_SQL_FUNCTION(dwu_crm_dinamize_fields)
-DWU_SQL_FUNCTION(dwu_crm_dinamize_field_values)
-DWU_SQL_FUNCTION(dwu_crm_dinamize_field_create)
-DWU_SQL_FUNCTION(dwu_crm_dinamize_field_update)
-
-Datum dwu_crm_dinamize_lists(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return lists(fcinfo); });
-}
-Datum dwu_crm_dinamize_fields(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return fields(fcinfo); });
-}
-Datum dwu_crm_dinamize_field_values(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return field_values(fcinfo); });
-}
-Datum dwu_crm_dinamize_field_create(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return field_create(fcinfo); });
-}
-Datum dwu_crm_dinamize_field_update(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return field_update(fcinfo); });
-}
+DWU_SQL_FUNCTION(dwu_crm_dinamize_lists, lists)
+DWU_SQL_FUNCTION(dwu_crm_dinamize_fields, fields)
+DWU_SQL_FUNCTION(dwu_crm_dinamize_field_values, field_values)
+DWU_SQL_FUNCTION(dwu_crm_dinamize_field_create, field_create)
+DWU_SQL_FUNCTION(dwu_crm_dinamize_field_update, field_update)

@@ -1,6 +1,6 @@
 // SQL functions over Dinamize contacts: dinamize_search, dinamize_contact_get/create/update/delete.
 // Arguments are validated (core: dinamize_api, api_rows) before any request; every request goes
-// through with_account_client (api_session).
+// through with_account_client (pg/accounts/sql_session.h).
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,7 +8,7 @@
 #include "core/dinamize/api_rows.h"
 #include "core/dinamize/api_validation.h"
 #include "core/dinamize/dinamize_api.h"
-#include "pg/accounts/api_session.h"
+#include "pg/accounts/sql_session.h"
 #include "pg/cpp_boundary.h"
 #include "pg/functions/sql_args.h"
 
@@ -66,13 +66,13 @@ Datum get(FunctionCallInfo fcinfo) {
     return dwu_row_datum(fcinfo, contact_values(item));
 }
 
-dwu::ContactValues values_arg(FunctionCallInfo fcinfo, int n, const char* name) {
+dwu::Contact values_arg(FunctionCallInfo fcinfo, int n, const char* name) {
     nlohmann::json v = dwu_jsonb_arg(fcinfo, n);
     if (v.is_null()) throw SqlStateError(ERRCODE_NULL_VALUE_NOT_ALLOWED, std::string(name) + " must not be NULL");
     if (!v.is_object())
         throw SqlStateError(ERRCODE_INVALID_PARAMETER_VALUE, std::string(name) + " must be a JSON object",
                             "Keys: email, name, external_code, date_rest, custom_fields ({\"cmpN\": value}).");
-    dwu::ContactValues values = dwu::contact_values_from_json(v);
+    dwu::Contact values = dwu::contact_from_json(v);
     if (values.email) dwu::check::email(*values.email, "email");  // before the account is looked up
     if (values.date_rest && !values.date_rest->empty()) dwu::check::datetime(*values.date_rest, "date_rest");
     return values;
@@ -81,7 +81,7 @@ dwu::ContactValues values_arg(FunctionCallInfo fcinfo, int n, const char* name) 
 // dinamize_contact_create(list_code, contact, account) -> the new contact code
 Datum create(FunctionCallInfo fcinfo) {
     const std::string list = dwu_code_arg(fcinfo, 0, "list_code");
-    const dwu::ContactValues values = values_arg(fcinfo, 1, "contact");
+    const dwu::Contact values = values_arg(fcinfo, 1, "contact");
     if (!values.email) throw SqlStateError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "contact needs an \"email\"");
     const std::optional<std::string> account = dwu_text_arg(fcinfo, 2);
     std::string code;
@@ -95,7 +95,7 @@ Datum create(FunctionCallInfo fcinfo) {
 Datum update(FunctionCallInfo fcinfo) {
     const std::string list = dwu_code_arg(fcinfo, 0, "list_code");
     const std::string contact = dwu_code_arg(fcinfo, 1, "contact_code");
-    const dwu::ContactValues values = values_arg(fcinfo, 2, "changes");
+    const dwu::Contact values = values_arg(fcinfo, 2, "changes");
     const std::optional<std::string> account = dwu_text_arg(fcinfo, 3);
     with_account_client(account,
                         [&](dwu::DinamizeClient& client) { dwu::update_contact(client, list, contact, values); });
@@ -113,24 +113,8 @@ Datum remove(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-DWU_SQL_FUNCTION(dwu_crm_dinamize_search)
-DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_get)
-DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_create)
-DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_update)
-DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_delete)
-
-Datum dwu_crm_dinamize_search(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return search(fcinfo); });
-}
-Datum dwu_crm_dinamize_contact_get(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return get(fcinfo); });
-}
-Datum dwu_crm_dinamize_contact_create(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return create(fcinfo); });
-}
-Datum dwu_crm_dinamize_contact_update(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return update(fcinfo); });
-}
-Datum dwu_crm_dinamize_contact_delete(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return remove(fcinfo); });
-}
+DWU_SQL_FUNCTION(dwu_crm_dinamize_search, search)
+DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_get, get)
+DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_create, create)
+DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_update, update)
+DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_delete, remove)

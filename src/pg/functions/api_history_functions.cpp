@@ -8,7 +8,7 @@
 #include "core/dinamize/api_rows.h"
 #include "core/dinamize/api_validation.h"
 #include "core/dinamize/dinamize_api.h"
-#include "pg/accounts/api_session.h"
+#include "pg/accounts/sql_session.h"
 #include "pg/cpp_boundary.h"
 #include "pg/functions/sql_args.h"
 
@@ -83,12 +83,5 @@ Datum optouts(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_history)
-DWU_SQL_FUNCTION(dwu_crm_dinamize_optouts)
-
-Datum dwu_crm_dinamize_contact_history(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return history(fcinfo); });
-}
-Datum dwu_crm_dinamize_optouts(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return optouts(fcinfo); });
-}
+DWU_SQL_FUNCTION(dwu_crm_dinamize_contact_history, history)
+DWU_SQL_FUNCTION(dwu_crm_dinamize_optouts, optouts)

@@ -7,7 +7,7 @@
 #include "core/dinamize/api_rows.h"
 #include "core/sync/contact_mapping.h"
 #include "core/dinamize/dinamize_import.h"
-#include "pg/accounts/api_session.h"
+#include "pg/accounts/sql_session.h"
 #include "pg/cpp_boundary.h"
 #include "pg/settings.h"
 #include "pg/functions/sql_args.h"
@@ -102,12 +102,5 @@ Datum import_status(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-DWU_SQL_FUNCTION(dwu_crm_dinamize_import_leads)
-DWU_SQL_FUNCTION(dwu_crm_dinamize_import_status)
-
-Datum dwu_crm_dinamize_import_leads(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return import_leads(fcinfo); });
-}
-Datum dwu_crm_dinamize_import_status(PG_FUNCTION_ARGS) {
-    return dwu_sql_entry([&] { return import_status(fcinfo); });
-}
+DWU_SQL_FUNCTION(dwu_crm_dinamize_import_leads, import_leads)
+DWU_SQL_FUNCTION(dwu_crm_dinamize_import_status, import_status)

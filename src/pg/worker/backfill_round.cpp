@@ -7,10 +7,10 @@
 #include "core/sync/backfill.h"
 #include "core/sync/outcome_record.h"
 #include "pg/worker/job_store.h"
-#include "pg/pg_headers.h"
+#include "pg/worker/worker_rounds.h"
+#include "pg/pg_headers.h"  // after the headers that include core ones
 #include "pg/settings.h"
 #include "pg/shared_state.h"
-#include "pg/worker/worker_rounds.h"
 
 namespace dwu_worker {
 
@@ -26,7 +26,7 @@ long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_
     if (jobs.empty()) return 0;
     std::vector<long long> ids;
     for (const auto& job : jobs) ids.push_back(job.id);
-    AccountSession& s = session_for(w, jobs.front());
+    Session& s = session_for(w, account_id, jobs.front().config_version);
     if (!s.unusable.empty()) {
         log_once(w.last_warning, s.unusable);
         return dwu_release_jobs(ids, kUnusableAccountDelayMs) ? 0 : kRetryAfterErrorMs;
@@ -68,13 +68,15 @@ long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_
         done.push_back({std::move(o), decision});
     };
     try {
-        adopt_shared_token(w, s);
-        deferred_ms = w.limits.gate ? w.limits.gate->admit_job(s.limiter_key) : 0;
+        w.sessions.adopt_shared_token(s);
+        dwu::RateGate* gate = w.sessions.gate();
+        deferred_ms = gate ? gate->admit_job(s.limiter_key) : 0;
         if (deferred_ms == 0 && !items.empty()) {
             const auto started = std::chrono::steady_clock::now();
             try {
                 const dwu::BackfillReport report =
-                    dwu::backfill_contacts(*s.client, s.list_code, items, sleep_for_rate_limit);
+                    dwu::backfill_contacts(*s.client, s.list_code, items,
+                                          [&w](long ms) { return w.sessions.sleep_on_latch(ms); });
                 const long ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                       std::chrono::steady_clock::now() - started)
                                                       .count());
@@ -92,8 +94,7 @@ long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_
                 one_by_one.insert(one_by_one.end(), report.send_one_by_one.begin(), report.send_one_by_one.end());
             } catch (const dwu::DinamizeError& e) {
                 // The import failed as a whole: every row gets that error, and the retry policy.
-                if (e.category() == dwu::ErrorCategory::RateLimit && w.limits.gate)
-                    w.limits.gate->block(s.limiter_key, Max(1, e.retry_after_seconds()));
+                if (e.category() == dwu::ErrorCategory::RateLimit) w.sessions.rate_limited(s, e.retry_after_seconds());
                 for (const auto& item : items) {
                     dwu::SyncOutcome o = dwu::outcome_for(*by_id[item.job_id]);
                     o.category = e.category();
@@ -104,7 +105,7 @@ long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_
                     add_outcome(std::move(o));
                 }
             }
-            if (w.limits.gate) w.limits.gate->end_job();
+            if (gate) gate->end_job();
         }
         if (deferred_ms == 0)
             for (long long id : one_by_one) {
@@ -126,10 +127,9 @@ long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_
     if (stopping) HOLD_INTERRUPTS();
     const bool recorded = dwu_record_outcomes(dwu::outcome_rows(done).dump());
     const bool released = dwu_release_jobs(unattempted, deferred_ms);
-    persist_token(w, account_id, s);
-    share_token(w, s);
+    keep_tokens(w, s);
     if (stopping) RESUME_INTERRUPTS();
-    log_limiter_changes(w);
+    w.sessions.log_limiter_changes(WARNING, "dwu_crm worker");
     return recorded && released ? 0 : kRetryAfterErrorMs;
 }
 

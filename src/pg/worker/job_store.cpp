@@ -1,8 +1,8 @@
 #include "pg/worker/job_store.h"
 
-#include "pg/accounts/account_row.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
+#include "pg/spi_values.h"
 #include "pg/worker/transaction.h"
 
 extern "C" {
@@ -320,29 +320,6 @@ UPDATE dwu_crm.crm_sync_queue
    AND dwu_status = 'processing' AND dwu_locked_by = pg_backend_pid()
 )SQL";
 
-const char* const kNextTokenId = "SELECT nextval(pg_get_serial_sequence('dwu_crm.crm_auth_tokens', 'dwu_id'))";
-
-// A new token replaces the account's others; Dinamize's rules: 1 h idle, 24 h at most.
-const char* const kStoreToken = R"SQL(
-WITH retired AS (
-    UPDATE dwu_crm.crm_auth_tokens SET dwu_active = false, dwu_token = ''::bytea
-     WHERE dwu_account_id = $2 AND dwu_id <> $1 AND (dwu_active OR length(dwu_token) > 0)
-)
-INSERT INTO dwu_crm.crm_auth_tokens
-       (dwu_id, dwu_account_id, dwu_config_version, dwu_token_type, dwu_token, dwu_api_endpoint,
-        dwu_issued_at, dwu_last_used_at, dwu_expires_at)
-SELECT $1, $2, $3, 'SESSION', $4, a.dwu_base_url, to_timestamp($5 / 1000.0), to_timestamp($6 / 1000.0),
-       least(to_timestamp($5 / 1000.0) + interval '24 hours', to_timestamp($6 / 1000.0) + interval '1 hour')
-  FROM dwu_crm.crm_dinamize_accounts a WHERE a.dwu_id = $2
-)SQL";
-
-const char* const kTouchToken = R"SQL(
-UPDATE dwu_crm.crm_auth_tokens
-   SET dwu_last_used_at = to_timestamp($2 / 1000.0),
-       dwu_expires_at = least(dwu_issued_at + interval '24 hours', to_timestamp($2 / 1000.0) + interval '1 hour')
- WHERE dwu_id = $1 AND dwu_active
-)SQL";
-
 // A statement the worker runs for every batch, prepared once per process (SPI_keepplan) instead of
 // parsed each time. PostgreSQL re-plans it by itself when a table it reads changes.
 // `replan_each_time`: a custom plan at every execution. The claim needs it: the queue goes from
@@ -377,18 +354,6 @@ int execute_kept(KeptPlan& k, Datum* values, bool read_only, long count) {
     return SPI_execute_plan(k.plan, values, nullptr, read_only, count);
 }
 
-char* copy_value(HeapTuple tuple, TupleDesc desc, int col) {
-    char* v = SPI_getvalue(tuple, desc, col);
-    return v ? MemoryContextStrdup(batch_cxt, v) : nullptr;
-}
-
-int64 int_value(HeapTuple tuple, TupleDesc desc, int col) {
-    bool isnull = false;
-    Datum d = SPI_getbinval(tuple, desc, col, &isnull);
-    if (isnull) return 0;
-    return SPI_gettypeid(desc, col) == INT8OID ? DatumGetInt64(d) : DatumGetInt32(d);
-}
-
 void claim_in_txn(void* p) {
     auto* a = static_cast<ClaimArgs*>(p);
     if (execute_kept(requeue_expired_plan, nullptr, false, 0) != SPI_OK_UPDATE)
@@ -403,17 +368,17 @@ void claim_in_txn(void* p) {
         HeapTuple t = SPI_tuptable->vals[i];
         TupleDesc d = SPI_tuptable->tupdesc;
         ClaimedRow& r = a->rows[i];
-        r.id = int_value(t, d, 1);
-        r.lead_id = int_value(t, d, 2);
-        r.attempt = static_cast<int32>(int_value(t, d, 3));
-        r.operation = copy_value(t, d, 4);
-        r.lead_json = copy_value(t, d, 5);
-        r.contact_code = copy_value(t, d, 6);
-        r.payload_json = copy_value(t, d, 7);
-        r.account_id = int_value(t, d, 8);
-        r.list_code = copy_value(t, d, 9);
-        r.config_version = static_cast<int32>(int_value(t, d, 10));
-        r.queued_operation = copy_value(t, d, 12);
+        r.id = dwu_spi_int(t, d, 1);
+        r.lead_id = dwu_spi_int(t, d, 2);
+        r.attempt = static_cast<int32>(dwu_spi_int(t, d, 3));
+        r.operation = dwu_spi_text(t, d, 4, batch_cxt);
+        r.lead_json = dwu_spi_text(t, d, 5, batch_cxt);
+        r.contact_code = dwu_spi_text(t, d, 6, batch_cxt);
+        r.payload_json = dwu_spi_text(t, d, 7, batch_cxt);
+        r.account_id = dwu_spi_int(t, d, 8);
+        r.list_code = dwu_spi_text(t, d, 9, batch_cxt);
+        r.config_version = static_cast<int32>(dwu_spi_int(t, d, 10));
+        r.queued_operation = dwu_spi_text(t, d, 12, batch_cxt);
     }
     a->next_due_ms = -1;
     if (a->count == 0) {
@@ -456,7 +421,7 @@ void backfill_account_in_txn(void* p) {
                        Int32GetDatum(a->threshold)};
     if (execute_kept(backfill_account_plan, values, true, 1) != SPI_OK_SELECT)
         elog(ERROR, "dwu_crm: looking for a backfill failed");
-    a->account_id = SPI_processed == 1 ? int_value(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : 0;
+    a->account_id = SPI_processed == 1 ? dwu_spi_int(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : 0;
 }
 
 void recover_in_txn(void* p) {
@@ -491,58 +456,6 @@ void extension_check_in_txn(void* p) {
     *static_cast<bool*>(p) = OidIsValid(get_extension_oid("dwu_crm", true));
 }
 
-std::string or_empty(const char* s) { return s ? std::string(s) : std::string(); }
-
-std::string bytes_of(const bytea* b) { return b ? std::string(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b)) : std::string(); }
-
-bytea* make_bytea(const char* data, size_t len) {
-    bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + len));
-    SET_VARSIZE(b, VARHDRSZ + len);
-    memcpy(VARDATA(b), data, len);
-    return b;
-}
-
-struct AccountArgs {
-    int64 account_id;
-    AccountRow row;
-};
-
-void load_account_in_txn(void* p) {
-    auto* a = static_cast<AccountArgs*>(p);
-    dwu_read_account_row(a->account_id, nullptr, &a->row, batch_cxt);
-}
-
-void next_token_id_in_txn(void* p) {
-    if (SPI_execute(kNextTokenId, false, 1) != SPI_OK_SELECT) elog(ERROR, "dwu_crm: nextval failed");
-    bool isnull;
-    *static_cast<int64*>(p) = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-}
-
-struct TokenArgs {
-    int64 token_id, account_id;
-    int32 config_version;
-    const char* blob;  // null: only record the last use
-    size_t blob_len;
-    int64 issued_ms, last_used_ms;
-};
-
-void save_token_in_txn(void* p) {
-    auto* a = static_cast<TokenArgs*>(p);
-    if (a->blob) {
-        Oid types[6] = {INT8OID, INT8OID, INT4OID, BYTEAOID, INT8OID, INT8OID};
-        Datum values[6] = {Int64GetDatum(a->token_id), Int64GetDatum(a->account_id), Int32GetDatum(a->config_version),
-                           PointerGetDatum(make_bytea(a->blob, a->blob_len)), Int64GetDatum(a->issued_ms),
-                           Int64GetDatum(a->last_used_ms)};
-        if (SPI_execute_with_args(kStoreToken, 6, types, values, nullptr, false, 0) != SPI_OK_INSERT)
-            elog(ERROR, "dwu_crm: storing the token failed");
-    } else {
-        Oid types[2] = {INT8OID, INT8OID};
-        Datum values[2] = {Int64GetDatum(a->token_id), Int64GetDatum(a->last_used_ms)};
-        if (SPI_execute_with_args(kTouchToken, 2, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
-            elog(ERROR, "dwu_crm: updating the token failed");
-    }
-}
-
 }  // namespace
 
 void dwu_job_store_init() {
@@ -574,13 +487,13 @@ bool dwu_claim_jobs(int batch_size, int lease_seconds, std::vector<dwu::SyncJob>
         job.id = r.id;
         job.lead_id = r.lead_id;
         job.attempt = r.attempt;
-        job.operation = or_empty(r.operation);
-        job.queued_operation = or_empty(r.queued_operation);
-        job.lead_json = or_empty(r.lead_json);
-        job.contact_code = or_empty(r.contact_code);
-        job.payload_json = or_empty(r.payload_json);
+        job.operation = dwu_or_empty(r.operation);
+        job.queued_operation = dwu_or_empty(r.queued_operation);
+        job.lead_json = dwu_or_empty(r.lead_json);
+        job.contact_code = dwu_or_empty(r.contact_code);
+        job.payload_json = dwu_or_empty(r.payload_json);
         job.account_id = r.account_id;
-        job.list_code = or_empty(r.list_code);
+        job.list_code = dwu_or_empty(r.list_code);
         job.config_version = r.config_version;
         jobs.push_back(std::move(job));
     }
@@ -614,46 +527,4 @@ bool dwu_release_jobs(const std::vector<long long>& job_ids, long delay_ms) {
     static_assert(sizeof(long long) == sizeof(int64), "job ids are bigint");
     ReleaseArgs a{static_cast<int>(job_ids.size()), reinterpret_cast<const int64*>(job_ids.data()), delay_ms};
     return dwu_run_in_transaction("dwu_crm: releasing unattempted jobs", release_in_txn, &a);
-}
-
-bool dwu_load_account(long long account_id, StoredAccount& out) {
-    MemoryContextReset(batch_cxt);
-    AccountArgs a{};
-    a.account_id = account_id;
-    if (!dwu_run_in_transaction("dwu_crm: loading an account", load_account_in_txn, &a)) return false;
-    const AccountRow& r = a.row;
-    out = StoredAccount{};
-    out.found = r.found && r.enabled;  // the worker leaves a paused account's jobs queued
-    if (out.found) {
-        out.config_version = r.config_version;
-        out.base_url = or_empty(r.base_url);
-        out.user = or_empty(r.user);
-        out.client_code = or_empty(r.client_code);
-        out.list_code = or_empty(r.list_code);
-        out.password_blob = bytes_of(r.password);
-        out.token_id = r.token_id;
-        out.token_blob = bytes_of(r.token);
-        out.token_issued_ms = r.issued_ms;
-        out.token_last_used_ms = r.last_used_ms;
-    }
-    MemoryContextReset(batch_cxt);
-    return true;
-}
-
-bool dwu_next_token_id(long long& id) {
-    int64 v = 0;
-    if (!dwu_run_in_transaction("dwu_crm: reserving a token id", next_token_id_in_txn, &v)) return false;
-    id = v;
-    return true;
-}
-
-bool dwu_store_token(long long token_id, long long account_id, int config_version, const std::string& blob,
-                     long long issued_ms, long long last_used_ms) {
-    TokenArgs a{token_id, account_id, config_version, blob.data(), blob.size(), issued_ms, last_used_ms};
-    return dwu_run_in_transaction("dwu_crm: storing a token", save_token_in_txn, &a);
-}
-
-bool dwu_touch_token(long long token_id, long long last_used_ms) {
-    TokenArgs a{token_id, 0, 0, nullptr, 0, 0, last_used_ms};
-    return dwu_run_in_transaction("dwu_crm: recording token use", save_token_in_txn, &a);
 }

@@ -33,23 +33,5 @@ bool dwu_record_outcomes(const std::string& rows_json);
 // attempt refunded, due again after delay_ms.
 bool dwu_release_jobs(const std::vector<long long>& job_ids, long delay_ms = 0);
 
-// An account's settings and its newest usable stored token, as sealed blobs (never plaintext).
-struct StoredAccount {
-    bool found = false;  // false: removed or disabled
-    int config_version = 0;
-    std::string base_url, user, client_code, list_code;
-    std::string password_blob;
-    long long token_id = 0;
-    std::string token_blob;  // empty: no usable stored token
-    long long token_issued_ms = 0, token_last_used_ms = 0;
-};
-bool dwu_load_account(long long account_id, StoredAccount& out);
-
-// Tokens: reserve an id (it is part of the AAD), store a sealed token, or record its last use.
-bool dwu_next_token_id(long long& id);
-bool dwu_store_token(long long token_id, long long account_id, int config_version, const std::string& blob,
-                     long long issued_ms, long long last_used_ms);
-bool dwu_touch_token(long long token_id, long long last_used_ms);
-
 // Allocations for the copies made inside transactions; created once by the worker.
 void dwu_job_store_init();

@@ -1,5 +1,6 @@
 #include "pg/worker/launcher.h"
 
+#include "pg/cpp_boundary.h"
 #include "pg/pg_headers.h"
 #include "pg/settings.h"
 #include "pg/shared_state.h"
@@ -69,9 +70,7 @@ bool still_running(BackgroundWorkerHandle* handle) {
 
 }  // namespace
 
-extern "C" PGDLLEXPORT void dwu_crm_launcher_main(Datum);
-
-void dwu_crm_launcher_main(Datum) {
+static void launcher_main(Datum) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
@@ -127,6 +126,8 @@ void dwu_crm_launcher_main(Datum) {
         ResetLatch(MyLatch);
     }
 }
+
+DWU_BGWORKER_MAIN(dwu_crm_launcher_main, launcher_main)
 
 void dwu_register_launcher(void) {
     BackgroundWorker worker;

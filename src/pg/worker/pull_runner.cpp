@@ -7,26 +7,22 @@
 #include "core/dinamize/dinamize_api.h"
 #include "core/dinamize/dinamize_errors.h"
 #include "core/sync/pull_diff.h"
-#include "pg/pg_headers.h"
 #include "pg/worker/pull_runner.h"
+#include "pg/worker/worker_state.h"
+#include "pg/pg_headers.h"
 #include "pg/pull_settings.h"
 #include "pg/settings.h"
+#include "pg/spi_values.h"
 #include "pg/worker/transaction.h"
 
 namespace {
 
 constexpr long kMaxSleepMs = 60000;          // these duties want a look at least this often
-constexpr long kRetryAfterErrorMs = 1000;    // after a failed transaction
 constexpr int kFailedStepRetrySeconds = 60;  // a step that failed is tried again after this long
 constexpr long kOptoutPageSize = 10000;
 constexpr long kHistoryPageSize = 500;  // the most contact/history returns (reference §5.6)
 
 MemoryContext runner_cxt = nullptr;
-
-char* copy_value(int column) {
-    char* v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column);
-    return v ? MemoryContextStrdup(runner_cxt, v) : nullptr;
-}
 
 struct WebhookArgs {
     int batch_size;
@@ -74,12 +70,12 @@ void claim_tx(void* arg) {
         TupleDesc desc = SPI_tuptable->tupdesc;
         a->claimed = true;
         a->account_id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
-        a->list_code = copy_value(2);
+        a->list_code = dwu_spi_text(row, desc, 2, runner_cxt);
         a->config_version = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
         a->run_id = DatumGetInt64(SPI_getbinval(row, desc, 4, &isnull));
-        a->phase = copy_value(5);
+        a->phase = dwu_spi_text(row, desc, 5, runner_cxt);
         a->page = DatumGetInt32(SPI_getbinval(row, desc, 6, &isnull));
-        a->since = copy_value(7);
+        a->since = dwu_spi_text(row, desc, 7, runner_cxt);
         return;
     }
     if (SPI_execute("SELECT dwu_crm.pull_next_due_ms()", true, 1) != SPI_OK_SELECT || SPI_processed != 1)
@@ -237,7 +233,7 @@ long dwu_run_background_tasks(const AccountClientFn& client_for, const dwu::Fiel
 
     WebhookArgs w{dwu_webhook_batch_size, 0};
     if (!dwu_run_in_transaction("dwu_crm: applying webhook events", process_webhooks_tx, &w))
-        sleep_ms = kRetryAfterErrorMs;
+        sleep_ms = dwu_worker::kRetryAfterErrorMs;
     else if (w.handled >= w.batch_size)
         sleep_ms = 0;
 
@@ -245,7 +241,7 @@ long dwu_run_background_tasks(const AccountClientFn& client_for, const dwu::Fiel
     c.lease_seconds = dwu_lease_seconds;
     c.next_due_ms = -1;
     if (!dwu_run_in_transaction("dwu_crm: claiming a pull step", claim_tx, &c))
-        return Min(sleep_ms, kRetryAfterErrorMs);
+        return Min(sleep_ms, dwu_worker::kRetryAfterErrorMs);
     if (!c.claimed) return c.next_due_ms < 0 ? sleep_ms : Min(sleep_ms, Max(c.next_due_ms, 10L));
     run_pull_step(c, client_for, field_map);
     return 0;

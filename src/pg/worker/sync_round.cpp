@@ -4,10 +4,10 @@
 
 #include "core/sync/outcome_record.h"
 #include "pg/worker/job_store.h"
-#include "pg/pg_headers.h"
+#include "pg/worker/worker_rounds.h"
+#include "pg/pg_headers.h"  // after the headers that include core ones
 #include "pg/settings.h"
 #include "pg/shared_state.h"
-#include "pg/worker/worker_rounds.h"
 
 namespace dwu_worker {
 
@@ -25,7 +25,7 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
     std::map<long, std::vector<long long>> deferred;  // delay (ms) → jobs returned unattempted
     std::map<long long, long> paused;                 // account → how long its jobs wait (rate limit)
     std::string problem;
-    for (auto& [id, s] : w.accounts) s.used = false;
+    for (auto& [id, s] : w.sessions.all()) s.used = false;
 
     char activity[96];
     for (const auto& job : jobs) {
@@ -33,7 +33,7 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
             unattempted.push_back(job.id);
             continue;
         }
-        AccountSession& s = session_for(w, job);
+        Session& s = session_for(w, job.account_id, job.config_version);
         if (!s.unusable.empty()) {
             problem = s.unusable;
             deferred[kUnusableAccountDelayMs].push_back(job.id);
@@ -49,8 +49,9 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
         pgstat_report_activity(STATE_RUNNING, activity);
         pgstat_report_wait_start(PG_WAIT_EXTENSION);  // no transaction is open while we wait on HTTP
         try {
-            adopt_shared_token(w, s);
-            const long wait = w.limits.gate ? w.limits.gate->admit_job(s.limiter_key) : 0;
+            w.sessions.adopt_shared_token(s);
+            dwu::RateGate* gate = w.sessions.gate();
+            const long wait = gate ? gate->admit_job(s.limiter_key) : 0;
             if (wait > 0) {
                 // Not a failed attempt: the job and the account's others in this batch wait.
                 paused[job.account_id] = wait;
@@ -76,12 +77,9 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
     const bool recorded = dwu_record_outcomes(rows);
     bool released = dwu_release_jobs(unattempted);
     for (const auto& [delay_ms, ids] : deferred) released = dwu_release_jobs(ids, delay_ms) && released;
-    for (auto& [account_id, s] : w.accounts) {
-        persist_token(w, account_id, s);
-        share_token(w, s);
-    }
+    for (auto& [account_id, s] : w.sessions.all()) keep_tokens(w, s);
     if (stopping) RESUME_INTERRUPTS();
-    log_limiter_changes(w);
+    w.sessions.log_limiter_changes(WARNING, "dwu_crm worker");
     if (!problem.empty()) log_once(w.last_warning, problem);
     return recorded && released ? 0 : kRetryAfterErrorMs;
 }

@@ -2,7 +2,7 @@
 // jobs left by a dead worker, then rounds: the captured writes moved into the queue and the audit
 // log (move_captured_changes; the table vacuumed now and then), then a batch of jobs or a backfill
 // through the bulk import (worker_rounds.h), and between rounds pulls and webhooks
-// (pull_runner.h). Sleeps on its latch, which captured commits set (wake_at_commit.cpp). State
+// (pull_runner.h). Sleeps on its latch, which captured commits set (capture/wake_at_commit.cpp). State
 // and sessions: worker_state.h.
 #include <malloc.h>
 
@@ -12,12 +12,13 @@
 
 #include "pg/capture/capture_mover.h"
 #include "pg/worker/job_store.h"
-#include "pg/pg_headers.h"
 #include "pg/worker/pull_runner.h"
+#include "pg/worker/worker_rounds.h"
+#include "pg/cpp_boundary.h"
+#include "pg/pg_headers.h"  // after the headers that include core ones
 #include "pg/settings.h"
 #include "pg/shared_state.h"
 #include "pg/worker/transaction.h"
-#include "pg/worker/worker_rounds.h"
 
 namespace {
 
@@ -121,9 +122,7 @@ void worker_loop() {
 
 }  // namespace
 
-extern "C" PGDLLEXPORT void dwu_crm_worker_main(Datum);
-
-void dwu_crm_worker_main(Datum database_oid) {
+static void worker_main(Datum database_oid) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
@@ -150,3 +149,5 @@ void dwu_crm_worker_main(Datum database_oid) {
     ereport(LOG, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("dwu_crm sync worker stopped: %s", failure)));
     proc_exit(1);
 }
+
+DWU_BGWORKER_MAIN(dwu_crm_worker_main, worker_main)

@@ -3,7 +3,7 @@
 //  - run_round: claim a batch (accounts taking turns, a lead's later jobs riding along), send
 //    each job with no transaction open, record the batch in one statement.
 //  - run_backfill_round: up to dwu_crm.import_batch due creates of one account as one Dinamize
-//    bulk import (see core/backfill.h), recorded the same way.
+//    bulk import (see core/sync/backfill.h), recorded the same way.
 #include <random>
 
 #include "pg/worker/worker_state.h"

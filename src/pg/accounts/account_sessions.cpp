@@ -1,0 +1,208 @@
+#include "pg/accounts/account_sessions.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/dinamize/account_fields.h"
+#include "core/limiter/cached_token.h"
+#include "pg/accounts/key_ring.h"
+#include "pg/cpp_boundary.h"
+#include "pg/pg_headers.h"
+#include "pg/settings.h"
+
+namespace dwu_accounts {
+namespace {
+
+dwu::HttpOptions http_options_from_settings() {
+    dwu::HttpOptions http;
+    http.timeout_ms = dwu_request_timeout_ms;
+    http.connect_timeout_ms = dwu_connect_timeout_ms;
+    http.verify_tls = dwu_verify_tls;
+    return http;
+}
+
+bool same(const dwu::HttpOptions& a, const dwu::HttpOptions& b) {
+    return a.timeout_ms == b.timeout_ms && a.connect_timeout_ms == b.connect_timeout_ms &&
+           a.verify_tls == b.verify_tls && a.ca_file == b.ca_file;
+}
+
+}  // namespace
+
+bool Sessions::refresh(bool everything) {
+    const dwu::HttpOptions http = http_options_from_settings();
+    const std::string fingerprint = dwu_request_limits_fingerprint();
+    const bool new_http = everything || !http_ || !same(http, http_options_);
+    const bool new_limits = everything || limits_fingerprint_.empty() || fingerprint != limits_fingerprint_;
+    if (everything) ring_.reset();
+    if (!new_http && !new_limits) return false;
+    sessions_.clear();  // they refer to the transport and the gate
+    if (new_http) {
+        http_ = std::make_unique<dwu::HttpTransport>(http, interrupted_);
+        http_options_ = http;
+    }
+    if (new_limits) {
+        limits_ = RequestLimits{};
+        limits_ = dwu_build_request_limits([this](long ms) { return sleep_on_latch(ms); });
+        limits_fingerprint_ = fingerprint;
+        if (!limits_.problem.empty()) {
+            const char* problem = limits_.problem.c_str();
+            pg_guarded([problem] { ereport(WARNING, (errmsg("%s", problem))); });
+        }
+    }
+    return new_limits;
+}
+
+bool Sessions::sleep_on_latch(long ms) {
+    if (interrupted_()) return false;
+    pg_guarded([ms] {
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, Max(ms, 1L), PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+    });
+    return !interrupted_();
+}
+
+const dwu::KeyRing& Sessions::keys() {
+    if (!ring_) ring_.emplace(dwu_load_key_ring());
+    return *ring_;
+}
+
+bool Sessions::has_keys(std::string& why) {
+    try {
+        keys();
+        return true;
+    } catch (const dwu::CryptoError& e) {
+        why = e.what();
+        return false;
+    }
+}
+
+// A blob sealed with a key version we do not hold yet (the key file gained a key and
+// rotate_encryption_key() ran) makes us re-read the key file once.
+std::string Sessions::open_secret(const std::string& blob, const std::string& aad) {
+    try {
+        return dwu::open(keys(), blob, aad);
+    } catch (const dwu::CryptoError& e) {
+        if (e.kind() != dwu::CryptoErrorKind::UnknownKeyVersion) throw;
+    }
+    ring_.reset();
+    return dwu::open(keys(), blob, aad);
+}
+
+Session* Sessions::find(long long account_id, int config_version) {
+    auto it = sessions_.find(account_id);
+    if (it == sessions_.end() || it->second.config_version != config_version || !it->second.unusable.empty())
+        return nullptr;
+    return &it->second;
+}
+
+Session& Sessions::unusable(long long account_id, std::string why) {
+    Session& s = sessions_[account_id];
+    s = Session{};
+    s.account_id = account_id;
+    s.unusable = std::move(why);
+    return s;
+}
+
+Session& Sessions::open(const StoredAccount& a) {
+    if (!http_) refresh();
+    sessions_.erase(a.id);
+    std::string password = open_secret(a.password_blob, dwu::account_password_aad(a.id));
+    Session s;
+    s.account_id = a.id;
+    s.config_version = a.config_version;
+    s.list_code = a.list_code;
+    s.limiter_key = a.client_code;
+    s.client = std::make_unique<dwu::DinamizeClient>(dwu::Account(a.base_url, a.user, password, a.client_code), *http_);
+    dwu::wipe(password);
+    if (dwu::RateGate* gate = limits_.gate.get())
+        s.client->set_before_request([gate, key = s.limiter_key] { gate->before_request(key); });
+    if (a.token_id != 0 && !a.token_blob.empty()) {
+        try {
+            std::string token = open_secret(a.token_blob, dwu::auth_token_aad(a.token_id, a.id));
+            s.client->adopt_token(std::move(token), dwu::from_epoch_ms(a.token_issued_ms), dwu::from_epoch_ms(a.token_last_used_ms));
+            s.token_id = a.token_id;
+        } catch (const dwu::CryptoError&) {
+            // An unreadable stored token is simply not reused: the client authenticates anew.
+        }
+    }
+    return sessions_.emplace(a.id, std::move(s)).first->second;
+}
+
+bool Sessions::redis_usable() const {
+    return limits_.token_cache && ring_ && limits_.limiter && limits_.limiter->mode() == dwu::LimiterMode::Shared;
+}
+
+void Sessions::adopt_shared_token(Session& s) {
+    dwu::DinamizeClient& c = *s.client;
+    if (!redis_usable() || (c.has_token() && !c.token_due_for_renewal())) return;
+    std::optional<std::string> blob;
+    try {
+        blob = limits_.token_cache->get(s.limiter_key);
+    } catch (const dwu::RedisError&) {
+        return;  // the limiter notices and reports the outage
+    }
+    if (!blob) return;
+    std::optional<dwu::CachedToken> cached = dwu::open_cached_token(*ring_, *blob, s.limiter_key);
+    if (!cached) return;  // sealed with a key this server does not hold
+    c.adopt_token(std::move(cached->token), cached->issued_at, cached->last_used);
+    if (c.token_due_for_renewal()) {
+        c.forget_token();
+        return;
+    }
+    s.token_id = 0;  // not the token in crm_auth_tokens: persist_token() stores it there too
+    s.shared_generation = c.token_generation();
+}
+
+void Sessions::share_token(Session& s) {
+    if (!s.used || !s.client || !s.client->has_token() || !redis_usable()) return;
+    const dwu::DinamizeClient& c = *s.client;
+    if (c.token_generation() == s.shared_generation) return;
+    try {
+        const std::string blob = dwu::seal_cached_token(*ring_, c, s.limiter_key);
+        limits_.token_cache->put(s.limiter_key, blob, dwu::cached_token_ttl(c, dwu::TokenRules{}, dwu::Clock::now()));
+        s.shared_generation = c.token_generation();
+    } catch (const dwu::RedisError&) {
+    } catch (const dwu::CryptoError&) {
+    }
+}
+
+void Sessions::persist_token(StepRunner run, Session& s) {
+    if (!s.used || !s.client || !s.client->has_token() || !ring_) return;
+    const dwu::DinamizeClient& c = *s.client;
+    if (c.token_generation() == s.stored_generation && s.token_id != 0) {
+        touch_token(run, s.token_id, dwu::epoch_ms(c.token_last_used()));
+        return;
+    }
+    long long id = 0;
+    if (!reserve_token_id(run, id)) return;
+    const std::string blob = dwu::seal(*ring_, c.token(), dwu::auth_token_aad(id, s.account_id));
+    if (store_token(run, id, s.account_id, s.config_version, blob, dwu::epoch_ms(c.token_issued_at()),
+                    dwu::epoch_ms(c.token_last_used()))) {
+        s.token_id = id;
+        s.stored_generation = c.token_generation();
+    }
+}
+
+void Sessions::rate_limited(Session& s, int retry_after_seconds) {
+    if (limits_.gate) limits_.gate->block(s.limiter_key, std::max(1, retry_after_seconds));
+}
+
+void Sessions::log_limiter_changes(int elevel, const char* who) {
+    if (!limits_.gate) return;
+    const double share = dwu_rate_limit_local_share * 100.0 / Max(1, dwu_workers);
+    for (const dwu::ModeChange& change : limits_.gate->take_changes()) {
+        const char* reason = change.reason.c_str();
+        if (change.to == dwu::LimiterMode::Local)
+            pg_guarded([=] {
+                ereport(elevel,
+                        (errmsg("%s cannot use Redis for the shared rate limit: %s", who, reason),
+                         errdetail("Until Redis answers again each process of this server sends at most %.0f%% of "
+                                   "the limit (dwu_crm.rate_limit_local_share split among dwu_crm.workers).",
+                                   share)));
+            });
+        else
+            pg_guarded([=] { ereport(elevel, (errmsg("%s is back on the shared rate limit: %s", who, reason))); });
+    }
+}
+
+}  // namespace dwu_accounts

@@ -1,0 +1,93 @@
+#pragma once
+// The one session layer over the account store, for the worker and the SQL functions alike: per
+// account a Dinamize client built from the stored (sealed) settings, the stored token adopted,
+// tokens shared with other workers through Redis and stored sealed in crm_auth_tokens, and every
+// request paced by the rate limiter shared through Redis (request_limits.h).
+//
+// Sessions are cached by account id and rebuilt when the account's settings change
+// (config_version) or when refresh() finds new HTTP or rate-limit settings.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/crypto/secret_box.h"
+#include "core/dinamize/dinamize_client.h"
+#include "core/dinamize/http_transport.h"
+#include "pg/accounts/account_store.h"
+#include "pg/accounts/request_limits.h"
+
+namespace dwu_accounts {
+
+struct Session {
+    long long account_id = 0;
+    int config_version = 0;
+    std::string list_code;
+    std::string limiter_key;  // the Dinamize account (client code) as the rate limiter and Redis know it
+    std::unique_ptr<dwu::DinamizeClient> client;  // null when unusable
+    long long token_id = 0;                       // the crm_auth_tokens row of the client's token (0: none)
+    unsigned long stored_generation = 0;          // token generation last written to crm_auth_tokens
+    unsigned long shared_generation = ~0UL;       // token generation last put in (or taken from) Redis
+    bool used = false;                            // by the worker's current round
+    std::string unusable;                         // why it cannot be used now (empty: usable)
+};
+
+class Sessions {
+public:
+    // Polled by libcurl's loop and by the rate limiter's sleep: true when the caller must stop
+    // (the worker: SIGTERM; a SQL function: also a cancel or statement_timeout).
+    using Interrupted = bool (*)();
+    explicit Sessions(Interrupted interrupted) : interrupted_(interrupted) {}
+    Sessions(const Sessions&) = delete;  // the rate gate's sleep refers to this object
+    Sessions& operator=(const Sessions&) = delete;
+
+    // Re-reads the HTTP and rate-limit settings; whatever changed is rebuilt and every session
+    // dropped (each holds the old transport and gate). `everything` also forgets the key ring (a
+    // SIGHUP may bring a new key file). Returns true when the rate limiter was rebuilt.
+    bool refresh(bool everything = false);
+    const RequestLimits& limits() const { return limits_; }
+    dwu::RateGate* gate() { return limits_.gate.get(); }
+
+    // The key ring, loaded at first use; throws dwu::CryptoError naming the setting.
+    const dwu::KeyRing& keys();
+    // The same without throwing: false with the reason.
+    bool has_keys(std::string& why);
+
+    // The cached usable session of the account at this config_version, or null.
+    Session* find(long long account_id, int config_version);
+    // A new session for an enabled stored account; throws dwu::CryptoError when its password
+    // cannot be opened. An unreadable stored token is not reused (the client authenticates anew).
+    Session& open(const StoredAccount& account);
+    // Records why the account cannot be used now; its next find() misses, so it is opened again.
+    Session& unusable(long long account_id, std::string why);
+    std::map<long long, Session>& all() { return sessions_; }
+
+    // Tokens: take one another process shared through Redis when this session has none it may use
+    // (one login per account for all servers); share a new one; store it sealed (or its last use).
+    void adopt_shared_token(Session& s);
+    void share_token(Session& s);
+    void persist_token(StepRunner run, Session& s);
+
+    // Dinamize's own 240024: the account pauses everywhere (shared block) for its retry-after.
+    void rate_limited(Session& s, int retry_after_seconds);
+    // Logs the rate limiter's switches (Redis lost / back) since the last call, at `elevel`.
+    void log_limiter_changes(int elevel, const char* who);
+    // The rate limiter's sleep: on the latch, so SIGTERM (and, in a backend, a cancel) ends it at
+    // once. Returns false when the caller must stop.
+    bool sleep_on_latch(long ms);
+
+private:
+    std::string open_secret(const std::string& blob, const std::string& aad);
+    bool redis_usable() const;
+
+    Interrupted interrupted_;
+    // Declared in dependency order: sessions (which refer to the transport and the gate) go first.
+    dwu::HttpOptions http_options_;
+    std::unique_ptr<dwu::HttpTransport> http_;
+    std::string limits_fingerprint_;
+    RequestLimits limits_;
+    std::optional<dwu::KeyRing> ring_;
+    std::map<long long, Session> sessions_;
+};
+
+}  // namespace dwu_accounts
