@@ -21,7 +21,7 @@ struct BacklogSettings {
     int window_seconds = 2;
     std::chrono::seconds duration{30};
     std::chrono::milliseconds request_cost{5};  // each admitted request keeps its worker this long
-    long margin_ms = 50;  // added to the window by the limiter; the checks use the bare window
+    long margin_ms = 50;                        // added to the window by the limiter; the checks use the bare window
 };
 
 struct BacklogResult {

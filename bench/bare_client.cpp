@@ -52,16 +52,26 @@ Options parse(int argc, char** argv) {
         }
         if (i + 1 >= argc) throw std::invalid_argument("missing value after " + flag);
         const char* v = argv[++i];
-        if (flag == "--url") o.url = v;
-        else if (flag == "--user") o.user = v;
-        else if (flag == "--password") o.password = v;
-        else if (flag == "--client-code") o.client_code = v;
-        else if (flag == "--list") o.list_code = v;
-        else if (flag == "--prefix") o.prefix = v;
-        else if (flag == "--count") o.count = parse_long(flag, v, 1);
-        else if (flag == "--concurrency") o.concurrency = parse_long(flag, v, 1);
-        else if (flag == "--lists") o.lists = parse_long(flag, v, 1);
-        else throw std::invalid_argument("unknown option " + flag);
+        if (flag == "--url")
+            o.url = v;
+        else if (flag == "--user")
+            o.user = v;
+        else if (flag == "--password")
+            o.password = v;
+        else if (flag == "--client-code")
+            o.client_code = v;
+        else if (flag == "--list")
+            o.list_code = v;
+        else if (flag == "--prefix")
+            o.prefix = v;
+        else if (flag == "--count")
+            o.count = parse_long(flag, v, 1);
+        else if (flag == "--concurrency")
+            o.concurrency = parse_long(flag, v, 1);
+        else if (flag == "--lists")
+            o.lists = parse_long(flag, v, 1);
+        else
+            throw std::invalid_argument("unknown option " + flag);
     }
     if (o.url.empty() || o.user.empty() || o.password.empty() || o.client_code.empty())
         throw std::invalid_argument("--url, --user, --password and --client-code are required");
@@ -165,9 +175,9 @@ int main(int argc, char** argv) {
     auto start_one = [&](Slot& s) {
         ++next;
         const std::string list = std::to_string(std::stol(o.list_code) + (next - 1) % o.lists);
-        s.body = "{\"contact-list_code\":" + quote(list) + ",\"email\":" +
-                 quote(o.prefix + "." + std::to_string(next) + "@example.com") + ",\"name\":" +
-                 quote("Bare " + std::to_string(next)) + "}";
+        s.body = "{\"contact-list_code\":" + quote(list) +
+                 ",\"email\":" + quote(o.prefix + "." + std::to_string(next) + "@example.com") +
+                 ",\"name\":" + quote("Bare " + std::to_string(next)) + "}";
         s.answer.clear();
         prepare(s.easy, url, headers, s.body, s.answer);
         curl_easy_setopt(s.easy, CURLOPT_PRIVATE, &s);
@@ -209,8 +219,8 @@ int main(int argc, char** argv) {
     curl_multi_cleanup(multi);
     curl_slist_free_all(headers);
     curl_global_cleanup();
-    std::printf("sent=%ld ok=%ld failed=%ld seconds=%.3f per_second=%.1f concurrency=%ld\n", next, ok, failed,
-                seconds, ok / seconds, o.concurrency);
+    std::printf("sent=%ld ok=%ld failed=%ld seconds=%.3f per_second=%.1f concurrency=%ld\n", next, ok, failed, seconds,
+                ok / seconds, o.concurrency);
     if (failed > 0) std::fprintf(stderr, "bare_client: first failure: %s\n", first_failure.c_str());
     return failed > 0 ? 1 : 0;
 }

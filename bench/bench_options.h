@@ -13,7 +13,7 @@ struct BenchOptions {
     long backlog_limit = 40;     // requests per window, shared by all workers
     int backlog_window_seconds = 2;
     std::vector<int> worker_counts{1, 2, 4};
-    int request_ms = 5;  // simulated cost of each admitted request
+    int request_ms = 5;   // simulated cost of each admitted request
     long margin_ms = 50;  // the limiter's margin (dwu_crm.rate_limit_margin_ms), scaled to the short window
     bool help = false;
 };

@@ -56,8 +56,8 @@ bool report_decision_cost(const BenchOptions& o, const RedisOptions& redis) {
 
 void print_utilisation(const BacklogSettings& s, const std::vector<BacklogResult>& results) {
     std::cout << "\n(b) Utilisation over a backlog: one account, limit " << s.limit << " per " << s.window_seconds
-              << " s sliding window (limiter margin " << s.margin_ms << " ms), " << s.duration.count()
-              << " s per row, " << s.request_cost.count()
+              << " s sliding window (limiter margin " << s.margin_ms << " ms), " << s.duration.count() << " s per row, "
+              << s.request_cost.count()
               << " ms per admitted request; each worker = own thread, connection and limiter\n";
     TextTable table({"workers", "admitted", "allowed", "utilisation", "refusals/admission"});
     for (const auto& r : results)

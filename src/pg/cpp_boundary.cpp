@@ -17,13 +17,15 @@ void dwu_translate_exception(SqlError* error) {
             case dwu::CryptoErrorKind::Tampered:
             case dwu::CryptoErrorKind::UnknownKeyVersion:
                 error->sqlstate = ERRCODE_DATA_CORRUPTED;
-                error->hint = pstrdup("The stored secret was altered, copied from another row, or sealed with a key "
-                                      "that dwu_crm.encryption_key_file no longer holds.");
+                error->hint = pstrdup(
+                    "The stored secret was altered, copied from another row, or sealed with a key "
+                    "that dwu_crm.encryption_key_file no longer holds.");
                 break;
             case dwu::CryptoErrorKind::BadKey:
                 error->sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
-                error->hint = pstrdup("Check the file named by dwu_crm.encryption_key_file (VERSION:KEY lines, "
-                                      "32-byte keys, readable only by the server's user).");
+                error->hint = pstrdup(
+                    "Check the file named by dwu_crm.encryption_key_file (VERSION:KEY lines, "
+                    "32-byte keys, readable only by the server's user).");
                 break;
             case dwu::CryptoErrorKind::Internal:
                 error->sqlstate = ERRCODE_INTERNAL_ERROR;

@@ -24,9 +24,7 @@
 class PgException : public std::exception {
 public:
     explicit PgException(ErrorData* error) : edata(error) {}
-    const char* what() const noexcept override {
-        return edata && edata->message ? edata->message : "PostgreSQL error";
-    }
+    const char* what() const noexcept override { return edata && edata->message ? edata->message : "PostgreSQL error"; }
     ErrorData* edata;
 };
 
@@ -48,9 +46,7 @@ void pg_guarded(F&& body) {
     MemoryContext cxt = CurrentMemoryContext;
     ErrorData* volatile edata = nullptr;  // set after the longjmp: must not live in a register
     PG_TRY();
-    {
-        body();
-    }
+    { body(); }
     PG_CATCH();
     {
         MemoryContextSwitchTo(cxt);
@@ -119,37 +115,39 @@ template <auto Body>
 struct CCallback;
 template <class R, class... Args, R (*Body)(Args...)>
 struct CCallback<Body> {
-    static R call(Args... args) { return dwu_boundary([&] { return Body(args...); }); }
+    static R call(Args... args) {
+        return dwu_boundary([&] { return Body(args...); });
+    }
 };
 template <auto Body>
 constexpr auto dwu_c_callback = &CCallback<Body>::call;
 
 // A SQL-callable function `name` (C linkage, exported: PostgreSQL 15 exports only its info record)
 // whose C++ body is `Datum body(FunctionCallInfo)`.
-#define DWU_SQL_FUNCTION(name, body)              \
-    extern "C" {                                  \
-    PG_FUNCTION_INFO_V1(name);                    \
-    PGDLLEXPORT Datum name(PG_FUNCTION_ARGS);     \
-    }                                             \
-    Datum name(PG_FUNCTION_ARGS) {                \
+#define DWU_SQL_FUNCTION(name, body)                            \
+    extern "C" {                                                \
+    PG_FUNCTION_INFO_V1(name);                                  \
+    PGDLLEXPORT Datum name(PG_FUNCTION_ARGS);                   \
+    }                                                           \
+    Datum name(PG_FUNCTION_ARGS) {                              \
         return dwu_boundary([fcinfo] { return body(fcinfo); }); \
     }
 
 // A background worker's entry point `name` (bgw_function_name) whose body is `void body(Datum)`.
-#define DWU_BGWORKER_MAIN(name, body)           \
-    extern "C" {                                \
-    PGDLLEXPORT void name(Datum);               \
-    }                                           \
-    void name(Datum arg) {                      \
-        dwu_boundary([arg] { body(arg); });     \
+#define DWU_BGWORKER_MAIN(name, body)       \
+    extern "C" {                            \
+    PGDLLEXPORT void name(Datum);           \
+    }                                       \
+    void name(Datum arg) {                  \
+        dwu_boundary([arg] { body(arg); }); \
     }
 
 // The module's magic block and _PG_init, whose body is `void body()`.
-#define DWU_PG_INIT(body)                       \
-    extern "C" {                                \
-    PG_MODULE_MAGIC;                            \
-    PGDLLEXPORT void _PG_init(void);            \
-    }                                           \
-    void _PG_init(void) {                       \
-        dwu_boundary([] { body(); });           \
+#define DWU_PG_INIT(body)             \
+    extern "C" {                      \
+    PG_MODULE_MAGIC;                  \
+    PGDLLEXPORT void _PG_init(void);  \
+    }                                 \
+    void _PG_init(void) {             \
+        dwu_boundary([] { body(); }); \
     }

@@ -69,7 +69,8 @@ void dwu_define_pull_settings() {
                                "Set by the application per session or transaction (SET LOCAL).", &dwu_app_user_id, "",
                                PGC_USERSET, 0, dwu_c_callback<check_app_user_id>, nullptr, nullptr);
     DefineCustomStringVariable("dwu_crm.app_ip", "The application user's IP address, recorded in crm_audit_log.",
-                               nullptr, &dwu_app_ip, "", PGC_USERSET, 0, dwu_c_callback<check_app_ip>, nullptr, nullptr);
+                               nullptr, &dwu_app_ip, "", PGC_USERSET, 0, dwu_c_callback<check_app_ip>, nullptr,
+                               nullptr);
     DefineCustomStringVariable("dwu_crm.app_user_agent",
                                "The application user's user agent, recorded in crm_audit_log.", nullptr,
                                &dwu_app_user_agent, "", PGC_USERSET, 0, nullptr, nullptr, nullptr);

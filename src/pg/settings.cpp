@@ -60,8 +60,8 @@ void define_rate_limit_settings() {
     DefineCustomStringVariable("dwu_crm.redis_host", "Redis server shared by every worker for the Dinamize rate limit.",
                                "Empty: no Redis; this server's worker alone uses the whole limit.", &dwu_redis_host,
                                "127.0.0.1", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("dwu_crm.redis_port", "Port of the Redis server.", nullptr, &dwu_redis_port, 6379, 1,
-                            65535, PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.redis_port", "Port of the Redis server.", nullptr, &dwu_redis_port, 6379, 1, 65535,
+                            PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
     // A file, not the password itself: a changed setting's value is written to the server log.
     DefineCustomStringVariable("dwu_crm.redis_password_file", "File holding the Redis password (first line).",
                                "Empty: no AUTH. Readable only by the server's user.", &dwu_redis_password_file, "",
@@ -73,11 +73,10 @@ void define_rate_limit_settings() {
                                nullptr);
     DefineCustomIntVariable("dwu_crm.redis_timeout_ms", "Connect and command timeout for Redis.",
                             "When Redis does not answer in time the worker uses its local share of the limit.",
-                            &dwu_redis_timeout_ms, 1000, 10, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
-                            nullptr);
-    DefineCustomIntVariable("dwu_crm.rate_limit", "Dinamize requests allowed per account per window, all servers together.",
-                            "0 turns this window off.", &dwu_rate_limit, 60, 0, 1000000, PGC_SIGHUP, 0, nullptr,
-                            nullptr, nullptr);
+                            &dwu_redis_timeout_ms, 1000, 10, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "dwu_crm.rate_limit", "Dinamize requests allowed per account per window, all servers together.",
+        "0 turns this window off.", &dwu_rate_limit, 60, 0, 1000000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.rate_limit_window", "Length of the window of dwu_crm.rate_limit.", nullptr,
                             &dwu_rate_limit_window_seconds, 60, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
                             nullptr);
@@ -93,12 +92,11 @@ void define_rate_limit_settings() {
                              "E.g. 0.5 with two servers: together they stay under the limit without Redis. Split "
                              "among the server's dwu_crm.workers.",
                              &dwu_rate_limit_local_share, 0.5, 0.01, 1.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("dwu_crm.rate_limit_max_wait",
-                            "Longest a dinamize_* SQL function waits for a free request slot.",
-                            "Beyond it the call fails at once with SQLSTATE 53400, sending nothing. The worker "
-                            "always waits.",
-                            &dwu_rate_limit_max_wait_ms, 10000, 0, 3600000, PGC_USERSET, GUC_UNIT_MS, nullptr,
-                            nullptr, nullptr);
+    DefineCustomIntVariable(
+        "dwu_crm.rate_limit_max_wait", "Longest a dinamize_* SQL function waits for a free request slot.",
+        "Beyond it the call fails at once with SQLSTATE 53400, sending nothing. The worker "
+        "always waits.",
+        &dwu_rate_limit_max_wait_ms, 10000, 0, 3600000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
 }
 
 }  // namespace
@@ -112,8 +110,7 @@ void dwu_define_settings(bool preloading) {
                                "File holding the keys that encrypt Dinamize passwords and tokens.",
                                "Lines VERSION:KEY (32-byte key, hex or base64); the highest version encrypts. "
                                "Readable only by the server's user.",
-                               &dwu_encryption_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr,
-                               nullptr);
+                               &dwu_encryption_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
     DefineCustomStringVariable("dwu_crm.field_map", "crm_leads columns sent as Dinamize custom fields.",
                                "Comma-separated column:cmpN pairs, e.g. 'dwu_phone:cmp4'.", &dwu_field_map, "",
                                PGC_SIGHUP, 0, dwu_c_callback<check_field_map>, nullptr, nullptr);
@@ -123,8 +120,8 @@ void dwu_define_settings(bool preloading) {
                             "Each sends one request at a time; several serve several accounts (or one account "
                             "with a high limit) in parallel. The launcher adds or stops workers on reload.",
                             &dwu_workers, 1, 1, kMaxSyncWorkers, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("dwu_crm.batch_size", "Jobs the worker claims per transaction.", nullptr,
-                            &dwu_batch_size, 20, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.batch_size", "Jobs the worker claims per transaction.", nullptr, &dwu_batch_size,
+                            20, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.request_timeout_ms", "Timeout of one Dinamize request.", nullptr,
                             &dwu_request_timeout_ms, 20000, 100, 600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
                             nullptr);
@@ -137,16 +134,13 @@ void dwu_define_settings(bool preloading) {
     DefineCustomIntVariable("dwu_crm.max_attempts", "Attempts before a job is marked failed.", nullptr,
                             &dwu_max_attempts, 3, 1, 100, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.retry_base_seconds", "First retry delay; doubles on each attempt.", nullptr,
-                            &dwu_retry_base_seconds, 5, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
-                            nullptr);
+                            &dwu_retry_base_seconds, 5, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.idle_check_seconds",
                             "Longest the idle worker sleeps without being woken by a commit.",
                             "Commits that enqueue wake the worker at once; this is only a safety net.",
-                            &dwu_idle_check_seconds, 60, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
-                            nullptr);
+                            &dwu_idle_check_seconds, 60, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.retry_max_seconds", "Longest delay between two attempts of a job.", nullptr,
-                            &dwu_retry_max_seconds, 3600, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
-                            nullptr);
+                            &dwu_retry_max_seconds, 3600, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
     DefineCustomBoolVariable("dwu_crm.capture_changes", "Queue changes of crm_leads for Dinamize.",
                              "Turned off (SET LOCAL) where changes that came from Dinamize are applied.",
                              &dwu_capture_changes, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);

@@ -11,11 +11,11 @@ struct SharedState {
     slock_t mutex;
     Latch* worker_latches[kMaxSyncWorkers];  // PGPROC latches live in shared memory: valid everywhere
     bool idle[kMaxSyncWorkers];
-    int next;  // where the round-robin search for an idle worker starts
-    Oid database;  // the workers' (dwu_crm.database): commits elsewhere have nothing for them
-    pg_atomic_uint64 capture_clock;      // the last dwu_next_capture_seq() value
-    pg_atomic_uint64 captured_commits;   // commits that captured changes (or asked for a wake)
-    pg_atomic_uint64 moved_unvacuumed;   // captured rows moved since the last VACUUM of the table
+    int next;                           // where the round-robin search for an idle worker starts
+    Oid database;                       // the workers' (dwu_crm.database): commits elsewhere have nothing for them
+    pg_atomic_uint64 capture_clock;     // the last dwu_next_capture_seq() value
+    pg_atomic_uint64 captured_commits;  // commits that captured changes (or asked for a wake)
+    pg_atomic_uint64 moved_unvacuumed;  // captured rows moved since the last VACUUM of the table
 };
 
 SharedState* shared = nullptr;

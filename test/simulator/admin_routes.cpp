@@ -14,9 +14,7 @@ namespace {
 
 using nlohmann::json;
 
-void send_error(httplib::Response& res, const std::string& message) {
-    send_json(res, json{{"error", message}}, 400);
-}
+void send_error(httplib::Response& res, const std::string& message) { send_json(res, json{{"error", message}}, 400); }
 
 void handle_contacts(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
     std::string client = req.get_param_value("client_code");
@@ -36,12 +34,13 @@ void handle_config(SimContext& ctx, const httplib::Request& req, httplib::Respon
     json body = json::parse(req.body, nullptr, false);
     auto it = body.is_object() ? body.find("rate_limit_per_minute") : body.end();
     auto window = body.is_object() ? body.find("rate_limit_window_seconds") : body.end();
-    const bool window_ok = !body.is_object() || window == body.end() ||
-                           (window->is_number_unsigned() && window->get<std::uint64_t>() >= 1 &&
-                            window->get<std::uint64_t>() <= 3600);
-    if (!body.is_object() || it == body.end() || !it->is_number_unsigned() ||
-        it->get<std::uint64_t>() > 1000000 || !window_ok) {
-        send_error(res, "expected {\"rate_limit_per_minute\": <0..1000000>[, \"rate_limit_window_seconds\": <1..3600>]}");
+    const bool window_ok =
+        !body.is_object() || window == body.end() ||
+        (window->is_number_unsigned() && window->get<std::uint64_t>() >= 1 && window->get<std::uint64_t>() <= 3600);
+    if (!body.is_object() || it == body.end() || !it->is_number_unsigned() || it->get<std::uint64_t>() > 1000000 ||
+        !window_ok) {
+        send_error(res,
+                   "expected {\"rate_limit_per_minute\": <0..1000000>[, \"rate_limit_window_seconds\": <1..3600>]}");
         return;
     }
     ctx.limiter.set_limit(it->get<unsigned>());
@@ -76,8 +75,7 @@ void handle_set_faults(SimContext& ctx, const httplib::Request& req, httplib::Re
 
 void handle_requests(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
     std::optional<std::int64_t> since = 0;
-    if (req.has_param("since_ms"))
-        since = int_param(req, "since_ms", 0, std::numeric_limits<std::int64_t>::max());
+    if (req.has_param("since_ms")) since = int_param(req, "since_ms", 0, std::numeric_limits<std::int64_t>::max());
     if (!since) {
         send_error(res, "since_ms must be a non-negative integer (ms since the Unix epoch)");
         return;
@@ -120,8 +118,7 @@ void register_admin_routes(httplib::Server& server, SimContext& ctx) {
         send_json(res, json{{"ok", true}});
     });
     server.Post("/__sim/config", [&ctx](const Req& req, Res& res) { handle_config(ctx, req, res); });
-    server.Get("/__sim/faults",
-               [&ctx](const Req&, Res& res) { send_json(res, to_json(ctx.faults.settings())); });
+    server.Get("/__sim/faults", [&ctx](const Req&, Res& res) { send_json(res, to_json(ctx.faults.settings())); });
     server.Post("/__sim/faults", [&ctx](const Req& req, Res& res) { handle_set_faults(ctx, req, res); });
     server.Get("/__sim/requests", [&ctx](const Req& req, Res& res) { handle_requests(ctx, req, res); });
     server.Get("/__sim/window", [&ctx](const Req& req, Res& res) { handle_window(ctx, req, res); });

@@ -40,8 +40,7 @@ bool is_connection_of(int fd, const httplib::Request& req) {
         return false;
     len = sizeof addr;
     SocketAddress peer;  // fails with ENOTCONN on the listening socket
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || !describe(addr, len, peer))
-        return false;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || !describe(addr, len, peer)) return false;
     return peer.port == req.remote_port && peer.host == req.remote_addr;
 }
 

@@ -19,11 +19,9 @@ bool is_custom_field_value(const nlohmann::json& v) {
 nlohmann::json read_custom_fields(const nlohmann::json& v) {
     if (!v.is_object()) throw ApiError(invented::kValidation, "Field 'custom_fields' must be an object");
     for (const auto& [key, value] : v.items()) {
-        if (!is_custom_field_name(key))
-            throw ApiError(invented::kValidation, "Unknown custom field '" + key + "'");
+        if (!is_custom_field_name(key)) throw ApiError(invented::kValidation, "Unknown custom field '" + key + "'");
         if (!is_custom_field_value(value))
-            throw ApiError(invented::kValidation,
-                           "Custom field '" + key + "' must be a string or an array of strings");
+            throw ApiError(invented::kValidation, "Custom field '" + key + "' must be a string or an array of strings");
     }
     return v;
 }
@@ -33,8 +31,7 @@ nlohmann::json read_custom_fields(const nlohmann::json& v) {
 ContactInput read_contact_input(const nlohmann::json& body) {
     ContactInput in;
     in.email = optional_string(body, "email");
-    if (in.email && !is_valid_email(*in.email))
-        throw ApiError(invented::kValidation, "Invalid e-mail address");
+    if (in.email && !is_valid_email(*in.email)) throw ApiError(invented::kValidation, "Invalid e-mail address");
     in.name = optional_string(body, "name");
     in.external_code = optional_string(body, "external_code");
     in.date_rest = optional_string(body, "date_rest");

@@ -16,9 +16,8 @@ std::string dump(const nlohmann::json& value) {
 // Assembled by hand to keep the reference's key order (nlohmann::json sorts object keys).
 void send_envelope(httplib::Response& res, const std::string& code, const std::string& detail,
                    const nlohmann::json& body, int http_status) {
-    std::string text = "{\"code\":" + dump(code) + ",\"code_detail\":" + dump(detail) +
-                       ",\"body\":" + dump(body) + ",\"request_unique\":" + dump(random_hex(32)) +
-                       ",\"warning\":[]}";
+    std::string text = "{\"code\":" + dump(code) + ",\"code_detail\":" + dump(detail) + ",\"body\":" + dump(body) +
+                       ",\"request_unique\":" + dump(random_hex(32)) + ",\"warning\":[]}";
     res.status = http_status;
     res.set_content(text, "application/json; charset=utf-8");
 }

@@ -29,7 +29,7 @@ void FaultInjector::reset() {
 
 std::optional<FaultKind> FaultInjector::draw(Endpoint endpoint) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!settings_.any()) return std::nullopt;  // the common case: no generator use, no cost
+    if (!settings_.any()) return std::nullopt;              // the common case: no generator use, no cost
     std::uniform_real_distribution<double> unit(0.0, 1.0);  // [0, 1): p = 1 always hits
     for (FaultKind kind : kAllFaults) {
         if (!applies_to(kind, endpoint)) continue;

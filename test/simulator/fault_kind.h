@@ -20,16 +20,15 @@ enum class FaultKind {
 inline constexpr std::size_t kFaultKindCount = 7;
 
 inline constexpr std::array<FaultKind, kFaultKindCount> kAllFaults = {
-    FaultKind::kHttp5xx,      FaultKind::kReset,          FaultKind::kDelay,       FaultKind::kMalformedJson,
+    FaultKind::kHttp5xx,      FaultKind::kReset,          FaultKind::kDelay,        FaultKind::kMalformedJson,
     FaultKind::kExpiredToken, FaultKind::kDuplicateEmail, FaultKind::kLostResponse,
 };
 
 // Name used in JSON (/__sim/faults, /__sim/stats, /__sim/requests); the CLI flag is
 // "--fault-" + the name with '_' turned into '-'.
 inline constexpr const char* fault_name(FaultKind kind) {
-    constexpr const char* names[kFaultKindCount] = {"http_5xx",      "reset",           "delay",
-                                                    "malformed_json", "expired_token", "duplicate_email",
-                                                    "lost_response"};
+    constexpr const char* names[kFaultKindCount] = {
+        "http_5xx", "reset", "delay", "malformed_json", "expired_token", "duplicate_email", "lost_response"};
     return names[static_cast<std::size_t>(kind)];
 }
 
@@ -41,9 +40,12 @@ enum class Endpoint { kAuth, kData, kContactAdd };
 inline constexpr bool applies_to(FaultKind kind, Endpoint endpoint) {
     switch (kind) {
         case FaultKind::kExpiredToken:
-        case FaultKind::kLostResponse: return endpoint != Endpoint::kAuth;
-        case FaultKind::kDuplicateEmail: return endpoint == Endpoint::kContactAdd;
-        default: return true;
+        case FaultKind::kLostResponse:
+            return endpoint != Endpoint::kAuth;
+        case FaultKind::kDuplicateEmail:
+            return endpoint == Endpoint::kContactAdd;
+        default:
+            return true;
     }
 }
 

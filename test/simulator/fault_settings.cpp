@@ -60,8 +60,7 @@ FaultSettings apply_fault_json(const FaultSettings& current, const FaultSettings
         } else if (key == "seed") {
             if (!value.is_null() && !value.is_number_unsigned())
                 throw std::invalid_argument("\"seed\" must be a non-negative integer or null");
-            next.seed = value.is_null() ? std::nullopt
-                                        : std::optional<std::uint64_t>(value.get<std::uint64_t>());
+            next.seed = value.is_null() ? std::nullopt : std::optional<std::uint64_t>(value.get<std::uint64_t>());
             reseed = true;
         } else if (auto kind = kind_named(key)) {
             // is_number() is false for booleans and strings; JSON has no NaN.

@@ -31,7 +31,7 @@ nlohmann::json to_json(const FaultSettings& settings);
 // "clear": true first zeroes every probability and restores `startup.delay_ms`. All keys are
 // checked before anything changes. Throws std::invalid_argument with a message for the client.
 // `reseed` is set when the body has "seed" (a number, or null for a random seed).
-FaultSettings apply_fault_json(const FaultSettings& current, const FaultSettings& startup,
-                               const nlohmann::json& body, bool& reseed);
+FaultSettings apply_fault_json(const FaultSettings& current, const FaultSettings& startup, const nlohmann::json& body,
+                               bool& reseed);
 
 }  // namespace sim

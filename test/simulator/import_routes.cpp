@@ -25,12 +25,9 @@ json import_contacts(SimContext& ctx, const std::string& client, const httplib::
     ImportParameters params = parse_import_parameters(part(req, "parameters").content);
     ImportPlan plan = plan_import(part(req, "file").content, params);
     auto [inserted, updated] = ctx.state.import_contacts(client, params.list, plan.rows);
-    json report{{"contact-list_code", params.list},
-                {"Status", "FINISHED"},
-                {"Lines", std::to_string(plan.lines)},
-                {"Inserted", std::to_string(inserted)},
-                {"Updated", std::to_string(updated)},
-                {"Errors", std::to_string(plan.errors)}};
+    json report{{"contact-list_code", params.list},    {"Status", "FINISHED"},
+                {"Lines", std::to_string(plan.lines)}, {"Inserted", std::to_string(inserted)},
+                {"Updated", std::to_string(updated)},  {"Errors", std::to_string(plan.errors)}};
     return json{{"code", ctx.imports.add(client, std::move(report))}};
 }
 

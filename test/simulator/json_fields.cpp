@@ -48,8 +48,8 @@ std::string required_numeric_code(const nlohmann::json& obj, const char* key) {
     return *canonical;
 }
 
-std::uint64_t integer_field(const nlohmann::json& obj, const char* key, std::uint64_t fallback,
-                            std::uint64_t min, std::uint64_t max) {
+std::uint64_t integer_field(const nlohmann::json& obj, const char* key, std::uint64_t fallback, std::uint64_t min,
+                            std::uint64_t max) {
     if (!has(obj, key)) return fallback;
     const auto& v = obj.at(key);
     std::optional<std::uint64_t> n;
@@ -59,8 +59,8 @@ std::uint64_t integer_field(const nlohmann::json& obj, const char* key, std::uin
         n = v.get<std::uint64_t>();
     }
     if (!n || *n < min || *n > max)
-        invalid(std::string("Field '") + key + "' must be an integer between " + std::to_string(min) +
-                " and " + std::to_string(max));
+        invalid(std::string("Field '") + key + "' must be an integer between " + std::to_string(min) + " and " +
+                std::to_string(max));
     return *n;
 }
 

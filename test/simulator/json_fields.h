@@ -22,8 +22,8 @@ std::string required_numeric_code(const nlohmann::json& obj, const char* key);
 std::optional<std::string> canonical_numeric(const std::string& s);
 
 // Integer given as digits string or JSON integer, within [min, max]; absent/null -> fallback.
-std::uint64_t integer_field(const nlohmann::json& obj, const char* key, std::uint64_t fallback,
-                            std::uint64_t min, std::uint64_t max);
+std::uint64_t integer_field(const nlohmann::json& obj, const char* key, std::uint64_t fallback, std::uint64_t min,
+                            std::uint64_t max);
 
 // A search value: string as is, numbers/booleans as their JSON text; else validation error.
 std::string scalar_as_string(const nlohmann::json& value, const char* what);

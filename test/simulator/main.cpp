@@ -70,8 +70,8 @@ int main(int argc, char** argv) {
     sim::Catalog catalog(clients, options.lists);
     sim::Activity activity;
     sim::ImportLog imports;
-    sim::SimContext ctx{state,       stats,   limiter,  options.rate_limit_per_minute, faults,
-                        request_log, catalog, activity, imports};
+    sim::SimContext ctx{state,   stats,    limiter, options.rate_limit_per_minute, faults, request_log,
+                        catalog, activity, imports};
 
     httplib::Server server;
     unsigned threads = options.threads;
@@ -104,8 +104,8 @@ int main(int argc, char** argv) {
     });
 
     int port = options.port;
-    bool bound = (port == 0) ? (port = server.bind_to_any_port(options.host)) > 0
-                             : server.bind_to_port(options.host, port);
+    bool bound =
+        (port == 0) ? (port = server.bind_to_any_port(options.host)) > 0 : server.bind_to_port(options.host, port);
     int status = 0;
     if (!bound) {
         std::cerr << "dinamize_sim: cannot bind " << options.host << ':' << options.port << '\n';

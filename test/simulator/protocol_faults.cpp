@@ -14,9 +14,8 @@ void send_http_5xx(httplib::Response& res, int status) {
                                          : "Service Unavailable";
     std::string title = std::to_string(status) + " " + reason;
     res.status = status;
-    res.set_content(
-        "<html><head><title>" + title + "</title></head><body><h1>" + title + "</h1></body></html>\n",
-        "text/html");
+    res.set_content("<html><head><title>" + title + "</title></head><body><h1>" + title + "</h1></body></html>\n",
+                    "text/html");
 }
 
 // HTTP 200 and the start of a success envelope, cut off: a client must not take "480001" from a
@@ -48,8 +47,8 @@ void note_fault(SimContext& ctx, RequestRecord& record, FaultKind kind, bool rep
     if (replaces_answer) record.outcome = fault_name(kind);
 }
 
-bool inject_before_processing(SimContext& ctx, FaultKind kind, const httplib::Request& req,
-                              httplib::Response& res, LoggedRequest& log) {
+bool inject_before_processing(SimContext& ctx, FaultKind kind, const httplib::Request& req, httplib::Response& res,
+                              LoggedRequest& log) {
     switch (kind) {
         case FaultKind::kHttp5xx:
             note_fault(ctx, log.record(), kind, true);
@@ -68,7 +67,8 @@ bool inject_before_processing(SimContext& ctx, FaultKind kind, const httplib::Re
             note_fault(ctx, log.record(), kind, false);
             ctx.faults.delay();
             return false;
-        default: return false;
+        default:
+            return false;
     }
 }
 

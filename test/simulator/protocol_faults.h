@@ -20,8 +20,8 @@ void note_fault(SimContext& ctx, RequestRecord& record, FaultKind kind, bool rep
 // The faults that act before any processing: http_5xx, reset and malformed_json write their
 // answer (or reset) and return true; delay sleeps and returns false (the request then goes on
 // normally); the others are not for this stage and return false.
-bool inject_before_processing(SimContext& ctx, FaultKind kind, const httplib::Request& req,
-                              httplib::Response& res, LoggedRequest& log);
+bool inject_before_processing(SimContext& ctx, FaultKind kind, const httplib::Request& req, httplib::Response& res,
+                              LoggedRequest& log);
 
 // lost_response: the operation has been applied and `unsent_code` computed; the connection is
 // reset instead of answering.

@@ -7,7 +7,7 @@
 namespace sim {
 namespace {
 
-constexpr std::uint64_t kMaxPageSize = 10000;         // §5.5, §12
+constexpr std::uint64_t kMaxPageSize = 10000;  // §5.5, §12
 constexpr std::uint64_t kMaxPageNumber = 1000000000;
 
 std::string scalar_text(const nlohmann::json& v) {

@@ -15,12 +15,12 @@
 namespace sim {
 
 struct RequestRecord {
-    std::int64_t t_ms = 0;        // arrival, ms since the Unix epoch (system clock)
+    std::int64_t t_ms = 0;  // arrival, ms since the Unix epoch (system clock)
     std::string path;
-    std::string client_code;      // "" = unknown (no valid token, no client_code in the /auth body)
-    std::string outcome;          // envelope code sent, or the fault kind that replaced the answer
+    std::string client_code;         // "" = unknown (no valid token, no client_code in the /auth body)
+    std::string outcome;             // envelope code sent, or the fault kind that replaced the answer
     std::optional<FaultKind> fault;  // set when a fault was injected (delay included)
-    std::string unsent_code;      // lost_response: the code of the answer that was never sent
+    std::string unsent_code;         // lost_response: the code of the answer that was never sent
 };
 
 class RequestLog {

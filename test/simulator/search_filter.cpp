@@ -67,20 +67,29 @@ std::optional<long long> as_integer(const std::string& s) {
 
 bool positive_match(Operator op, const std::string& actual, const std::string& wanted) {
     switch (op) {
-        case Operator::kEq: return compare_values(actual, wanted) == 0;
-        case Operator::kGt: return compare_values(actual, wanted) > 0;
-        case Operator::kGe: return compare_values(actual, wanted) >= 0;
-        case Operator::kLt: return compare_values(actual, wanted) < 0;
-        case Operator::kLe: return compare_values(actual, wanted) <= 0;
-        default: break;
+        case Operator::kEq:
+            return compare_values(actual, wanted) == 0;
+        case Operator::kGt:
+            return compare_values(actual, wanted) > 0;
+        case Operator::kGe:
+            return compare_values(actual, wanted) >= 0;
+        case Operator::kLt:
+            return compare_values(actual, wanted) < 0;
+        case Operator::kLe:
+            return compare_values(actual, wanted) <= 0;
+        default:
+            break;
     }
     std::string a = lower_ascii(actual), w = lower_ascii(wanted);
     switch (op) {
-        case Operator::kContains: return a.find(w) != std::string::npos;
-        case Operator::kStartsWith: return a.compare(0, w.size(), w) == 0;
+        case Operator::kContains:
+            return a.find(w) != std::string::npos;
+        case Operator::kStartsWith:
+            return a.compare(0, w.size(), w) == 0;
         case Operator::kEndsWith:
             return a.size() >= w.size() && a.compare(a.size() - w.size(), w.size(), w) == 0;
-        default: return false;
+        default:
+            return false;
     }
 }
 
@@ -88,11 +97,16 @@ bool positive_match(Operator op, const std::string& actual, const std::string& w
 // field matches `!=` only if none of its values equals the wanted one.
 std::optional<Operator> positive_form(Operator op) {
     switch (op) {
-        case Operator::kNe: return Operator::kEq;
-        case Operator::kNotContains: return Operator::kContains;
-        case Operator::kNotStartsWith: return Operator::kStartsWith;
-        case Operator::kNotEndsWith: return Operator::kEndsWith;
-        default: return std::nullopt;
+        case Operator::kNe:
+            return Operator::kEq;
+        case Operator::kNotContains:
+            return Operator::kContains;
+        case Operator::kNotStartsWith:
+            return Operator::kStartsWith;
+        case Operator::kNotEndsWith:
+            return Operator::kEndsWith;
+        default:
+            return std::nullopt;
     }
 }
 

@@ -55,20 +55,15 @@ HistoryQuery parse_history_query(const nlohmann::json& request) {
 }
 
 nlohmann::json to_item(const OptoutRecord& r) {
-    return nlohmann::json{{"email", r.email},
-                          {"contact_code", r.contact_code},
-                          {"request_date", r.request_date},
-                          {"origin", r.origin}};
+    return nlohmann::json{
+        {"email", r.email}, {"contact_code", r.contact_code}, {"request_date", r.request_date}, {"origin", r.origin}};
 }
 
 // Kind as a string like the API's other scalars [I]; S1 compares it loosely (== '7').
 nlohmann::json to_item(const HistoryEvent& e) {
-    return nlohmann::json{{"Kind", std::to_string(e.kind)},
-                          {"Time", e.time},
-                          {"contact_code", e.contact_code},
-                          {"email", e.email},
-                          {"external_code", e.external_code},
-                          {"GenericInfo", e.generic_info},
+    return nlohmann::json{{"Kind", std::to_string(e.kind)},   {"Time", e.time},
+                          {"contact_code", e.contact_code},   {"email", e.email},
+                          {"external_code", e.external_code}, {"GenericInfo", e.generic_info},
                           {"GenericInfo2", e.generic_info2}};
 }
 
@@ -88,8 +83,8 @@ std::vector<OptoutRecord> Activity::optouts(const std::string& client, const std
     return it == optouts_.end() ? std::vector<OptoutRecord>{} : it->second;
 }
 
-std::vector<HistoryEvent> Activity::events(const std::string& client, const std::string& list,
-                                           const HistoryQuery& q, bool& next) const {
+std::vector<HistoryEvent> Activity::events(const std::string& client, const std::string& list, const HistoryQuery& q,
+                                           bool& next) const {
     std::vector<HistoryEvent> matching;
     {
         std::lock_guard<std::mutex> lock(mutex_);

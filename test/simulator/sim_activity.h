@@ -26,7 +26,7 @@ bool is_history_kind(long kind);
 
 struct HistoryEvent {
     long kind = 0;
-    std::string time;           // "YYYY-MM-DD HH:MM:SS"
+    std::string time;  // "YYYY-MM-DD HH:MM:SS"
     std::string contact_code;
     std::string email;
     std::string external_code;

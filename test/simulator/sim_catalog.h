@@ -52,7 +52,8 @@ public:
     // Returns the new field code. ApiError: duplicate title (invented), code taken (validation).
     std::string add_field(const std::string& client, const std::string& list, const FieldInput& input);
     // ApiError: unknown field (not found), duplicate title.
-    void update_field(const std::string& client, const std::string& list, std::uint64_t code, const FieldChange& change);
+    void update_field(const std::string& client, const std::string& list, std::uint64_t code,
+                      const FieldChange& change);
     // Items {"code", "code_name", "title", "type", "is_required", "is_uniquevalue", "is_searchable"}.
     std::vector<nlohmann::json> fields(const std::string& client, const std::string& list) const;
 

@@ -16,8 +16,11 @@ bool is_utf8(const std::string& s) {
     std::size_t i = 0;
     while (i < s.size()) {
         const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3
-                                                                       : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+        std::size_t len = c < 0x80                   ? 1
+                          : (c >= 0xC2 && c <= 0xDF) ? 2
+                          : (c >= 0xE0 && c <= 0xEF) ? 3
+                          : (c >= 0xF0 && c <= 0xF4) ? 4
+                                                     : 0;
         if (len == 0 || i + len > s.size()) return false;
         unsigned long cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
         for (std::size_t k = 1; k < len; ++k) {
@@ -91,8 +94,8 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text, char se
     std::vector<std::vector<std::string>> records;
     std::vector<std::string> record;
     std::string field;
-    bool quoted = false;     // inside quotes
-    bool any = false;        // the record has content (a character, a separator or quotes)
+    bool quoted = false;  // inside quotes
+    bool any = false;     // the record has content (a character, a separator or quotes)
     unterminated = false;
     std::size_t i = (text.compare(0, 3, "\xEF\xBB\xBF") == 0) ? 3 : 0;
     auto end_record = [&] {

@@ -67,8 +67,7 @@ std::optional<FaultKind> fault_flag(const std::string& flag) {
 Account parse_account(const std::string& text) {
     std::size_t first = text.find(':');
     std::size_t last = text.rfind(':');
-    const std::invalid_argument bad(
-        "--account needs USER:PASSWORD:CLIENT_CODE (non-empty; CLIENT_CODE digits only)");
+    const std::invalid_argument bad("--account needs USER:PASSWORD:CLIENT_CODE (non-empty; CLIENT_CODE digits only)");
     if (first == std::string::npos || first == last) throw bad;
     Account a{text.substr(0, first), text.substr(first + 1, last - first - 1), text.substr(last + 1)};
     if (a.user.empty() || a.password.empty() || a.client_code.empty()) throw bad;

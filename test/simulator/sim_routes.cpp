@@ -44,8 +44,7 @@ void check_rate_limit(SimContext& ctx, const std::string& account) {
     if (auto wait = ctx.limiter.admit(account)) {
         ctx.stats.count_rate_limited();
         // retry-after travels inside body, as a string of seconds (§4).
-        throw ApiError(codes::kRateLimited, "Requests limit exceeded",
-                       json{{"retry-after", std::to_string(*wait)}});
+        throw ApiError(codes::kRateLimited, "Requests limit exceeded", json{{"retry-after", std::to_string(*wait)}});
     }
 }
 
@@ -62,8 +61,7 @@ Answer run_data_call(SimContext& ctx, const RouteBody& handler, const httplib::R
         if (!client) throw ApiError(invented::kInvalidToken, "Invalid or expired auth-token");
         check_rate_limit(ctx, *client);
         if (fault == FaultKind::kDuplicateEmail)
-            return Answer{invented::kDuplicateEmail, "E-mail already exists in this list", json::object(),
-                          fault};
+            return Answer{invented::kDuplicateEmail, "E-mail already exists in this list", json::object(), fault};
         return Answer{codes::kSuccess, codes::kSuccessDetail, handler(ctx, *client, req), std::nullopt};
     } catch (const ApiError& e) {
         return error_answer(e);
@@ -142,16 +140,16 @@ Answer run_auth(SimContext& ctx, const std::string& body) {
         switch (ctx.state.authenticate(user, password, client_code, token)) {
             case AuthOutcome::kOk:
                 ctx.stats.count_auth(true);
-                return Answer{codes::kSuccess, codes::kSuccessDetail,
-                              json{{"auth-token", token}, {"manager", true}}, std::nullopt};
-            case AuthOutcome::kUserRequired: throw ApiError(codes::kUserRequired, "Username is required");
+                return Answer{codes::kSuccess, codes::kSuccessDetail, json{{"auth-token", token}, {"manager", true}},
+                              std::nullopt};
+            case AuthOutcome::kUserRequired:
+                throw ApiError(codes::kUserRequired, "Username is required");
             case AuthOutcome::kPasswordRequired:
                 throw ApiError(codes::kPasswordRequired, "Password is required");
             case AuthOutcome::kInvalidCredentials:
                 throw ApiError(codes::kInvalidCredentials, "Username or password are invalid");
             case AuthOutcome::kInvalidClientCode:
-                throw ApiError(codes::kInvalidClientCode,
-                               "The relationship between user and client wasn't found");
+                throw ApiError(codes::kInvalidClientCode, "The relationship between user and client wasn't found");
         }
         throw ApiError(invented::kInternalError, "Internal simulator error");  // unreachable
     } catch (const ApiError& e) {
@@ -198,8 +196,7 @@ void add_raw_data_route(httplib::Server& server, SimContext& ctx, const char* pa
 }
 
 void register_protocol_routes(httplib::Server& server, SimContext& ctx) {
-    server.Post("/auth",
-                [&ctx](const httplib::Request& req, httplib::Response& res) { handle_auth(ctx, req, res); });
+    server.Post("/auth", [&ctx](const httplib::Request& req, httplib::Response& res) { handle_auth(ctx, req, res); });
     add_data_route(server, ctx, "/emkt/contact/add", contact_add, Endpoint::kContactAdd);
     add_data_route(server, ctx, "/emkt/contact/update", contact_update, Endpoint::kData);
     add_data_route(server, ctx, "/emkt/contact/delete", contact_delete, Endpoint::kData);
@@ -230,8 +227,7 @@ void register_fallbacks(httplib::Server& server, SimContext& ctx, bool verbose) 
             } else {
                 const char* code = res.status == 404 ? invented::kUnknownEndpoint : invented::kValidation;
                 LoggedRequest log(ctx.log, req.path);
-                log.record().client_code =
-                    ctx.state.token_owner(req.get_header_value("auth-token")).value_or("");
+                log.record().client_code = ctx.state.token_owner(req.get_header_value("auth-token")).value_or("");
                 log.record().outcome = code;
                 send_envelope(res, code, detail, json::object(), res.status);
             }

@@ -22,8 +22,7 @@ using RawDataHandler = nlohmann::json (*)(SimContext&, const std::string& client
 
 // Registers POST `path`: token check (invented 249001), rate limit, fault injection, the
 // handler, the envelope and the request-log entry.
-void add_data_route(httplib::Server& server, SimContext& ctx, const char* path, DataHandler handler,
-                    Endpoint endpoint);
+void add_data_route(httplib::Server& server, SimContext& ctx, const char* path, DataHandler handler, Endpoint endpoint);
 void add_raw_data_route(httplib::Server& server, SimContext& ctx, const char* path, RawDataHandler handler,
                         Endpoint endpoint);
 

@@ -13,17 +13,15 @@ namespace {
 
 [[noreturn]] void not_found() { throw ApiError(invented::kNotFound, "Contact not found"); }
 
-[[noreturn]] void duplicate() {
-    throw ApiError(invented::kDuplicateEmail, "E-mail already exists in this list");
-}
+[[noreturn]] void duplicate() { throw ApiError(invented::kDuplicateEmail, "E-mail already exists in this list"); }
 
 }  // namespace
 
 SimState::SimState(std::vector<Account> accounts, TokenPolicy policy)
     : accounts_(std::move(accounts)), policy_(policy) {}
 
-AuthOutcome SimState::authenticate(const std::string& user, const std::string& password,
-                                   const std::string& client_code, std::string& token) {
+AuthOutcome SimState::authenticate(const std::string& user, const std::string& password, const std::string& client_code,
+                                   std::string& token) {
     if (user.empty()) return AuthOutcome::kUserRequired;
     if (password.empty()) return AuthOutcome::kPasswordRequired;
 
@@ -87,8 +85,7 @@ void SimState::expire_all_tokens() {
     tokens_.clear();
 }
 
-std::string SimState::add_contact(const std::string& client, const std::string& list,
-                                  const ContactInput& input) {
+std::string SimState::add_contact(const std::string& client, const std::string& list, const ContactInput& input) {
     if (!input.email) throw ApiError(invented::kValidation, "Field 'email' is required");
     std::lock_guard<std::mutex> lock(mutex_);
     ContactList& contacts = lists_[client][list];

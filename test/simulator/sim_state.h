@@ -35,8 +35,8 @@ public:
 
     // /auth. Empty strings count as missing. On kOk, `token` receives a new token; tokens issued
     // earlier for the same account stay valid.
-    AuthOutcome authenticate(const std::string& user, const std::string& password,
-                             const std::string& client_code, std::string& token);
+    AuthOutcome authenticate(const std::string& user, const std::string& password, const std::string& client_code,
+                             std::string& token);
 
     // The account (client_code) a token belongs to, if it is known and not expired; a valid token's
     // idle timer restarts. Expired tokens are forgotten.

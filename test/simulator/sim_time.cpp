@@ -33,8 +33,7 @@ std::string now_local_datetime() { return format_now("%Y-%m-%d %H:%M:%S"); }
 std::string today_local_date() { return format_now("%Y-%m-%d"); }
 
 bool is_date_or_datetime(const std::string& s) {
-    return s.empty() || matches_digits_pattern(s, "dddd-dd-dd") ||
-           matches_digits_pattern(s, "dddd-dd-dd dd:dd:dd");
+    return s.empty() || matches_digits_pattern(s, "dddd-dd-dd") || matches_digits_pattern(s, "dddd-dd-dd dd:dd:dd");
 }
 
 }  // namespace sim

@@ -74,18 +74,25 @@ TEST_F(ApiCatalogTest, CustomFieldsAreAddedSearchedAndUpdated) {
     EXPECT_EQ(found.items[0]["title"], "Celular");
     EXPECT_EQ(found.items[0]["is_uniquevalue"], true);
 
-    EXPECT_EQ(code_of_error([&] { add_field(client_, FieldDefinition{"7", "celular", "VC"}); }),
+    EXPECT_EQ(code_of_error([&] {
+                  add_field(client_, FieldDefinition{"7", "celular", "VC"});
+              }),
               codes::kDuplicateTitle);
-    EXPECT_EQ(code_of_error([&] { update_field(client_, FieldChange{"7", stage_code, std::string("Celular"), {}, {}}); }),
+    EXPECT_EQ(code_of_error([&] {
+                  update_field(client_, FieldChange{"7", stage_code, std::string("Celular"), {}, {}});
+              }),
               codes::kDuplicateTitle);
-    EXPECT_EQ(code_of_error([&] { update_field(client_, FieldChange{"7", "99", std::string("X"), {}, {}}); }),
+    EXPECT_EQ(code_of_error([&] {
+                  update_field(client_, FieldChange{"7", "99", std::string("X"), {}, {}});
+              }),
               codes::kNotFound);
 }
 
 TEST_F(ApiCatalogTest, ListOfValuesComeFromBodyList) {
     const std::string field = add_field(client_, FieldDefinition{"7", "Estágio", "LV"});
     for (const char* label : {"Lead", "Cliente", "Ex-cliente"})
-        admin("/__sim/field-lov", {{"client_code", kApiClient}, {"list", "7"}, {"field_code", field}, {"value", label}});
+        admin("/__sim/field-lov",
+              {{"client_code", kApiClient}, {"list", "7"}, {"field_code", field}, {"value", label}});
     Page values = search_field_lov(client_, "7", field);
     EXPECT_EQ(values_of(values.items, "code"), V({"1", "2", "3"}));
     EXPECT_EQ(values_of(values.items, "value"), V({"Lead", "Cliente", "Ex-cliente"}));
@@ -99,10 +106,13 @@ TEST_F(ApiCatalogTest, OptoutsMadeOnTheDinamizeSideAreSearchable) {
     const std::string ana = add("7", "ana@example.com");
     add("7", "bia@example.com");
     add("7", "caio@example.com");
-    admin("/__sim/optout", {{"client_code", kApiClient}, {"list", "7"}, {"contact_code", ana},
-                            {"request_date", "2025-01-10 09:00:00"}});
-    admin("/__sim/optout", {{"client_code", kApiClient}, {"list", "7"}, {"email", "bia@example.com"},
-                            {"origin", "D"}, {"request_date", "2025-03-05 18:30:00"}});
+    admin("/__sim/optout",
+          {{"client_code", kApiClient}, {"list", "7"}, {"contact_code", ana}, {"request_date", "2025-01-10 09:00:00"}});
+    admin("/__sim/optout", {{"client_code", kApiClient},
+                            {"list", "7"},
+                            {"email", "bia@example.com"},
+                            {"origin", "D"},
+                            {"request_date", "2025-03-05 18:30:00"}});
 
     Query q;
     q.order = {{"request_date", "DESC"}};
@@ -133,8 +143,13 @@ TEST_F(ApiCatalogTest, ContactHistoryByKindWindowAndPage) {
     ext.external_code = "lead-42";
     update_contact(client_, "7", ana, ext);
     auto event = [&](int kind, const std::string& time, const std::string& info2 = "") {
-        admin("/__sim/event", {{"client_code", kApiClient}, {"list", "7"}, {"contact_code", ana}, {"kind", kind},
-                               {"time", time}, {"action_code", "5551"}, {"info2", info2}});
+        admin("/__sim/event", {{"client_code", kApiClient},
+                               {"list", "7"},
+                               {"contact_code", ana},
+                               {"kind", kind},
+                               {"time", time},
+                               {"action_code", "5551"},
+                               {"info2", info2}});
     };
     event(4, "2025-04-01 08:00:00");
     event(5, "2025-04-01 09:00:00");
@@ -181,9 +196,13 @@ TEST_F(ApiCatalogTest, ContactHistoryByKindWindowAndPage) {
 
 TEST_F(ApiCatalogTest, ChangesMadeOnTheDinamizeSideAreVisible) {
     const std::string code = add("7", "old@example.com", "Old");
-    json answer = admin("/__sim/contact-update", {{"client_code", kApiClient}, {"list", "7"}, {"contact_code", code},
-                                                  {"name", "Changed in Dinamize"}, {"email", "new@example.com"},
-                                                  {"custom_fields", {{"cmp8", "x"}}}, {"status", "I"}});
+    json answer = admin("/__sim/contact-update", {{"client_code", kApiClient},
+                                                  {"list", "7"},
+                                                  {"contact_code", code},
+                                                  {"name", "Changed in Dinamize"},
+                                                  {"email", "new@example.com"},
+                                                  {"custom_fields", {{"cmp8", "x"}}},
+                                                  {"status", "I"}});
     EXPECT_EQ(answer["contact"]["name"], "Changed in Dinamize");
     ContactQuery q;
     q.list_code = "7";
@@ -195,15 +214,14 @@ TEST_F(ApiCatalogTest, ChangesMadeOnTheDinamizeSideAreVisible) {
     EXPECT_EQ(found.items[0]["status"], "I");
 
     std::string body;
-    EXPECT_EQ(sim_->admin_post_status("/__sim/event",
-                                      json{{"client_code", kApiClient}, {"list", "7"}, {"contact_code", code},
-                                           {"kind", 3}}.dump(),
-                                      &body),
+    EXPECT_EQ(sim_->admin_post_status(
+                  "/__sim/event",
+                  json{{"client_code", kApiClient}, {"list", "7"}, {"contact_code", code}, {"kind", 3}}.dump(), &body),
               400);
-    EXPECT_EQ(sim_->admin_post_status("/__sim/optout",
-                                      json{{"client_code", kApiClient}, {"list", "7"}, {"contact_code", "1"}}.dump(),
-                                      &body),
-              400);
+    EXPECT_EQ(
+        sim_->admin_post_status("/__sim/optout",
+                                json{{"client_code", kApiClient}, {"list", "7"}, {"contact_code", "1"}}.dump(), &body),
+        400);
     EXPECT_EQ(json::parse(body)["code"], "249004");
 }
 

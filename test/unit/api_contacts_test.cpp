@@ -28,9 +28,10 @@ std::string dinamize_code_of(const std::function<void()>& call) {
 }
 
 TEST_F(ApiContactTest, AddGetUpdateDeleteRoundTrip) {
-    Contact v = contact_from_json(
-        {{"email", "ana@example.com"}, {"name", "Ana"}, {"external_code", "L-1"},
-         {"custom_fields", {{"cmp4", "51 9999"}, {"cmp6", json::array({"3", "5"})}}}});
+    Contact v = contact_from_json({{"email", "ana@example.com"},
+                                   {"name", "Ana"},
+                                   {"external_code", "L-1"},
+                                   {"custom_fields", {{"cmp4", "51 9999"}, {"cmp6", json::array({"3", "5"})}}}});
     const std::string code = add_contact(client_, "7", v);
     ASSERT_FALSE(code.empty());
 
@@ -59,7 +60,9 @@ TEST_F(ApiContactTest, AddGetUpdateDeleteRoundTrip) {
 TEST_F(ApiContactTest, DuplicateNotFoundAndServerValidationCodes) {
     add("7", "dup@example.com");
     EXPECT_EQ(dinamize_code_of([&] { add("7", "DUP@example.com"); }), codes::kDuplicateEmail);
-    EXPECT_EQ(dinamize_code_of([&] { update_contact(client_, "7", "999999", contact_from_json({{"name", "x"}})); }),
+    EXPECT_EQ(dinamize_code_of([&] {
+                  update_contact(client_, "7", "999999", contact_from_json({{"name", "x"}}));
+              }),
               codes::kNotFound);
     EXPECT_EQ(dinamize_code_of([&] { delete_contact(client_, "7", "999999"); }), codes::kNotFound);
     // A well-formed field name the simulator does not know: refused by Dinamize, not by us.
@@ -206,19 +209,24 @@ TEST_F(ApiContactTest, BadArgumentsFailBeforeAnyRequest) {
     };
     expect_invalid([&] { search_contacts(client_, with([](ContactQuery& c) { c.list_code = ""; })); },
                    "contact-list_code is required");
-    expect_invalid([&] { search_contacts(client_, with([](ContactQuery& c) { c.list_code = "7a"; })); },
-                   "digits only");
+    expect_invalid([&] { search_contacts(client_, with([](ContactQuery& c) { c.list_code = "7a"; })); }, "digits only");
     expect_invalid([&] { search_contacts(client_, with([](ContactQuery& c) { c.page.page_size = 0; })); },
                    "page_size must be between 1 and 10000");
     expect_invalid([&] { search_contacts(client_, with([](ContactQuery& c) { c.page.page_size = 10001; })); },
                    "page_size must be between 1 and 10000");
     expect_invalid([&] { search_contacts(client_, with([](ContactQuery& c) { c.page.page_number = 0; })); },
                    "page_number");
-    expect_invalid([&] { search_contacts(client_, with([](ContactQuery& c) { c.search = {{"email", "~", "x"}}; })); },
+    expect_invalid([&] { search_contacts(client_, with([](ContactQuery& c) {
+                                             c.search = {{"email", "~", "x"}};
+                                         })); },
                    "unknown operator");
-    expect_invalid([&] { search_contacts(client_, with([](ContactQuery& c) { c.search = {{"", "=", "x"}}; })); },
+    expect_invalid([&] { search_contacts(client_, with([](ContactQuery& c) {
+                                             c.search = {{"", "=", "x"}};
+                                         })); },
                    "field name");
-    expect_invalid([&] { search_contacts(client_, with([](ContactQuery& c) { c.order = {{"name", "UP"}}; })); },
+    expect_invalid([&] { search_contacts(client_, with([](ContactQuery& c) {
+                                             c.order = {{"name", "UP"}};
+                                         })); },
                    "ASC or DESC");
     expect_invalid([&] { search_contacts(client_, with([](ContactQuery& c) { c.status_contact = "RESTING"; })); },
                    "status_contact");
@@ -226,8 +234,11 @@ TEST_F(ApiContactTest, BadArgumentsFailBeforeAnyRequest) {
     expect_invalid([&] { add("7", "not-an-email"); }, "not a valid e-mail");
     expect_invalid([&] { add_contact(client_, "7", Contact{}); }, "email is required");
     expect_invalid([&] { update_contact(client_, "7", "100001", Contact{}); }, "nothing to update");
-    expect_invalid([&] { update_contact(client_, "7", "", contact_from_json({{"name", "x"}})); },
-                   "contact_code is required");
+    expect_invalid(
+        [&] {
+            update_contact(client_, "7", "", contact_from_json({{"name", "x"}}));
+        },
+        "contact_code is required");
     expect_invalid([&] { get_contact(client_, "", "100001"); }, "contact-list_code is required");
     expect_invalid([&] { delete_contact(client_, "7", "abc"); }, "contact_code");
     expect_invalid([&] { contact_from_json({{"phone", "1"}}); }, "unknown contact value");
@@ -236,8 +247,11 @@ TEST_F(ApiContactTest, BadArgumentsFailBeforeAnyRequest) {
     expect_invalid([&] { search_fields(client_, "", Query{}); }, "contact-list_code is required");
     expect_invalid([&] { add_field(client_, FieldDefinition{"7", "", "VC"}); }, "title");
     expect_invalid([&] { add_field(client_, FieldDefinition{"7", "X", "text"}); }, "two capital letters");
-    expect_invalid([&] { update_field(client_, FieldChange{"7", "4", std::nullopt, std::nullopt, std::nullopt}); },
-                   "nothing to update");
+    expect_invalid(
+        [&] {
+            update_field(client_, FieldChange{"7", "4", std::nullopt, std::nullopt, std::nullopt});
+        },
+        "nothing to update");
     expect_invalid([&] { search_field_lov(client_, "7", "", {1, 100}); }, "field_code is required");
     expect_invalid([&] { search_optouts(client_, "7", Query{{}, {}, {1, 20000}}); }, "page_size");
     HistoryQuery h;
@@ -313,8 +327,9 @@ TEST(InventedCodes, TheClientTableMatchesTheSimulator) {
 
 TEST(ContactFromJson, ConvertsScalarsAndSkipsNulls) {
     Contact v = contact_from_json(
-        {{"email", "a@example.com"}, {"name", nullptr}, {"custom_fields", {{"cmp4", 42}, {"cmp5", true},
-                                                                            {"cmp6", nlohmann::json::array({1, "b"})}}}});
+        {{"email", "a@example.com"},
+         {"name", nullptr},
+         {"custom_fields", {{"cmp4", 42}, {"cmp5", true}, {"cmp6", nlohmann::json::array({1, "b"})}}}});
     EXPECT_EQ(v.email, "a@example.com");
     EXPECT_FALSE(v.name.has_value());
     EXPECT_EQ(v.custom_fields["cmp4"], "42");

@@ -43,7 +43,7 @@ TEST_F(BackfillTest, ManyContactsCostThreeRequestsAndEveryJobGetsItsCode) {
                              json{{"cmp4", "+55 51 " + std::to_string(i)}}));
     const long before = requests_seen();
     const BackfillReport r = backfill_contacts(client_, "7", items, no_sleep());
-    EXPECT_EQ(r.requests, 3);                   // import, report, one page of the list
+    EXPECT_EQ(r.requests, 3);                                  // import, report, one page of the list
     EXPECT_EQ(requests_seen() - before, 4) << stats().dump();  // + /auth
     EXPECT_FALSE(r.import_code.empty());
     EXPECT_EQ(r.rejected_rows, 0);

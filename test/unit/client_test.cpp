@@ -113,8 +113,8 @@ TEST_F(ClientTest, TheBeforeRequestHookSeesEveryRequestAndCanStopIt) {
     upsert_contact(client, contact("hook@example.com"), kList, "");
     EXPECT_EQ(hook_calls, 2);  // /auth, then contact/add
     client.forget_token();
-    const int requests_before = static_cast<int>(
-        nlohmann::json::parse(sim_->admin_get("/__sim/requests"))["requests"].size());
+    const int requests_before =
+        static_cast<int>(nlohmann::json::parse(sim_->admin_get("/__sim/requests"))["requests"].size());
     client.set_before_request([] { throw Interrupted(); });
     EXPECT_THROW(upsert_contact(client, contact("stopped@example.com"), kList, ""), Interrupted);
     EXPECT_EQ(nlohmann::json::parse(sim_->admin_get("/__sim/requests"))["requests"].size(),

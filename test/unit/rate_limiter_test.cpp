@@ -355,7 +355,7 @@ TEST_F(RateLimitSharedTest, BlockMakesEveryInstanceWaitAndIsNeverShortened) {
     EXPECT_LE(refused.wait_ms, 2000);
     EXPECT_GT(b.block("300001", 1), 1000);  // a shorter retry-after keeps the longer block
     EXPECT_GT(integer_of(admin(), {"PTTL", a.block_key("300001")}), 1000);
-    EXPECT_TRUE(b.try_acquire("300002").admitted);  // other accounts are not blocked
+    EXPECT_TRUE(b.try_acquire("300002").admitted);                              // other accounts are not blocked
     EXPECT_EQ(integer_of(admin(), {"EXISTS", a.window_key("300001", 60)}), 0);  // refusals record nothing
 }
 
@@ -504,20 +504,22 @@ TEST_F(RateLimitFacadeTest, FailsOpenToTheLocalShareOnceAndReturnsWhenRedisIsBac
     for (int job = 0; job < 20; job++) {
         d = limiter.try_acquire("300001");
         EXPECT_EQ(d.mode, LimiterMode::Local);
-        if (d.admitted) admitted++;
-        else EXPECT_GT(d.wait_ms, 0);
+        if (d.admitted)
+            admitted++;
+        else
+            EXPECT_GT(d.wait_ms, 0);
         if (d.change) {
             changes++;
             EXPECT_EQ(d.change->to, LimiterMode::Local);
             EXPECT_NE(d.change->reason.find(redis.endpoint()), std::string::npos) << d.change->reason;
         }
     }
-    EXPECT_EQ(changes, 1);     // one log line for the outage, not one per job
-    EXPECT_EQ(admitted, 4);    // the share is 5 per minute, and the shared admission counts
+    EXPECT_EQ(changes, 1);   // one log line for the outage, not one per job
+    EXPECT_EQ(admitted, 4);  // the share is 5 per minute, and the shared admission counts
     EXPECT_EQ(limiter.mode(), LimiterMode::Local);
 
     server_->start();
-    admin_.reset();  // its socket died with the old server
+    admin_.reset();                     // its socket died with the old server
     d = limiter.try_acquire("300002");  // within the backoff: Redis is not asked yet
     EXPECT_EQ(d.mode, LimiterMode::Local);
     EXPECT_FALSE(d.change);

@@ -79,8 +79,9 @@ void RedisServerProcess::start() {
     if (pid_ > 0) throw std::logic_error("redis-server already running");
     const std::string port = std::to_string(port_);
     const std::string log = dir_ + "/redis.log";
-    std::vector<std::string> args{kRedisServer, "--port",    port,   "--bind", "127.0.0.1", "--save", "",
-                                  "--appendonly", "no", "--dir", dir_, "--logfile", log, "--daemonize", "no"};
+    std::vector<std::string> args{kRedisServer, "--port",       port, "--bind", "127.0.0.1", "--save",
+                                  "",           "--appendonly", "no", "--dir",  dir_,        "--logfile",
+                                  log,          "--daemonize",  "no"};
     if (!password_.empty()) {
         args.push_back("--requirepass");
         args.push_back(password_);

@@ -274,12 +274,18 @@ TEST(KeyRing, AddKeyWantsExactly32BytesAndANewNonZeroVersion) {
 }
 
 TEST(KeyRing, ParsesCommentsBlanksHexAndBase64) {
-    const std::string text = "# Dinamize credentials keys, newest last\n"
-                             "\n"
-                             "  1 : " + kKey1Hex + "  \r\n"
-                             "   # retired soon\n"
-                             "3:" + to_base64(from_hex(kKey3Hex)) + "\n"
-                             "2:\t" + kKey2Hex;  // no final newline
+    const std::string text =
+        "# Dinamize credentials keys, newest last\n"
+        "\n"
+        "  1 : " +
+        kKey1Hex +
+        "  \r\n"
+        "   # retired soon\n"
+        "3:" +
+        to_base64(from_hex(kKey3Hex)) +
+        "\n"
+        "2:\t" +
+        kKey2Hex;  // no final newline
     KeyRing ring;
     ring.load_keys(text, "test keys");
     EXPECT_EQ(ring.size(), 3u);
@@ -308,7 +314,8 @@ TEST(KeyRing, GucValueSeparatesEntriesWithSemicolons) {
     EXPECT_EQ(ring.current_version(), 2);
 
     KeyRing bad;
-    const CryptoError e = error_of([&] { bad.load_keys("1:" + kKey1Hex + ";1:" + kKey2Hex, "dwu_crm.encryption_keys"); });
+    const CryptoError e =
+        error_of([&] { bad.load_keys("1:" + kKey1Hex + ";1:" + kKey2Hex, "dwu_crm.encryption_keys"); });
     EXPECT_STREQ(e.what(), "dwu_crm.encryption_keys, line 1, entry 2: duplicate key version 1 (first on line 1)");
 }
 
@@ -331,18 +338,19 @@ TEST(KeyRing, RejectsBadKeyTextNamingTheLineNeverTheKey) {
         {good + "2:" + kKey2Hex.substr(0, 62) + "\n", "keys.txt, line 2: key is 31 bytes, must be 32 (64 hex digits)"},
         {good + "2:" + b64_31 + "\n", "keys.txt, line 2: key is 31 bytes, must be 32 (44 base64 characters)"},
         {good + "2:" + kKey2Hex.substr(0, 63) + "\n", "keys.txt, line 2: key has an odd number of hex digits"},
-        {good + "2:" + kKey2Hex.substr(0, 60) + "zz!?\n", "keys.txt, line 2: key is neither hex nor padded standard base64"},
+        {good + "2:" + kKey2Hex.substr(0, 60) + "zz!?\n",
+         "keys.txt, line 2: key is neither hex nor padded standard base64"},
         {good + "2:" + to_base64(from_hex(kKey2Hex)).substr(0, 43) + "\n",
          "keys.txt, line 2: key is neither hex nor padded standard base64"},
         // What OpenSSL's EVP_DecodeBlock alone would let through, or mis-measure:
-        {good + "2:" + with_char(b64_32, 10, '=') + "\n", neither},        // '=' inside: a zero sextet to it
-        {good + "2:" + b64_32.substr(0, 41) + "===\n", neither},           // three padding characters
-        {good + "2:" + b64_32 + "----\n", neither},                       // trailing '-': dropped by it
-        {good + "2:" + with_char(b64_32, 20, ' ') + "\n", neither},        // a blank inside
-        {good + "2:" + with_char(b64_32, 7, '_') + "\n", neither},         // URL-safe alphabet
-        {good + "2:" + b64_32.substr(0, 42) + "\xC3\xA9\n", neither},     // non-ASCII
+        {good + "2:" + with_char(b64_32, 10, '=') + "\n", neither},    // '=' inside: a zero sextet to it
+        {good + "2:" + b64_32.substr(0, 41) + "===\n", neither},       // three padding characters
+        {good + "2:" + b64_32 + "----\n", neither},                    // trailing '-': dropped by it
+        {good + "2:" + with_char(b64_32, 20, ' ') + "\n", neither},    // a blank inside
+        {good + "2:" + with_char(b64_32, 7, '_') + "\n", neither},     // URL-safe alphabet
+        {good + "2:" + b64_32.substr(0, 42) + "\xC3\xA9\n", neither},  // non-ASCII
         {good + "2:0x" + kKey2Hex + "\n", neither},
-        {good + "2:" + with_char(kKey2Hex, 5, 'g') + "\n",                 // a hex typo reads as base64
+        {good + "2:" + with_char(kKey2Hex, 5, 'g') + "\n",  // a hex typo reads as base64
          "keys.txt, line 2: key is 48 bytes, must be 32 (44 base64 characters)"},
         {good + "2:" + kKey2Hex + "00\n", "keys.txt, line 2: key is 33 bytes, must be 32 (64 hex digits)"},
         {good + kKey2Hex + "\n", "keys.txt, line 2: expected VERSION:KEY"},

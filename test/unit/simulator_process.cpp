@@ -73,7 +73,8 @@ void SimulatorProcess::admin_post(const std::string& path, const std::string& bo
 
 std::string SimulatorProcess::admin_post_body(const std::string& path, const std::string& body) const {
     std::string answer;
-    if (admin_post_status(path, body, &answer) != 200) throw std::runtime_error("admin POST failed: " + path + ": " + answer);
+    if (admin_post_status(path, body, &answer) != 200)
+        throw std::runtime_error("admin POST failed: " + path + ": " + answer);
     return answer;
 }
 

@@ -175,7 +175,9 @@ std::uint16_t parse_version(std::string_view s) {
 // Parses one VERSION:KEY entry into staged. where = "<source>, line N[, entry E]".
 void parse_entry(std::string_view entry, const std::string& where, const KeyRing& existing,
                  std::map<std::uint16_t, std::size_t>& seen, std::size_t line_no, KeyRing& staged) {
-    const auto fail = [&](const std::string& problem) { throw CryptoError(CryptoErrorKind::BadKey, where + ": " + problem); };
+    const auto fail = [&](const std::string& problem) {
+        throw CryptoError(CryptoErrorKind::BadKey, where + ": " + problem);
+    };
     // Never quote the entry: a mistyped line may be a bare key.
     const auto colon = entry.find(':');
     if (colon == std::string_view::npos) fail("expected VERSION:KEY");
@@ -267,7 +269,8 @@ void KeyRing::add_key(std::uint16_t version, std::string_view key) {
                                                        std::to_string(key.size()) + " bytes, must be 32");
     const auto [it, added] = keys_.try_emplace(version);
     if (!added)
-        throw CryptoError(CryptoErrorKind::BadKey, "key version " + std::to_string(version) + " is already in the key ring");
+        throw CryptoError(CryptoErrorKind::BadKey,
+                          "key version " + std::to_string(version) + " is already in the key ring");
     std::copy(key.begin(), key.end(), it->second.bytes);
 }
 
@@ -284,10 +287,11 @@ void KeyRing::load_key_file(const std::string& path) {
     FdCloser closer{fd};
     struct stat st;
     if (fstat(fd, &st) != 0) throw_file_error(path, "stat", errno);
-    if (!S_ISREG(st.st_mode)) throw CryptoError(CryptoErrorKind::BadKey, "key file \"" + path + "\" is not a regular file");
+    if (!S_ISREG(st.st_mode))
+        throw CryptoError(CryptoErrorKind::BadKey, "key file \"" + path + "\" is not a regular file");
     if (st.st_mode & S_IRWXO)
-        throw CryptoError(CryptoErrorKind::BadKey, "key file \"" + path +
-                                                       "\" is accessible to other users; run chmod o-rwx on it");
+        throw CryptoError(CryptoErrorKind::BadKey,
+                          "key file \"" + path + "\" is accessible to other users; run chmod o-rwx on it");
     if (st.st_size > kMaxKeyFileBytes)
         throw CryptoError(CryptoErrorKind::BadKey, "key file \"" + path + "\" is larger than 1 MiB");
 

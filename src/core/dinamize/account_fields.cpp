@@ -18,11 +18,13 @@ void validate_account_fields(const AccountFields& f) {
     // user-info in a URL would put a secret where logs print URLs.
     static const std::regex url("^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$");
     if (!std::regex_match(f.name, name))
-        throw std::invalid_argument("account name must be 1-100 characters of a-z, 0-9, '_', '.', '-', starting "
-                                    "with a letter or digit");
+        throw std::invalid_argument(
+            "account name must be 1-100 characters of a-z, 0-9, '_', '.', '-', starting "
+            "with a letter or digit");
     if (f.base_url.size() > 200 || !std::regex_match(f.base_url, url))
-        throw std::invalid_argument("base URL must look like https://api.dinamize.com (scheme, host, optional port; "
-                                    "no path, no user-info)");
+        throw std::invalid_argument(
+            "base URL must look like https://api.dinamize.com (scheme, host, optional port; "
+            "no path, no user-info)");
     if (f.user.empty() || f.user.size() > 254 || f.user.find_first_of(" \t\r\n") != std::string::npos)
         throw std::invalid_argument("user must be a Dinamize login of 1-254 characters without spaces");
     if (!digits(f.client_code, 32)) throw std::invalid_argument("client code must be digits only (at most 32)");

@@ -108,8 +108,7 @@ void datetime(const std::string& value, const char* what) {
 }
 
 bool is_custom_field_name(const std::string& key) {
-    return key.size() >= 4 && key.size() <= 8 && key.compare(0, 3, "cmp") == 0 && key[3] != '0' &&
-           all_digits(key, 3);
+    return key.size() >= 4 && key.size() <= 8 && key.compare(0, 3, "cmp") == 0 && key[3] != '0' && all_digits(key, 3);
 }
 
 nlohmann::json search_array(const std::vector<SearchCondition>& search) {
@@ -119,8 +118,7 @@ nlohmann::json search_array(const std::vector<SearchCondition>& search) {
         const std::string where = "search condition " + std::to_string(i + 1);
         field_name(c.field, where.c_str());
         if (!is_search_operator(c.op))
-            invalid(where + " has an unknown operator " + shown(c.op) +
-                    " (use = != > >= < <= *v* !*v* v* !v* *v !*v)");
+            invalid(where + " has an unknown operator " + shown(c.op) + " (use = != > >= < <= *v* !*v* v* !v* *v !*v)");
         out.push_back({{"field", c.field}, {"operator", c.op}, {"value", c.value}});
     }
     return out;

@@ -31,8 +31,7 @@ bool is_valid_utf8(std::string_view s) {
             if ((cc & 0xC0) != 0x80) return false;
             cp = (cp << 6) | (cc & 0x3F);
         }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
             return false;
         i += len;
     }
@@ -40,8 +39,8 @@ bool is_valid_utf8(std::string_view s) {
 }
 
 std::string csv_field(std::string_view value, char separator) {
-    const bool blank_edge = !value.empty() && (value.front() == ' ' || value.front() == '\t' ||
-                                               value.back() == ' ' || value.back() == '\t');
+    const bool blank_edge = !value.empty() && (value.front() == ' ' || value.front() == '\t' || value.back() == ' ' ||
+                                               value.back() == '\t');
     bool quote = blank_edge;
     for (char c : value)
         if (c == separator || c == '"' || c == '\r' || c == '\n') quote = true;

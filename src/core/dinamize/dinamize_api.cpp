@@ -59,7 +59,8 @@ Page page_from_body(nlohmann::json body, const char* items_key) {
     Page page;
     if (!body.is_object()) {
         if (!body.is_null())
-            throw DinamizeError(ErrorCategory::ApiError, "", "Dinamize answered a search with a non-object body", false);
+            throw DinamizeError(ErrorCategory::ApiError, "", "Dinamize answered a search with a non-object body",
+                                false);
         return page;
     }
     auto items = body.find(items_key);
@@ -123,8 +124,7 @@ Page search_contacts(DinamizeClient& client, const ContactQuery& query) {
     return page_from_body(client.call("/emkt/contact/search", contact_search_request(query)));
 }
 
-AllPages search_all_contacts(DinamizeClient& client, const ContactQuery& query, long max_pages,
-                             OnPageLimit on_limit) {
+AllPages search_all_contacts(DinamizeClient& client, const ContactQuery& query, long max_pages, OnPageLimit on_limit) {
     ContactQuery q = query;
     q.page.page_number = 1;
     contact_search_request(q);  // validate everything before the first request
@@ -182,9 +182,12 @@ std::string add_field(DinamizeClient& client, const FieldDefinition& field) {
     if (field.type.size() != 2 || field.type[0] < 'A' || field.type[0] > 'Z' || field.type[1] < 'A' ||
         field.type[1] > 'Z')
         invalid("field type must be two capital letters (VC text, LV list of values), not " + check::shown(field.type));
-    const nlohmann::json req = {{"contact-list_code", field.list_code}, {"title", field.title},
-                                {"type", field.type},                  {"is_required", field.is_required},
-                                {"is_uniquevalue", field.is_uniquevalue}, {"is_searchable", field.is_searchable}};
+    const nlohmann::json req = {{"contact-list_code", field.list_code},
+                                {"title", field.title},
+                                {"type", field.type},
+                                {"is_required", field.is_required},
+                                {"is_uniquevalue", field.is_uniquevalue},
+                                {"is_searchable", field.is_searchable}};
     return created_code(client.call("/emkt/field/add", req), "/emkt/field/add");
 }
 
@@ -235,8 +238,8 @@ nlohmann::json history_request(const HistoryQuery& q) {
         // A bare date means the whole day: compare start-of-day with end-of-day.
         const std::string start = q.date_start.size() == 10 ? q.date_start + " 00:00:00" : q.date_start;
         const std::string end = q.date_end.size() == 10 ? q.date_end + " 23:59:59" : q.date_end;
-        if (end < start) invalid("date_end " + check::shown(q.date_end) + " is before date_start " +
-                                 check::shown(q.date_start));
+        if (end < start)
+            invalid("date_end " + check::shown(q.date_end) + " is before date_start " + check::shown(q.date_start));
     }
     if (!q.kinds.empty()) {
         nlohmann::json kinds = nlohmann::json::array();
@@ -265,8 +268,7 @@ HistoryPage contact_history(DinamizeClient& client, const HistoryQuery& query) {
     return out;
 }
 
-AllPages contact_history_all(DinamizeClient& client, const HistoryQuery& query, long max_pages,
-                             OnPageLimit on_limit) {
+AllPages contact_history_all(DinamizeClient& client, const HistoryQuery& query, long max_pages, OnPageLimit on_limit) {
     HistoryQuery q = query;
     q.page.page_number = 1;
     history_request(q);  // validate everything before the first request

@@ -38,22 +38,22 @@ struct SortKey {
 };
 
 struct PageSpec {
-    long page_number = 1;   // 1-based
-    long page_size = 100;   // 1..10000
+    long page_number = 1;  // 1-based
+    long page_size = 100;  // 1..10000
 };
 
 // One page of a search. Dinamize reports no total count (§12): only whether more pages follow.
 struct Page {
-    std::vector<nlohmann::json> items;  // body.items (body.list for list-of-values), raw
-    bool next = false;                  // body.next; false/absent on the last page
+    std::vector<nlohmann::json> items;                // body.items (body.list for list-of-values), raw
+    bool next = false;                                // body.next; false/absent on the last page
     nlohmann::json extra = nlohmann::json::object();  // the rest of the body (e.g. last_sync)
 };
 
 // Page numbers 1, 2, ... until a page has next = false or no items, at most `max_pages` pages.
 struct AllPages {
     std::vector<nlohmann::json> items;
-    long pages = 0;         // pages fetched
-    bool complete = true;   // false only with OnPageLimit::Truncate when more pages were left
+    long pages = 0;                                   // pages fetched
+    bool complete = true;                             // false only with OnPageLimit::Truncate when more pages were left
     nlohmann::json extra = nlohmann::json::object();  // `extra` of the last page fetched
 };
 
@@ -80,11 +80,11 @@ Page page_from_body(nlohmann::json body, const char* items_key = "items");
 // --- Contacts (§5) ---------------------------------------------------------------------------
 
 struct ContactQuery {
-    std::string list_code;               // contact-list_code, required (digits)
+    std::string list_code;  // contact-list_code, required (digits)
     std::vector<SearchCondition> search;
     std::vector<SortKey> order;
-    std::string status_contact;          // "" (all), NO_REST or REST_ONLY
-    std::string custom_filter;           // saved segment (filter) code, "" = none
+    std::string status_contact;  // "" (all), NO_REST or REST_ONLY
+    std::string custom_filter;   // saved segment (filter) code, "" = none
     PageSpec page;
 };
 
@@ -121,8 +121,8 @@ Page search_fields(DinamizeClient& client, const std::string& list_code, const Q
 
 struct FieldDefinition {
     std::string list_code;
-    std::string title;          // required
-    std::string type = "VC";    // VC text, LV list of values (others exist; two capital letters)
+    std::string title;        // required
+    std::string type = "VC";  // VC text, LV list of values (others exist; two capital letters)
     bool is_required = false;
     bool is_uniquevalue = false;
     bool is_searchable = false;
@@ -132,7 +132,7 @@ std::string add_field(DinamizeClient& client, const FieldDefinition& field);
 
 struct FieldChange {
     std::string list_code;
-    std::string field_code;     // required (digits)
+    std::string field_code;  // required (digits)
     std::optional<std::string> title;
     std::optional<bool> is_uniquevalue;
     std::optional<bool> is_searchable;

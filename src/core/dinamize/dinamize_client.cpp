@@ -174,8 +174,8 @@ nlohmann::json DinamizeClient::call_with_token(const std::string& path, const Pa
         const CodeClass cls = codes::classify_code(e.dinamize_code());
         if (!cls.reauthenticate) throw;
         const bool token_code = cls.category == ErrorCategory::Auth;
-        throw DinamizeError(token_code ? ErrorCategory::Auth : ErrorCategory::ApiError, e.dinamize_code(),
-                            e.what(), token_code);
+        throw DinamizeError(token_code ? ErrorCategory::Auth : ErrorCategory::ApiError, e.dinamize_code(), e.what(),
+                            token_code);
     }
 }
 

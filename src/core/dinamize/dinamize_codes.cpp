@@ -38,11 +38,16 @@ namespace dwu {
 
 const char* category_name(ErrorCategory category) {
     switch (category) {
-        case ErrorCategory::Network: return "NETWORK";
-        case ErrorCategory::Auth: return "AUTH";
-        case ErrorCategory::Validation: return "VALIDATION";
-        case ErrorCategory::RateLimit: return "RATE_LIMIT";
-        case ErrorCategory::ApiError: return "API_ERROR";
+        case ErrorCategory::Network:
+            return "NETWORK";
+        case ErrorCategory::Auth:
+            return "AUTH";
+        case ErrorCategory::Validation:
+            return "VALIDATION";
+        case ErrorCategory::RateLimit:
+            return "RATE_LIMIT";
+        case ErrorCategory::ApiError:
+            return "API_ERROR";
     }
     return "API_ERROR";
 }

@@ -24,8 +24,8 @@ struct CodeClass {
 
 class DinamizeError : public std::runtime_error {
 public:
-    DinamizeError(ErrorCategory category, std::string dinamize_code, const std::string& message,
-                  bool retryable, int retry_after_seconds = 0)
+    DinamizeError(ErrorCategory category, std::string dinamize_code, const std::string& message, bool retryable,
+                  int retry_after_seconds = 0)
         : std::runtime_error(message),
           category_(category),
           code_(std::move(dinamize_code)),

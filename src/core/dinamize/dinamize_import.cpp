@@ -14,8 +14,7 @@ namespace {
 
 void check_values(const std::vector<std::string>& values, const std::string& where, size_t width) {
     if (values.size() != width)
-        invalid(where + " has " + std::to_string(values.size()) + " values for " + std::to_string(width) +
-                " columns");
+        invalid(where + " has " + std::to_string(values.size()) + " values for " + std::to_string(width) + " columns");
     for (size_t i = 0; i < values.size(); ++i)
         if (!is_valid_utf8(values[i])) invalid(where + ", column " + std::to_string(i + 1) + " is not valid UTF-8");
 }
@@ -40,7 +39,8 @@ void check_import(const ContactImport& im) {
     if (emails == 0) invalid("an import needs an e-mail column (field code 1)");
     if (im.rows.empty()) invalid("nothing to import: no rows");
     if (!im.header.empty()) check_values(im.header, "the header", im.columns.size());
-    for (size_t r = 0; r < im.rows.size(); ++r) check_values(im.rows[r], "import row " + std::to_string(r + 1), im.columns.size());
+    for (size_t r = 0; r < im.rows.size(); ++r)
+        check_values(im.rows[r], "import row " + std::to_string(r + 1), im.columns.size());
 }
 
 long long count_of(const nlohmann::json& v) {
@@ -96,8 +96,8 @@ std::string import_contacts(DinamizeClient& client, const ContactImport& im) {
         if (c.is_number_integer()) code = std::to_string(c.get<long long>());
     }
     if (code.empty())
-        throw DinamizeError(ErrorCategory::ApiError, "", "Dinamize /emkt/contact (import) answered without an import code",
-                            false);
+        throw DinamizeError(ErrorCategory::ApiError, "",
+                            "Dinamize /emkt/contact (import) answered without an import code", false);
     return code;
 }
 

@@ -23,15 +23,15 @@ inline constexpr const char* kExternalCode = "3";  // [I]
 }  // namespace import_field
 
 struct ImportColumn {
-    std::string field;        // field code, see import_field; "7" = cmp7
-    std::string rule = "3";   // "3" in every call seen; meaning undocumented (probably overwrite)
+    std::string field;       // field code, see import_field; "7" = cmp7
+    std::string rule = "3";  // "3" in every call seen; meaning undocumented (probably overwrite)
 };
 
 struct ContactImport {
-    std::string list_code;                        // contact-list_code
-    std::vector<ImportColumn> columns;            // one per CSV column; Position = index
-    std::vector<std::vector<std::string>> rows;   // one value per column each, UTF-8
-    std::vector<std::string> header;              // column titles; empty = no header row
+    std::string list_code;                       // contact-list_code
+    std::vector<ImportColumn> columns;           // one per CSV column; Position = index
+    std::vector<std::vector<std::string>> rows;  // one value per column each, UTF-8
+    std::vector<std::string> header;             // column titles; empty = no header row
     char separator = ';';
 };
 
@@ -52,7 +52,7 @@ std::string import_contacts(DinamizeClient& client, const ContactImport& import)
 struct ImportStatus {
     std::string code;
     std::optional<long long> errors;  // body.Errors: rows rejected; absent while not reported
-    nlohmann::json body;   // the whole report, raw
+    nlohmann::json body;              // the whole report, raw
 };
 
 // POST /emkt/import/get {"code": import_code}.

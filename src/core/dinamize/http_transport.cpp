@@ -109,8 +109,8 @@ void check_form_parts(const std::vector<FormPart>& parts) {
     }
 }
 
-HttpResponse HttpTransport::post(const std::string& url, const std::string& content_type,
-                                 const std::string& body, const std::vector<std::string>& headers) {
+HttpResponse HttpTransport::post(const std::string& url, const std::string& content_type, const std::string& body,
+                                 const std::vector<std::string>& headers) {
     CURL* easy = handles_->easy.get();
     curl_easy_reset(easy);  // keeps the connection cache, clears per-request options
     curl_easy_setopt(easy, CURLOPT_POST, 1L);
@@ -192,9 +192,8 @@ HttpResponse HttpTransport::perform(const std::string& url, const std::string* c
     int pending = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi, &pending))
         if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) result = msg->data.result;
-    response.duration_ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 std::chrono::steady_clock::now() - started)
-                                                 .count());
+    response.duration_ms = static_cast<long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
     if (result != CURLE_OK) throw_curl_error(result, url, options_.timeout_ms);
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status);
     return response;

@@ -33,6 +33,7 @@ std::optional<CachedToken> open_cached_token(const KeyRing& ring, const std::str
 
 // How long Redis should keep the client's token: until the client would renew it anyway (by age
 // or by idleness), at least 1 s.
-std::chrono::milliseconds cached_token_ttl(const DinamizeClient& client, const TokenRules& rules, Clock::time_point now);
+std::chrono::milliseconds cached_token_ttl(const DinamizeClient& client, const TokenRules& rules,
+                                           Clock::time_point now);
 
 }  // namespace dwu

@@ -80,8 +80,8 @@ ReplyPtr RedisConnection::command(const std::vector<std::string>& args) {
 
 void RedisConnection::connect() {
     // Note: a host name is resolved by getaddrinfo without a timeout; configure an address.
-    redisContext* raw = redisConnectWithTimeout(options_.host.c_str(), options_.port,
-                                                to_timeval(options_.connect_timeout_ms));
+    redisContext* raw =
+        redisConnectWithTimeout(options_.host.c_str(), options_.port, to_timeval(options_.connect_timeout_ms));
     if (!raw) throw RedisError(RedisError::Kind::Unavailable, "redis " + endpoint() + ": out of memory");
     context_.reset(raw);
     if (context_->err) {

@@ -24,14 +24,14 @@ struct BackfillItem {
 
 struct BackfillReport {
     std::string import_code;
-    long long rejected_rows = 0;                // Dinamize's count (body.Errors)
-    std::map<long long, std::string> codes;     // job id → contact code, for the imported rows
-    std::vector<long long> send_one_by_one;     // job ids not imported (rejected, not found, array values)
-    long requests = 0;                          // Dinamize requests this backfill made
+    long long rejected_rows = 0;             // Dinamize's count (body.Errors)
+    std::map<long long, std::string> codes;  // job id → contact code, for the imported rows
+    std::vector<long long> send_one_by_one;  // job ids not imported (rejected, not found, array values)
+    long requests = 0;                       // Dinamize requests this backfill made
 };
 
 struct BackfillOptions {
-    long page_size = 10000;                     // reading the list back (Dinamize's largest page)
+    long page_size = 10000;  // reading the list back (Dinamize's largest page)
     std::vector<long> poll_delays_ms{1000, 2000, 4000, 8000, 15000, 30000, 60000, 60000, 60000, 60000};
 };
 

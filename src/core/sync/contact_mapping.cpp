@@ -38,7 +38,8 @@ FieldMap parse_field_map(const std::string& spec) {
     size_t start = 0;
     while (start <= spec.size()) {
         const size_t comma = spec.find(',', start);
-        const std::string entry = trim(spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        const std::string entry =
+            trim(spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
         start = comma == std::string::npos ? spec.size() + 1 : comma + 1;
         if (entry.empty()) continue;
         const auto colon = entry.find(':');

@@ -36,8 +36,8 @@ std::string upsert_contact(DinamizeClient& client, const Contact& contact, const
         const nlohmann::json body = client.call("/emkt/contact/add", add_contact_request(contact, list_code));
         std::string code = body.is_object() ? code_of(body.value("code", nlohmann::json())) : std::string();
         if (code.empty())
-            throw DinamizeError(ErrorCategory::ApiError, "", "Dinamize /emkt/contact/add answered without a contact code",
-                                true);
+            throw DinamizeError(ErrorCategory::ApiError, "",
+                                "Dinamize /emkt/contact/add answered without a contact code", true);
         return code;
     } catch (const DinamizeError& e) {
         if (e.dinamize_code().empty() || !codes::classify_code(e.dinamize_code()).duplicate) throw;

@@ -25,8 +25,8 @@ nlohmann::json outcome_rows(const std::vector<DecidedOutcome>& batch) {
             {"category", o.category ? nlohmann::json(category_name(*o.category)) : nlohmann::json()},
             {"error_code", text_or_null(o.error_code)},
             {"message", text_or_null(o.message)},
-            {"retry_after", o.category == ErrorCategory::RateLimit ? nlohmann::json(o.retry_after_seconds)
-                                                                    : nlohmann::json()},
+            {"retry_after",
+             o.category == ErrorCategory::RateLimit ? nlohmann::json(o.retry_after_seconds) : nlohmann::json()},
             {"duration_ms", o.duration_ms},
             {"request_unique", text_or_null(o.request_unique)},
         });

@@ -18,9 +18,12 @@ RetryDecision decide(const SyncOutcome& outcome, const RetryPolicy& policy, doub
 
 const char* fate_status(JobFate fate) {
     switch (fate) {
-        case JobFate::Completed: return "completed";
-        case JobFate::Retry: return "queued";
-        case JobFate::Failed: return "failed";
+        case JobFate::Completed:
+            return "completed";
+        case JobFate::Retry:
+            return "queued";
+        case JobFate::Failed:
+            return "failed";
     }
     return "failed";
 }

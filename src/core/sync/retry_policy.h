@@ -10,7 +10,7 @@ struct RetryPolicy {
     int max_attempts = 3;
     int base_delay_seconds = 5;  // 5 s, 10 s, 20 s, …
     int max_delay_seconds = 3600;
-    double jitter = 0.25;        // ± this share of the delay, so retries of a burst spread out
+    double jitter = 0.25;  // ± this share of the delay, so retries of a burst spread out
 };
 
 enum class JobFate { Completed, Retry, Failed };

@@ -17,7 +17,8 @@ std::string payload_string(const std::string& payload_json, const char* key) {
 void perform(DinamizeClient& client, const SyncJob& job, const FieldMap& field_map, SyncOutcome& out) {
     const std::string& list_code = job.list_code;
     if (job.operation == "delete") {
-        std::string code = job.contact_code.empty() ? payload_string(job.payload_json, "contact_code") : job.contact_code;
+        std::string code =
+            job.contact_code.empty() ? payload_string(job.payload_json, "contact_code") : job.contact_code;
         // No code known. Only a create that was never sent before is sure to have left nothing in
         // Dinamize; anything else (an earlier attempt whose answer was lost, an import applied
         // after its timeout) may have created the contact: look it up by e-mail.

@@ -119,7 +119,8 @@ Session& Sessions::open(const StoredAccount& a) {
     if (a.token_id != 0 && !a.token_blob.empty()) {
         try {
             std::string token = open_secret(a.token_blob, dwu::auth_token_aad(a.token_id, a.id));
-            s.client->adopt_token(std::move(token), dwu::from_epoch_ms(a.token_issued_ms), dwu::from_epoch_ms(a.token_last_used_ms));
+            s.client->adopt_token(std::move(token), dwu::from_epoch_ms(a.token_issued_ms),
+                                  dwu::from_epoch_ms(a.token_last_used_ms));
             s.token_id = a.token_id;
         } catch (const dwu::CryptoError&) {
             // An unreadable stored token is simply not reused: the client authenticates anew.

@@ -114,9 +114,9 @@ void save_token_step(void* p) {
     auto* a = static_cast<TokenArgs*>(p);
     if (a->blob) {
         Oid types[6] = {INT8OID, INT8OID, INT4OID, BYTEAOID, INT8OID, INT8OID};
-        Datum values[6] = {Int64GetDatum(a->token_id), Int64GetDatum(a->account_id), Int32GetDatum(a->config_version),
-                           PointerGetDatum(dwu_make_bytea(a->blob, a->blob_len)), Int64GetDatum(a->issued_ms),
-                           Int64GetDatum(a->last_used_ms)};
+        Datum values[6] = {Int64GetDatum(a->token_id),       Int64GetDatum(a->account_id),
+                           Int32GetDatum(a->config_version), PointerGetDatum(dwu_make_bytea(a->blob, a->blob_len)),
+                           Int64GetDatum(a->issued_ms),      Int64GetDatum(a->last_used_ms)};
         if (SPI_execute_with_args(kStoreToken, 6, types, values, nullptr, false, 0) != SPI_OK_INSERT)
             elog(ERROR, "dwu_crm: storing the token failed");
     } else {

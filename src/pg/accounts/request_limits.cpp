@@ -71,10 +71,10 @@ void build(RequestLimits& out, const dwu::RateLimits& limits, bool use_redis, dw
 std::string dwu_request_limits_fingerprint() {
     auto text = [](const char* s) { return std::string(s ? s : "") + '\x1f'; };
     return text(dwu_redis_host) + std::to_string(dwu_redis_port) + ':' + text(dwu_redis_password_file) +
-           std::to_string(dwu_redis_database) + ':' + text(dwu_redis_key_prefix) + std::to_string(dwu_redis_timeout_ms) +
-           ':' + std::to_string(dwu_rate_limit) + ':' + std::to_string(dwu_rate_limit_window_seconds) + ':' +
-           std::to_string(dwu_rate_limit_per_hour) + ':' + std::to_string(dwu_rate_limit_margin_ms) + ':' +
-           std::to_string(dwu_rate_limit_local_share);
+           std::to_string(dwu_redis_database) + ':' + text(dwu_redis_key_prefix) +
+           std::to_string(dwu_redis_timeout_ms) + ':' + std::to_string(dwu_rate_limit) + ':' +
+           std::to_string(dwu_rate_limit_window_seconds) + ':' + std::to_string(dwu_rate_limit_per_hour) + ':' +
+           std::to_string(dwu_rate_limit_margin_ms) + ':' + std::to_string(dwu_rate_limit_local_share);
 }
 
 RequestLimits dwu_build_request_limits(dwu::RateGate::Sleep sleep) {

@@ -13,12 +13,12 @@
 
 struct RequestLimits {
     // Declared in dependency order: destroyed gate first, Redis last.
-    std::unique_ptr<dwu::RedisConnection> redis;          // null: no Redis configured
-    std::unique_ptr<dwu::RateLimiter> limiter;            // null: rate limiting off
-    std::unique_ptr<dwu::TokenCache> token_cache;         // null: no Redis configured
-    std::unique_ptr<dwu::RateGate> gate;                  // null: rate limiting off
-    std::string description;  // one line for the server log, e.g. "30 requests per 10 s ..."
-    std::string problem;      // a setting that could not be used (the defaults were taken)
+    std::unique_ptr<dwu::RedisConnection> redis;   // null: no Redis configured
+    std::unique_ptr<dwu::RateLimiter> limiter;     // null: rate limiting off
+    std::unique_ptr<dwu::TokenCache> token_cache;  // null: no Redis configured
+    std::unique_ptr<dwu::RateGate> gate;           // null: rate limiting off
+    std::string description;                       // one line for the server log, e.g. "30 requests per 10 s ..."
+    std::string problem;                           // a setting that could not be used (the defaults were taken)
 };
 
 // Never throws: a bad setting is reported in `problem` and replaced by its default.

@@ -10,7 +10,6 @@
 #include "pg/pg_headers.h"
 #include "pg/pull_settings.h"
 
-
 namespace {
 constexpr int kMaxUserAgentChars = 500;
 }

@@ -24,13 +24,26 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-
 namespace {
 
 // crm_captured_changes' columns, in order (the SQL script defines the table).
 enum LogColumn {
-    kSeq, kEntityType, kEntityId, kAction, kBefore, kAfter, kSync, kAudit, kDue, kUpdateDelay,
-    kUserId, kDbUser, kIpAddress, kUserAgent, kCreatedAt, kLogColumns
+    kSeq,
+    kEntityType,
+    kEntityId,
+    kAction,
+    kBefore,
+    kAfter,
+    kSync,
+    kAudit,
+    kDue,
+    kUpdateDelay,
+    kUserId,
+    kDbUser,
+    kIpAddress,
+    kUserAgent,
+    kCreatedAt,
+    kLogColumns
 };
 
 // to_jsonb(record): it finds the type of its argument from the call expression, so it is called
@@ -41,9 +54,9 @@ Datum row_to_jsonb(HeapTuple tuple, TupleDesc desc) {
     if (!ready) {
         fmgr_info_cxt(F_TO_JSONB, &to_jsonb_fn, TopMemoryContext);
         MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-        to_jsonb_fn.fn_expr = reinterpret_cast<Node*>(makeFuncExpr(
-            F_TO_JSONB, JSONBOID, list_make1(makeNullConst(RECORDOID, -1, InvalidOid)), InvalidOid, InvalidOid,
-            COERCE_EXPLICIT_CALL));
+        to_jsonb_fn.fn_expr = reinterpret_cast<Node*>(makeFuncExpr(F_TO_JSONB, JSONBOID,
+                                                                   list_make1(makeNullConst(RECORDOID, -1, InvalidOid)),
+                                                                   InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL));
         MemoryContextSwitchTo(old);
         ready = true;
     }

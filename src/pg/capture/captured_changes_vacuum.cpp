@@ -11,7 +11,6 @@ extern "C" {
 #include "parser/parse_node.h"
 }
 
-
 // Called by move_captured_changes(), whoever runs it: the workers vacuum after moves of any session.
 static Datum note_captured_changes_moved(FunctionCallInfo fcinfo) {
     const int64 rows = PG_GETARG_INT64(0);
@@ -36,10 +35,11 @@ bool dwu_vacuum_captured_changes() {
         VacuumStmt* stmt = makeNode(VacuumStmt);
         // No truncation: it waits up to 5 s for a lock that the application's inserts keep taking,
         // and the worker would wait with it. The freed space is used again; autovacuum may shrink it.
-        stmt->options = list_make2(makeDefElem(pstrdup("skip_locked"), nullptr, -1),
-                                   makeDefElem(pstrdup("truncate"), reinterpret_cast<Node*>(makeString(pstrdup("false"))), -1));
-        stmt->rels = list_make1(makeVacuumRelation(makeRangeVar(pstrdup("dwu_crm"), pstrdup("crm_captured_changes"), -1),
-                                                   InvalidOid, NIL));
+        stmt->options =
+            list_make2(makeDefElem(pstrdup("skip_locked"), nullptr, -1),
+                       makeDefElem(pstrdup("truncate"), reinterpret_cast<Node*>(makeString(pstrdup("false"))), -1));
+        stmt->rels = list_make1(
+            makeVacuumRelation(makeRangeVar(pstrdup("dwu_crm"), pstrdup("crm_captured_changes"), -1), InvalidOid, NIL));
         stmt->is_vacuumcmd = true;
         // Top level: VACUUM commits the transaction started above, works in transactions of its
         // own, and leaves a new one open, committed here.

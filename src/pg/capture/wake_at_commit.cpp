@@ -37,7 +37,6 @@ void dwu_wake_worker_at_commit(void) {
     wake_pending = true;
 }
 
-
 static Datum wake_worker_at_commit(FunctionCallInfo) {
     dwu_wake_worker_at_commit();
     PG_RETURN_VOID();

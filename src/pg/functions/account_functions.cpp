@@ -23,10 +23,8 @@ int64 first_int8(void) {
     return isnull ? 0 : DatumGetInt64(d);
 }
 
-const char* const kFindAccount =
-    "SELECT dwu_id FROM dwu_crm.crm_dinamize_accounts WHERE dwu_name = $1 FOR UPDATE";
-const char* const kNextAccountId =
-    "SELECT nextval(pg_get_serial_sequence('dwu_crm.crm_dinamize_accounts', 'dwu_id'))";
+const char* const kFindAccount = "SELECT dwu_id FROM dwu_crm.crm_dinamize_accounts WHERE dwu_name = $1 FOR UPDATE";
+const char* const kNextAccountId = "SELECT nextval(pg_get_serial_sequence('dwu_crm.crm_dinamize_accounts', 'dwu_id'))";
 const char* const kInsertAccount = R"SQL(
 INSERT INTO dwu_crm.crm_dinamize_accounts
        (dwu_id, dwu_name, dwu_base_url, dwu_user, dwu_client_code, dwu_list_code, dwu_password, dwu_is_default)
@@ -118,8 +116,7 @@ Datum configure(FunctionCallInfo fcinfo) {
                            blob.empty() ? (Datum)0 : PointerGetDatum(dwu_make_bytea(blob.data(), blob.size()))};
         char nulls[8] = "       ";
         if (blob.empty()) nulls[6] = 'n';
-        exec(exists ? kUpdateAccount : kInsertAccount, 7, types, values, nulls,
-             exists ? SPI_OK_UPDATE : SPI_OK_INSERT);
+        exec(exists ? kUpdateAccount : kInsertAccount, 7, types, values, nulls, exists ? SPI_OK_UPDATE : SPI_OK_INSERT);
         if (exists) exec(kRevokeTokens, 1, types, values, nullptr, SPI_OK_UPDATE);
         if (default_given) {
             Oid dtypes[2] = {INT8OID, BOOLOID};
@@ -169,8 +166,7 @@ Datum rotate(FunctionCallInfo) {
                 r.kind = *TextDatumGetCString(SPI_getbinval(t, d, 1, &isnull));
                 r.id = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
                 r.account_id = DatumGetInt64(SPI_getbinval(t, d, 3, &isnull));
-                r.blob = static_cast<bytea*>(
-                    SPI_palloc(VARSIZE_ANY(DatumGetPointer(SPI_getbinval(t, d, 4, &isnull)))));
+                r.blob = static_cast<bytea*>(SPI_palloc(VARSIZE_ANY(DatumGetPointer(SPI_getbinval(t, d, 4, &isnull)))));
                 memcpy(r.blob, DatumGetPointer(SPI_getbinval(t, d, 4, &isnull)),
                        VARSIZE_ANY(DatumGetPointer(SPI_getbinval(t, d, 4, &isnull))));
             }
@@ -197,11 +193,13 @@ Datum rotate(FunctionCallInfo) {
         for (int i = 0; i < count; i++) {
             if (resealed[i].empty()) continue;
             Oid types[2] = {INT8OID, BYTEAOID};
-            Datum values[2] = {Int64GetDatum(rows[i].id), PointerGetDatum(dwu_make_bytea(resealed[i].data(), resealed[i].size()))};
-            exec(rows[i].kind == 'a'
-                     ? "UPDATE dwu_crm.crm_dinamize_accounts SET dwu_password = $2, updated_at = now() WHERE dwu_id = $1"
-                     : "UPDATE dwu_crm.crm_auth_tokens SET dwu_token = $2 WHERE dwu_id = $1",
-                 2, types, values, nullptr, SPI_OK_UPDATE);
+            Datum values[2] = {Int64GetDatum(rows[i].id),
+                               PointerGetDatum(dwu_make_bytea(resealed[i].data(), resealed[i].size()))};
+            exec(
+                rows[i].kind == 'a'
+                    ? "UPDATE dwu_crm.crm_dinamize_accounts SET dwu_password = $2, updated_at = now() WHERE dwu_id = $1"
+                    : "UPDATE dwu_crm.crm_auth_tokens SET dwu_token = $2 WHERE dwu_id = $1",
+                2, types, values, nullptr, SPI_OK_UPDATE);
         }
         SPI_finish();
     });

@@ -74,12 +74,11 @@ long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_
         if (deferred_ms == 0 && !items.empty()) {
             const auto started = std::chrono::steady_clock::now();
             try {
-                const dwu::BackfillReport report =
-                    dwu::backfill_contacts(*s.client, s.list_code, items,
-                                          [&w](long ms) { return w.sessions.sleep_on_latch(ms); });
-                const long ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                      std::chrono::steady_clock::now() - started)
-                                                      .count());
+                const dwu::BackfillReport report = dwu::backfill_contacts(
+                    *s.client, s.list_code, items, [&w](long ms) { return w.sessions.sleep_on_latch(ms); });
+                const long ms = static_cast<long>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                        .count());
                 for (const auto& [job_id, code] : report.codes) {
                     dwu::SyncOutcome o = dwu::outcome_for(*by_id[job_id]);
                     o.ok = true;

@@ -335,7 +335,8 @@ struct KeptPlan {
 
 KeptPlan requeue_expired_plan{kRequeueExpiredLeases, 0, {}, nullptr};
 KeptPlan claim_plan{kClaim.c_str(), 5, {INT4OID, INT4OID, INT8OID, BOOLOID, INT4OID}, nullptr, true};
-KeptPlan backfill_account_plan{kBackfillAccount.c_str(), 5, {INT4OID, INT4OID, INT8OID, BOOLOID, INT4OID}, nullptr, true};
+KeptPlan backfill_account_plan{
+    kBackfillAccount.c_str(), 5, {INT4OID, INT4OID, INT8OID, BOOLOID, INT4OID}, nullptr, true};
 KeptPlan next_due_plan{kNextDue, 0, {}, nullptr};
 KeptPlan record_plan{kRecord, 1, {TEXTOID}, nullptr};
 KeptPlan release_taken_plan{kReleaseTakenContacts, 1, {TEXTOID}, nullptr};
@@ -345,8 +346,7 @@ KeptPlan move_captured_plan{"SELECT dwu_crm.move_captured_changes($1, false)", 1
 
 int execute_kept(KeptPlan& k, Datum* values, bool read_only, long count) {
     if (!k.plan) {
-        SPIPlanPtr plan =
-            SPI_prepare_cursor(k.sql, k.nargs, k.types, k.replan_each_time ? CURSOR_OPT_CUSTOM_PLAN : 0);
+        SPIPlanPtr plan = SPI_prepare_cursor(k.sql, k.nargs, k.types, k.replan_each_time ? CURSOR_OPT_CUSTOM_PLAN : 0);
         if (!plan) elog(ERROR, "dwu_crm: preparing a statement failed: %s", SPI_result_code_string(SPI_result));
         if (SPI_keepplan(plan) != 0) elog(ERROR, "dwu_crm: keeping a prepared statement failed");
         k.plan = plan;
@@ -448,13 +448,10 @@ void release_in_txn(void* p) {
     for (int i = 0; i < a->count; i++) elems[i] = Int64GetDatum(a->ids[i]);
     ArrayType* arr = construct_array(elems, a->count, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE);
     Datum values[2] = {PointerGetDatum(arr), Int64GetDatum(a->delay_ms)};
-    if (execute_kept(release_plan, values, false, 0) != SPI_OK_UPDATE)
-        elog(ERROR, "dwu_crm: releasing jobs failed");
+    if (execute_kept(release_plan, values, false, 0) != SPI_OK_UPDATE) elog(ERROR, "dwu_crm: releasing jobs failed");
 }
 
-void extension_check_in_txn(void* p) {
-    *static_cast<bool*>(p) = OidIsValid(get_extension_oid("dwu_crm", true));
-}
+void extension_check_in_txn(void* p) { *static_cast<bool*>(p) = OidIsValid(get_extension_oid("dwu_crm", true)); }
 
 }  // namespace
 
@@ -518,8 +515,7 @@ bool dwu_find_backfill(int threshold, long long& account_id) {
 }
 
 bool dwu_record_outcomes(const std::string& rows_json) {
-    return dwu_run_in_transaction("dwu_crm: recording outcomes", record_in_txn,
-                                  const_cast<char*>(rows_json.c_str()));
+    return dwu_run_in_transaction("dwu_crm: recording outcomes", record_in_txn, const_cast<char*>(rows_json.c_str()));
 }
 
 bool dwu_release_jobs(const std::vector<long long>& job_ids, long delay_ms) {

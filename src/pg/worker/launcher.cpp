@@ -15,8 +15,8 @@ extern "C" {
 
 namespace {
 
-constexpr long kCheckMs = 1000;          // while waiting for the database
-constexpr long kRestartDelayMs = 5000;   // after a sync worker stopped
+constexpr long kCheckMs = 1000;         // while waiting for the database
+constexpr long kRestartDelayMs = 5000;  // after a sync worker stopped
 
 // With no database selected only shared catalogs are readable, and without indexes (they need
 // pg_class): scan pg_database the way the autovacuum launcher does.
@@ -56,8 +56,7 @@ BackgroundWorkerHandle* start_sync_worker(Oid database, int slot) {
     BackgroundWorkerHandle* handle = nullptr;
     if (!RegisterDynamicBackgroundWorker(&worker, &handle)) {
         ereport(WARNING, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-                          errmsg("dwu_crm could not start its sync worker"),
-                          errhint("Raise max_worker_processes.")));
+                          errmsg("dwu_crm could not start its sync worker"), errhint("Raise max_worker_processes.")));
         return nullptr;
     }
     return handle;

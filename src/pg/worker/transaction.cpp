@@ -10,8 +10,9 @@ extern "C" {
 namespace {
 
 // Every table a worker transaction may touch, always locked in this order.
-const char* const kWorkerTables[] = {"crm_dinamize_accounts", "crm_leads", "crm_sync_queue", "crm_lead_sync",
-                                     "crm_sync_logs", "crm_auth_tokens", "crm_captured_changes", "crm_audit_log"};
+const char* const kWorkerTables[] = {"crm_dinamize_accounts", "crm_leads",     "crm_sync_queue",
+                                     "crm_lead_sync",         "crm_sync_logs", "crm_auth_tokens",
+                                     "crm_captured_changes",  "crm_audit_log"};
 
 // Takes the worker's locks without waiting. If TRUNCATE, DROP EXTENSION, DROP DATABASE or an
 // ALTER holds one, the worker steps aside instead of queueing behind it (or deadlocking with it).
@@ -76,9 +77,7 @@ bool dwu_run_in_transaction(const char* activity, void (*fn)(void*), void* arg) 
 void dwu_check_for_interrupts(void) {
     MemoryContext cxt = CurrentMemoryContext;
     PG_TRY();
-    {
-        CHECK_FOR_INTERRUPTS();
-    }
+    { CHECK_FOR_INTERRUPTS(); }
     PG_CATCH();
     {
         MemoryContextSwitchTo(cxt);

@@ -3,9 +3,9 @@
 // VACUUM outside any transaction of ours). `fn` runs inside its own short
 // transaction with SPI connected and a snapshot pushed; an ERROR raised inside is logged, the
 // transaction rolled back, and false returned. It also returns false, without running `fn`, when
-// one of the extension's tables is locked by maintenance (TRUNCATE, DROP EXTENSION, ...). `fn` must be C-style: no C++ object with a
-// destructor may be alive in its frames (a longjmp would skip the destructor), and no C++
-// exception may leave it.
+// one of the extension's tables is locked by maintenance (TRUNCATE, DROP EXTENSION, ...). `fn` must be C-style: no C++
+// object with a destructor may be alive in its frames (a longjmp would skip the destructor), and no C++ exception may
+// leave it.
 //
 // Outside these calls the worker has no PG_TRY active, so an ERROR there becomes FATAL and ends
 // the process (it is restarted and recovers its jobs): a longjmp never crosses C++ frames.

@@ -102,8 +102,8 @@ void worker_loop() {
             background_more = background_ms == 0;  // a pull page or a full webhook batch: go on at once
             if (background_more) empty_rounds_in_row = 0;
         } else if (sleep_ms > 0) {  // skipped: come back for them when the gap is over
-            background_ms = std::chrono::duration_cast<std::chrono::milliseconds>(last_background + background_gap - now)
-                                .count();
+            background_ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(last_background + background_gap - now).count();
         }
         if (sleep_ms == 0) busy_since_trim = true;
         if (sleep_ms > 0 && busy_since_trim) {

@@ -14,9 +14,7 @@ void wait_ms(long ms) {
     ResetLatch(MyLatch);
 }
 
-void pause_ms(long ms) {
-    (void)WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, Max(ms, 1L), PG_WAIT_EXTENSION);
-}
+void pause_ms(long ms) { (void)WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, Max(ms, 1L), PG_WAIT_EXTENSION); }
 
 void log_once(std::string& last, const std::string& message) {
     if (message == last) return;
