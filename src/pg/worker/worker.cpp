@@ -132,6 +132,11 @@ static void worker_main(Datum database_oid) {
     // still pass jit_above_cost (the claim's over a large backlog), and JIT-compiling them at each
     // execution cost more CPU than everything else the worker did.
     SetConfigOption("jit", "off", PGC_SUSET, PGC_S_OVERRIDE);
+    // The worker runs as the bootstrap superuser: whatever search_path the database or a role
+    // sets, its statements resolve functions and operators in pg_catalog only (the extension's
+    // objects are always named dwu_crm.*), so a database owner's public.make_interval(secs integer)
+    // is never run as superuser.
+    SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
     dwu_job_store_init();
     int slot = 0;
     memcpy(&slot, MyBgworkerEntry->bgw_extra, sizeof slot);
