@@ -57,16 +57,19 @@ void dwu_translate_exception(SqlError* error) {
     }
 }
 
-void dwu_raise(const SqlError& error) {
-    ereport(ERROR, (errcode(error.sqlstate), errmsg("%s", error.message),
+void dwu_raise(const SqlError& error, bool hide_statement) {
+    ereport(ERROR, (errcode(error.sqlstate), errmsg("%s", error.message), errhidestmt(hide_statement),
                     error.detail ? errdetail("%s", error.detail) : 0, error.hint ? errhint("%s", error.hint) : 0));
     pg_unreachable();
 }
 
-void dwu_raise_caught(ErrorData* pg_error, const SqlError& cpp_error) {
-    if (pg_error) ReThrowError(pg_error);
+void dwu_raise_caught(ErrorData* pg_error, const SqlError& cpp_error, bool hide_statement) {
+    if (pg_error) {
+        if (hide_statement) pg_error->hide_stmt = true;
+        ReThrowError(pg_error);
+    }
     // A Dinamize call abandoned because of a query cancel, statement_timeout or termination:
     // PostgreSQL raises the precise error itself (57014 "due to statement timeout", FATAL, ...).
     if (cpp_error.interrupted) CHECK_FOR_INTERRUPTS();
-    if (cpp_error.sqlstate) dwu_raise(cpp_error);
+    if (cpp_error.sqlstate) dwu_raise(cpp_error, hide_statement);
 }

@@ -70,17 +70,19 @@ struct SqlError {
 // the caller (its ErrorData is rethrown as is, keeping the original SQLSTATE).
 void dwu_translate_exception(SqlError* error);
 
-// Raises the translated error. Never returns.
-[[noreturn]] void dwu_raise(const SqlError& error);
+// Raises the translated error. Never returns. hide_statement: the server log gets no STATEMENT
+// line (the statement carried a secret).
+[[noreturn]] void dwu_raise(const SqlError& error, bool hide_statement = false);
 
 // Raises what a boundary caught: the PostgreSQL error as it was, else the translated C++ one.
 // Returns only when nothing was caught.
-void dwu_raise_caught(ErrorData* pg_error, const SqlError& cpp_error);
+void dwu_raise_caught(ErrorData* pg_error, const SqlError& cpp_error, bool hide_statement = false);
 
 // Runs the C++ body of an entry point and converts whatever it throws into a PostgreSQL error,
 // raised only after the body's C++ objects are gone. This frame owns none; the body's result must
-// be plain C (Datum, bool, void).
-template <class F>
+// be plain C (Datum, bool, void). HideStatement: for a function whose arguments carry a secret, no
+// error it raises logs the statement text.
+template <bool HideStatement = false, class F>
 auto dwu_boundary(F&& body) -> decltype(body()) {
     using Result = decltype(body());
     ErrorData* pg_error = nullptr;
@@ -93,7 +95,7 @@ auto dwu_boundary(F&& body) -> decltype(body()) {
         } catch (...) {
             dwu_translate_exception(&cpp_error);
         }
-        dwu_raise_caught(pg_error, cpp_error);
+        dwu_raise_caught(pg_error, cpp_error, HideStatement);
     } else {
         static_assert(std::is_trivially_copyable_v<Result>, "an entry point returns plain C values");
         Result result{};
@@ -104,7 +106,7 @@ auto dwu_boundary(F&& body) -> decltype(body()) {
         } catch (...) {
             dwu_translate_exception(&cpp_error);
         }
-        dwu_raise_caught(pg_error, cpp_error);
+        dwu_raise_caught(pg_error, cpp_error, HideStatement);
         return result;
     }
 }
@@ -131,6 +133,17 @@ constexpr auto dwu_c_callback = &CCallback<Body>::call;
     }                                                           \
     Datum name(PG_FUNCTION_ARGS) {                              \
         return dwu_boundary([fcinfo] { return body(fcinfo); }); \
+    }
+
+// The same for a function whose arguments carry a secret (a password): no error it raises writes
+// the statement to the server log (errhidestmt), whatever log_min_error_statement says.
+#define DWU_SQL_FUNCTION_WITH_SECRET_ARGS(name, body)                 \
+    extern "C" {                                                      \
+    PG_FUNCTION_INFO_V1(name);                                        \
+    PGDLLEXPORT Datum name(PG_FUNCTION_ARGS);                         \
+    }                                                                 \
+    Datum name(PG_FUNCTION_ARGS) {                                    \
+        return dwu_boundary<true>([fcinfo] { return body(fcinfo); }); \
     }
 
 // A background worker's entry point `name` (bgw_function_name) whose body is `void body(Datum)`.

@@ -22,6 +22,12 @@ check "pg_dump holds the CRM data (extension tables are marked for dump)" grep -
 check "pg_dump holds the leads" grep -q "^s1@example.com\|s1@example.com" "$dump"
 check "the password is not in pg_dump" absent_from_file "$E2E_PASSWORD" "$dump"
 check "no token is in pg_dump" bash -c "! grep -Eq '$token_shape' '$dump'"
+# Failing calls that carry the password: the server logs their errors (log_min_error_statement is
+# ERROR by default), but never the statement that held the password.
+bad_url_call="SELECT dwu_crm.dinamize_configure('e2e', 'ftp://nowhere', '$E2E_USER', '$E2E_PASSWORD', '$E2E_CLIENT', '$E2E_LIST')"
+! psql_q "$bad_url_call" >/dev/null 2>&1
+! psql_q "SELECT dwu_crm.dinamize_configure('bad name!', '$DWU_SIM_URL', '$E2E_USER', '$E2E_PASSWORD', '1', '1')" >/dev/null 2>&1
+check "the failing calls' errors are in the server log" bash -c "[ \$(grep -c 'ERROR: .*base URL must look like\|ERROR: .*account name must be' '$E2E_LOG') -ge 2 ]"
 check "the password is not in the server log" absent_from_file "$E2E_PASSWORD" "$E2E_LOG"
 check "no token is in the server log" bash -c "! grep -Eq '$token_shape' '$E2E_LOG'"
 data_dir=$DWU_WORKDIR/secrets/data

@@ -208,5 +208,5 @@ Datum rotate(FunctionCallInfo) {
 
 }  // namespace
 
-DWU_SQL_FUNCTION(dwu_crm_dinamize_configure, configure)
+DWU_SQL_FUNCTION_WITH_SECRET_ARGS(dwu_crm_dinamize_configure, configure)
 DWU_SQL_FUNCTION(dwu_crm_rotate_encryption_key, rotate)
