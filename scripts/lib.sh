@@ -9,7 +9,7 @@ DWU_BUILD=$DWU_ROOT/build
 DWU_SIM=$DWU_BUILD/test/simulator/dinamize_sim
 DWU_PACKAGES=(postgresql-15 postgresql-server-dev-15 libhiredis-dev nlohmann-json3-dev libcurl4-openssl-dev
               libssl-dev redis-server libgtest-dev libcpp-httplib-dev postgresql-15-pgtap cmake g++ make
-              pkg-config curl jq ca-certificates)
+              pkg-config curl jq ca-certificates clang-format)
 
 dwu_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 dwu_die() { dwu_log "ERROR: $*"; exit 1; }

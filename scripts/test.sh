@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of dwu_crm on this machine, from nothing: installs the packages it needs (apt),
 # builds and installs the extension, builds the simulator and unit tests, then runs
+#   0. the source checks (scripts/check_sources.sh: clang-format, entry points),
 #   1. the GoogleTest unit tests of the core against the simulator (CTest),
 #   2. the pg_regress tests on a throwaway cluster with the library preloaded,
 #   3. the end-to-end tests in test/e2e (each starts its own cluster and simulator).
@@ -19,6 +20,11 @@ record() {  # record NAME EXIT_CODE
 
 set -e
 dwu_install_packages
+set +e
+echo "== source checks (format, C++/PostgreSQL boundary) =="
+bash "$DWU_ROOT/scripts/check_sources.sh"
+record "source checks" $?
+set -e
 dwu_build
 set +e
 
