@@ -54,6 +54,10 @@ dwu_regress_seed() {
 dwu_regress_start() {
     dwu_init_workdir
     dwu_make_key_file "$DWU_WORKDIR/regress.keys"
+    # The secret of signed webhooks; sql/webhooks.sql reads it back (pg_read_file) to sign its calls.
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DWU_WORKDIR/regress.webhook_secret"
+    chmod 600 "$DWU_WORKDIR/regress.webhook_secret"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$DWU_WORKDIR/regress.webhook_secret"; fi
     dwu_sim_start "$DWU_REGRESS_ACCOUNT" -- --list "1:Leads"
     DWU_REGRESS_SIM_URL=$DWU_SIM_URL
     dwu_regress_seed
@@ -65,6 +69,7 @@ dwu_regress_start() {
     DWU_REGRESS_BROKEN_SIM_URL=$DWU_SIM_URL
     dwu_pg_start regress "$(dwu_free_port)" "dwu_crm.database = 'contrib_regression'" \
         "dwu_crm.encryption_key_file = '$DWU_WORKDIR/regress.keys'" "dwu_crm.redis_host = ''" \
+        "dwu_crm.webhook_secret_file = '$DWU_WORKDIR/regress.webhook_secret'" \
         "dwu_test.sim_url = '$DWU_REGRESS_SIM_URL'" "dwu_test.slow_sim_url = '$DWU_REGRESS_SLOW_SIM_URL'" \
         "dwu_test.limited_sim_url = '$DWU_REGRESS_LIMITED_SIM_URL'" \
         "dwu_test.broken_sim_url = '$DWU_REGRESS_BROKEN_SIM_URL'"

@@ -15,6 +15,11 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $$;
 
+-- This session sends more requests in a minute than the SQL functions' share of the cluster's 60
+-- (dwu_crm.api_rate_share, 0.5 by default, superuser-only): a superuser gives them all of it.
+SHOW dwu_crm.api_rate_share;
+SET dwu_crm.api_rate_share = 1;
+
 -- The simulator's account (not the default one: the worker never sends it anything), one with a
 -- wrong password, one nobody listens to (port 9), one paused.
 SELECT dinamize_configure('sim', current_setting('dwu_test.sim_url'), 'regress@dwu.example', 'Regress-Pa55', '300100', '1') > 0 AS sim;
@@ -46,6 +51,23 @@ SELECT email FROM dinamize_search('1', page => 1, page_size => 2, order_by => 'e
 SELECT email FROM dinamize_search('1', page => 2, page_size => 2, order_by => 'email', account => 'sim');
 SELECT email FROM dinamize_search('1', page => 3, page_size => 2, order_by => 'email', account => 'sim');
 SELECT count(*) AS all_pages_of_one FROM dinamize_search('1', page_size => 1, all_pages => true, account => 'sim');
+
+-- Bounded reads: what one call reads over its pages is capped by superuser-only settings,
+-- dwu_crm.api_max_rows (default 100000) and dwu_crm.api_max_bytes (64MB). Past a cap, or at it
+-- with pages left, the call fails with 54000 and asks for no further page; a single page is
+-- bounded by its page_size.
+SHOW dwu_crm.api_max_rows;
+SHOW dwu_crm.api_max_bytes;
+SET dwu_crm.api_max_rows = 2;
+SELECT pg_temp.error_of($$SELECT * FROM dinamize_search('1', page_size => 1, all_pages => true, account => 'sim')$$);
+SELECT pg_temp.error_of($$SELECT * FROM dinamize_search('1', page_size => 10, all_pages => true, account => 'sim')$$);
+SELECT count(*) AS narrower_fits FROM dinamize_search('1', '[{"field": "email", "operator": "*v*", "value": "r"}]', page_size => 1, all_pages => true, account => 'sim');
+SELECT count(*) AS one_page FROM dinamize_search('1', page_size => 10, account => 'sim');
+RESET dwu_crm.api_max_rows;
+SET dwu_crm.api_max_bytes = '200B';
+SELECT regexp_replace(pg_temp.error_of($$SELECT * FROM dinamize_search('1', page_size => 1, all_pages => true, account => 'sim')$$),
+                      '\(\d+ bytes', '(N bytes') AS bytes_capped;
+RESET dwu_crm.api_max_bytes;
 
 -- Get, update, delete.
 SELECT contact_code, email, name, external_code, custom_fields FROM dinamize_contact_get('1', '100003', 'sim');
@@ -112,6 +134,15 @@ ROLLBACK;
 -- Privileges: the app role reads; writing to Dinamize directly is for the admin.
 SET ROLE dwu_crm_app;
 SELECT email FROM dinamize_search('1', '{"email": "bruno@example.com"}', account => 'sim');
+-- The app role cannot raise what a call may read, the SQL functions' share of the rate limit, or
+-- how long they wait for a slot: superuser-only (42501).
+SELECT pg_temp.error_of(s) FROM (VALUES
+    ($$SET dwu_crm.api_max_rows = 1000000$$),
+    ($$SET dwu_crm.api_max_bytes = '1GB'$$),
+    ($$SET dwu_crm.api_rate_share = 1$$),
+    ($$SET dwu_crm.rate_limit_max_wait = '1h'$$),
+    ($$SELECT set_config('dwu_crm.api_max_rows', '1000000', true)$$)
+) AS t(s);
 SELECT dinamize_contact_create('1', '{"email": "app@example.com"}', 'sim');
 SELECT dinamize_contact_delete('1', '100003', 'sim');
 RESET ROLE;

@@ -27,6 +27,17 @@ SELECT count(*) AS history_of_list_1 FROM dinamize_contact_history('1', account 
 SELECT email, contact_code, request_date, origin FROM dinamize_optouts('3', account => 'sim');
 SELECT count(*) AS optouts_since_april FROM dinamize_optouts('3', '2025-04-01', 'sim');
 
+-- Bounded reads (superuser-only caps of one call, all pages together): past dwu_crm.api_max_rows
+-- or api_max_bytes, 54000. contact_external_code narrows after reading, kinds and dates before.
+SET dwu_crm.api_max_rows = 3;
+SELECT pg_temp.error_of($$SELECT * FROM dinamize_contact_history('3', account => 'sim')$$);
+SELECT pg_temp.error_of($$SELECT * FROM dinamize_contact_history('3', contact_external_code => '900', account => 'sim')$$);
+SELECT kind_name, "time" FROM dinamize_contact_history('3', kinds => '{5,6}', account => 'sim');
+RESET dwu_crm.api_max_rows;
+SET dwu_crm.api_max_bytes = '50B';
+SELECT regexp_replace(pg_temp.error_of($$SELECT * FROM dinamize_optouts('3', account => 'sim')$$), '\(\d+ bytes', '(N bytes') AS optouts_capped;
+RESET dwu_crm.api_max_bytes;
+
 -- Bad input, before any request (the unreachable account would answer 08006).
 SELECT dinamize_configure('unreachable', 'http://127.0.0.1:9', 'regress@dwu.example', 'Regress-Pa55', '300100', '1') > 0 AS unreachable;
 SELECT pg_temp.error_of(s) FROM (VALUES

@@ -154,3 +154,140 @@ COMMENT ON FUNCTION @extschema@.pull_apply_activity(bigint, text, bigint, jsonb,
     'Internal (worker): applies a page of opt-outs, bounces or spam complaints to the leads'' e-mail status; returns the counts.';
 COMMENT ON FUNCTION @extschema@.account_id_of(text) IS
     'The id of the Dinamize account named (NULL: the default account); undefined_object (42704) when there is none.';
+
+-- Signed webhooks (issue 15): webhook_receive takes the body as received (raw_body), the sender's
+-- signature and its timestamp, checked by the new webhook_verify_signature. A new signature of
+-- webhook_receive: the 0.1.0 function is dropped (nothing depends on it) and created again with the
+-- grants of 0.2.0's install script (which revokes PUBLIC's EXECUTE of every function).
+DROP FUNCTION @extschema@.webhook_receive(jsonb, text, text, text, text);
+
+-- Checks a signed webhook before webhook_receive parses or stores it: the hex HMAC-SHA256 of
+-- '<signed_at>.<raw_body>' under a secret of the file dwu_crm.webhook_secret_file (several lines:
+-- several valid secrets, for rotation), compared in constant time, and signed_at within
+-- dwu_crm.webhook_max_age_seconds of the server's clock. Returns true for a valid signature, false
+-- for an unsigned call (signature NULL) while dwu_crm.webhook_require_signature is off; anything
+-- else raises: 28000 (no signature when one is required, no timestamp, malformed or wrong
+-- signature, timestamp outside the window), 22004 (signature without raw_body), 55000 (no secret
+-- file set), F0000 (an unusable secret file). Granted to nobody: webhook_receive calls it.
+CREATE FUNCTION @extschema@.webhook_verify_signature(raw_body text, signature text, signed_at bigint)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'dwu_crm_webhook_verify_signature'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.webhook_verify_signature(text, text, bigint) IS
+    'Internal (webhook_receive): checks the HMAC-SHA256 signature of ''<signed_at>.<raw_body>'' under the secrets of dwu_crm.webhook_secret_file and the timestamp window; true when signed, false when unsigned and allowed, else an error (28000).';
+
+-- Stores one inbound event; the worker applies it. event_type: lead.upsert (create the lead of
+-- payload.email, or update the fields the payload carries) or lead.optout (the address opted out).
+-- The event id (argument, else payload.id / payload.event_id, else a hash of the payload) makes a
+-- replay a no-op: the id of the stored event is returned and nothing else happens.
+-- The body comes as payload (jsonb) or, for a signed webhook, as raw_body: the request body exactly
+-- as received (text), which the signature covers and which is then parsed as the payload. The
+-- signature is checked (webhook_verify_signature) before the body is parsed; a refused call stores
+-- nothing.
+CREATE FUNCTION @extschema@.webhook_receive(payload jsonb DEFAULT NULL, event_type text DEFAULT 'lead.upsert',
+                                            source text DEFAULT 'app', event_id text DEFAULT NULL,
+                                            account text DEFAULT NULL, raw_body text DEFAULT NULL,
+                                            signature text DEFAULT NULL, signed_at bigint DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    kind text := lower(btrim(event_type));
+    src text := btrim(source);
+    ev_id text;
+    email text;
+    acct bigint;
+    bad text;
+    id bigint;
+BEGIN
+    IF raw_body IS NOT NULL THEN
+        IF payload IS NOT NULL THEN
+            RAISE EXCEPTION 'webhook_receive takes the body as payload or as raw_body, not both'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'A signed webhook passes raw_body (the request body exactly as received) alone.';
+        END IF;
+        IF octet_length(raw_body) > 65536 THEN
+            RAISE EXCEPTION 'webhook body is too large (% bytes, at most 65536)', octet_length(raw_body)
+                USING ERRCODE = 'program_limit_exceeded';
+        END IF;
+    END IF;
+    PERFORM @extschema@.webhook_verify_signature(raw_body, signature, signed_at);
+    IF raw_body IS NOT NULL THEN
+        BEGIN
+            payload := raw_body::jsonb;
+        EXCEPTION WHEN invalid_text_representation OR untranslatable_character THEN
+            RAISE EXCEPTION 'webhook raw_body is not JSON: %', SQLERRM
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Send a flat object such as {"email": "ana@example.com", "name": "Ana"}.';
+        END;
+    END IF;
+    IF payload IS NULL THEN
+        RAISE EXCEPTION 'webhook payload must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF jsonb_typeof(payload) <> 'object' THEN
+        RAISE EXCEPTION 'webhook payload must be a JSON object, not %', jsonb_typeof(payload)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Send a flat object such as {"email": "ana@example.com", "name": "Ana"}.';
+    END IF;
+    IF pg_column_size(payload) > 65536 THEN
+        RAISE EXCEPTION 'webhook payload is too large (% bytes, at most 65536)', pg_column_size(payload)
+            USING ERRCODE = 'program_limit_exceeded';
+    END IF;
+    IF kind IS NULL OR kind NOT IN ('lead.upsert', 'lead.optout') THEN
+        RAISE EXCEPTION 'unknown webhook event type "%"', event_type
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Use lead.upsert or lead.optout.';
+    END IF;
+    IF src IS NULL OR src !~ '^[A-Za-z0-9_.:-]{1,50}$' THEN
+        RAISE EXCEPTION 'webhook source must be 1 to 50 letters, digits or _.:-'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(payload -> 'email') IS DISTINCT FROM 'string' THEN
+        RAISE EXCEPTION 'webhook payload has no "email" string'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Every event names its lead by e-mail address.';
+    END IF;
+    email := btrim(payload ->> 'email');
+    IF length(email) > 254 OR email !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$' THEN
+        RAISE EXCEPTION 'webhook payload "email" is not an e-mail address: "%"', left(email, 100)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT string_agg(k.key, ', ' ORDER BY k.key) INTO bad
+      FROM jsonb_each(payload) k JOIN @extschema@.webhook_lead_columns() c ON c.payload_key = k.key
+     WHERE CASE WHEN k.key = 'tags' THEN jsonb_typeof(k.value) NOT IN ('array', 'null')
+                ELSE jsonb_typeof(k.value) NOT IN ('string', 'null') END;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'webhook payload keys of the wrong type: %', bad
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Lead fields are strings; tags is an array of strings.';
+    END IF;
+    ev_id := coalesce(event_id, payload ->> 'id', payload ->> 'event_id', md5(kind || payload::text));
+    IF btrim(ev_id) = '' OR length(ev_id) > 200 THEN
+        RAISE EXCEPTION 'webhook event id must be 1 to 200 characters' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF account IS NOT NULL THEN
+        SELECT a.dwu_id INTO acct FROM @extschema@.crm_dinamize_accounts a
+         WHERE a.dwu_name = account AND a.dwu_removed_at IS NULL;
+        IF acct IS NULL THEN
+            RAISE EXCEPTION 'no Dinamize account named "%"', account
+                USING ERRCODE = 'undefined_object', HINT = 'SELECT dwu_name FROM dwu_crm.crm_dinamize_accounts lists them.';
+        END IF;
+    END IF;
+    INSERT INTO @extschema@.crm_webhook_events (dwu_event_type, dwu_source, dwu_event_id, dwu_email_key,
+                                                dwu_account_id, dwu_payload)
+    VALUES (kind, src, ev_id, lower(email), acct, payload)
+    ON CONFLICT ON CONSTRAINT crm_webhook_events_source_event_key DO NOTHING
+    RETURNING dwu_id INTO id;
+    IF id IS NULL THEN  -- a replay: the first delivery stands
+        SELECT e.dwu_id INTO id FROM @extschema@.crm_webhook_events e
+         WHERE e.dwu_source = src AND e.dwu_event_id = ev_id;
+        RETURN id;
+    END IF;
+    PERFORM @extschema@.wake_worker_at_commit();
+    RETURN id;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.webhook_receive(jsonb, text, text, text, text, text, text, bigint) IS
+    'Stores an inbound event (lead.upsert, lead.optout) for the worker, from payload or from a signed raw_body (signature, signed_at: see webhook_verify_signature); a replayed event id returns the stored event and has no effect.';
+REVOKE ALL ON FUNCTION @extschema@.webhook_verify_signature(text, text, bigint),
+    @extschema@.webhook_receive(jsonb, text, text, text, text, text, text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.webhook_receive(jsonb, text, text, text, text, text, text, bigint)
+    TO dwu_crm_app;

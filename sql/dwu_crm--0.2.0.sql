@@ -986,13 +986,33 @@ $$;
 COMMENT ON FUNCTION @extschema@.webhook_lead_columns() IS
     'The keys a webhook payload may carry (English and Portuguese) and the crm_leads column each fills.';
 
+-- Checks a signed webhook before webhook_receive parses or stores it: the hex HMAC-SHA256 of
+-- '<signed_at>.<raw_body>' under a secret of the file dwu_crm.webhook_secret_file (several lines:
+-- several valid secrets, for rotation), compared in constant time, and signed_at within
+-- dwu_crm.webhook_max_age_seconds of the server's clock. Returns true for a valid signature, false
+-- for an unsigned call (signature NULL) while dwu_crm.webhook_require_signature is off; anything
+-- else raises: 28000 (no signature when one is required, no timestamp, malformed or wrong
+-- signature, timestamp outside the window), 22004 (signature without raw_body), 55000 (no secret
+-- file set), F0000 (an unusable secret file). Granted to nobody: webhook_receive calls it.
+CREATE FUNCTION @extschema@.webhook_verify_signature(raw_body text, signature text, signed_at bigint)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'dwu_crm_webhook_verify_signature'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.webhook_verify_signature(text, text, bigint) IS
+    'Internal (webhook_receive): checks the HMAC-SHA256 signature of ''<signed_at>.<raw_body>'' under the secrets of dwu_crm.webhook_secret_file and the timestamp window; true when signed, false when unsigned and allowed, else an error (28000).';
+
 -- Stores one inbound event; the worker applies it. event_type: lead.upsert (create the lead of
 -- payload.email, or update the fields the payload carries) or lead.optout (the address opted out).
 -- The event id (argument, else payload.id / payload.event_id, else a hash of the payload) makes a
 -- replay a no-op: the id of the stored event is returned and nothing else happens.
-CREATE FUNCTION @extschema@.webhook_receive(payload jsonb, event_type text DEFAULT 'lead.upsert',
+-- The body comes as payload (jsonb) or, for a signed webhook, as raw_body: the request body exactly
+-- as received (text), which the signature covers and which is then parsed as the payload. The
+-- signature is checked (webhook_verify_signature) before the body is parsed; a refused call stores
+-- nothing.
+CREATE FUNCTION @extschema@.webhook_receive(payload jsonb DEFAULT NULL, event_type text DEFAULT 'lead.upsert',
                                             source text DEFAULT 'app', event_id text DEFAULT NULL,
-                                            account text DEFAULT NULL)
+                                            account text DEFAULT NULL, raw_body text DEFAULT NULL,
+                                            signature text DEFAULT NULL, signed_at bigint DEFAULT NULL)
     RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -1006,6 +1026,27 @@ DECLARE
     bad text;
     id bigint;
 BEGIN
+    IF raw_body IS NOT NULL THEN
+        IF payload IS NOT NULL THEN
+            RAISE EXCEPTION 'webhook_receive takes the body as payload or as raw_body, not both'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'A signed webhook passes raw_body (the request body exactly as received) alone.';
+        END IF;
+        IF octet_length(raw_body) > 65536 THEN
+            RAISE EXCEPTION 'webhook body is too large (% bytes, at most 65536)', octet_length(raw_body)
+                USING ERRCODE = 'program_limit_exceeded';
+        END IF;
+    END IF;
+    PERFORM @extschema@.webhook_verify_signature(raw_body, signature, signed_at);
+    IF raw_body IS NOT NULL THEN
+        BEGIN
+            payload := raw_body::jsonb;
+        EXCEPTION WHEN invalid_text_representation OR untranslatable_character THEN
+            RAISE EXCEPTION 'webhook raw_body is not JSON: %', SQLERRM
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Send a flat object such as {"email": "ana@example.com", "name": "Ana"}.';
+        END;
+    END IF;
     IF payload IS NULL THEN
         RAISE EXCEPTION 'webhook payload must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
@@ -1069,8 +1110,8 @@ BEGIN
     RETURN id;
 END;
 $$;
-COMMENT ON FUNCTION @extschema@.webhook_receive(jsonb, text, text, text, text) IS
-    'Stores an inbound event (lead.upsert, lead.optout) for the worker; a replayed event id returns the stored event and has no effect.';
+COMMENT ON FUNCTION @extschema@.webhook_receive(jsonb, text, text, text, text, text, text, bigint) IS
+    'Stores an inbound event (lead.upsert, lead.optout) for the worker, from payload or from a signed raw_body (signature, signed_at: see webhook_verify_signature); a replayed event id returns the stored event and has no effect.';
 
 -- Applies one stored event (in the caller's transaction). Returns the lead id.
 CREATE FUNCTION @extschema@.webhook_apply(ev @extschema@.crm_webhook_events) RETURNS bigint
@@ -1874,8 +1915,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.dinamize_configure(text, text, text, text,
 
 -- Inbound events, pulls and conflicts: the app receives webhooks, asks for a pull, reads the
 -- outcome; the admin configures pulls and reads what the worker saw.
-GRANT EXECUTE ON FUNCTION @extschema@.webhook_receive(jsonb, text, text, text, text), @extschema@.pull_now(text)
-    TO dwu_crm_app;
+GRANT EXECUTE ON FUNCTION @extschema@.webhook_receive(jsonb, text, text, text, text, text, text, bigint),
+    @extschema@.pull_now(text) TO dwu_crm_app;
 GRANT SELECT ON @extschema@.pull_status, @extschema@.crm_sync_conflicts TO dwu_crm_app;
 GRANT EXECUTE ON FUNCTION @extschema@.pull_configure(text, interval, text, boolean) TO dwu_crm_admin;
 GRANT SELECT ON @extschema@.crm_pull_state, @extschema@.crm_remote_contacts TO dwu_crm_admin;

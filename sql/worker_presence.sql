@@ -30,7 +30,8 @@ SELECT dwu_status, count(*) FROM crm_sync_queue GROUP BY 1;
 
 -- The GUCs exist (credentials are not GUCs: see dinamize_configure).
 SELECT name, setting, context FROM pg_settings
- WHERE name LIKE 'dwu_crm.%' AND name <> 'dwu_crm.encryption_key_file' ORDER BY name;
+ WHERE name LIKE 'dwu_crm.%' AND name NOT IN ('dwu_crm.encryption_key_file', 'dwu_crm.webhook_secret_file')
+ ORDER BY name;
 SELECT current_setting('dwu_crm.encryption_key_file') <> '' AS key_file_set;
 
 -- Bad settings are refused with a reason (ALTER SYSTEM runs the check without changing anything).

@@ -38,6 +38,14 @@ void dwu_translate_exception(SqlError* error) {
         error->sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
         error->message = pstrdup(e.what());
         error->hint = pstrdup("Read the pages one at a time (all_pages => false) or use a larger page_size.");
+    } catch (const dwu::ReadLimitExceeded& e) {
+        const bool rows = e.cap() == dwu::ReadLimitExceeded::Cap::Items;
+        error->sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+        error->message = pstrdup(e.what());
+        error->hint = psprintf(
+            "dwu_crm.%s caps what one dinamize_* call reads (a superuser may raise it): narrow the filters or "
+            "the date window, or read page by page (dinamize_search with page => n, all_pages => false).",
+            rows ? "api_max_rows" : "api_max_bytes");
     } catch (const dwu::Interrupted&) {
         error->sqlstate = ERRCODE_QUERY_CANCELED;
         error->interrupted = true;

@@ -67,8 +67,10 @@ void dwu_describe_dinamize_error(const dwu::DinamizeError& e, SqlError* error) {
     if (e.category() == dwu::ErrorCategory::RateLimit && !e.dinamize_code().empty())
         error->hint = psprintf("Dinamize asks to wait %d s before the next call.", e.retry_after_seconds());
     else if (e.category() == dwu::ErrorCategory::RateLimit)  // refused by our own limiter, nothing sent
-        error->hint = psprintf("Try again in %d s, or raise dwu_crm.rate_limit_max_wait to wait for the slot.",
-                               e.retry_after_seconds());
+        error->hint = psprintf(
+            "Try again in %d s. The dinamize_* functions together use at most dwu_crm.api_rate_share of the "
+            "account's limit and wait at most dwu_crm.rate_limit_max_wait (superuser settings).",
+            e.retry_after_seconds());
     else if (m.hint)
         error->hint = pstrdup(m.hint);
 }

@@ -11,6 +11,9 @@ int dwu_pull_interval_seconds = 900;
 int dwu_pull_page_size = 10000;
 int dwu_conflict_rule = 0;
 int dwu_webhook_batch_size = 100;
+char* dwu_webhook_secret_file = nullptr;
+bool dwu_webhook_require_signature = false;
+int dwu_webhook_max_age_seconds = 300;
 char* dwu_app_user_id = nullptr;
 char* dwu_app_ip = nullptr;
 char* dwu_app_user_agent = nullptr;
@@ -65,6 +68,17 @@ void dwu_define_pull_settings() {
                              &dwu_conflict_rule, 0, kConflictRules, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.webhook_batch_size", "Webhook events the worker applies per transaction.", nullptr,
                             &dwu_webhook_batch_size, 100, 1, 10000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.webhook_secret_file", "File holding the secrets of signed webhooks.",
+                               "One secret per line (several: rotation); webhook_receive checks the HMAC-SHA256 "
+                               "signature of '<signed_at>.<raw_body>' under them. Readable only by the server's user.",
+                               &dwu_webhook_secret_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("dwu_crm.webhook_require_signature", "Refuse webhooks that carry no signature.",
+                             "Off: webhook_receive accepts unsigned calls, and checks those that are signed.",
+                             &dwu_webhook_require_signature, false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "dwu_crm.webhook_max_age_seconds", "How far a signed webhook's timestamp may be from the server's clock.",
+        "Older (a replay, a late delivery) or further ahead (clock skew) is refused.", &dwu_webhook_max_age_seconds,
+        300, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
     DefineCustomStringVariable("dwu_crm.app_user_id", "The application's user id, recorded in crm_audit_log.",
                                "Set by the application per session or transaction (SET LOCAL).", &dwu_app_user_id, "",
                                PGC_USERSET, 0, dwu_c_callback<check_app_user_id>, nullptr, nullptr);

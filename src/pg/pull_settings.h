@@ -11,6 +11,11 @@ extern char* dwu_app_ip;               // application per session or transaction
 extern char* dwu_app_user_agent;       // audit trail (crm_audit_log)
 extern bool dwu_audit_row_changes;     // dwu_crm.audit_row_changes
 
+// Signed webhooks (issue 15): webhook_receive's signature check (functions/webhook_functions).
+extern char* dwu_webhook_secret_file;       // dwu_crm.webhook_secret_file: the valid secrets
+extern bool dwu_webhook_require_signature;  // dwu_crm.webhook_require_signature: refuse unsigned calls
+extern int dwu_webhook_max_age_seconds;     // dwu_crm.webhook_max_age_seconds: the timestamp window
+
 // True for a literal IPv4 or IPv6 address (what dwu_crm.app_ip accepts, besides empty).
 bool dwu_is_ip_address(const char* s);
 

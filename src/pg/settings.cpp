@@ -37,6 +37,9 @@ int dwu_rate_limit_per_hour = 0;
 int dwu_rate_limit_margin_ms = 250;
 double dwu_rate_limit_local_share = 0.5;
 int dwu_rate_limit_max_wait_ms = 10000;
+int dwu_api_max_rows = 100000;
+int dwu_api_max_bytes = 64 * 1024 * 1024;
+double dwu_api_rate_share = 0.5;
 
 namespace {
 
@@ -92,11 +95,32 @@ void define_rate_limit_settings() {
                              "E.g. 0.5 with two servers: together they stay under the limit without Redis. Split "
                              "among the server's dwu_crm.workers.",
                              &dwu_rate_limit_local_share, 0.5, 0.01, 1.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    // Superuser-only: a session waiting an hour would hold a backend and its slots that long.
     DefineCustomIntVariable(
         "dwu_crm.rate_limit_max_wait", "Longest a dinamize_* SQL function waits for a free request slot.",
         "Beyond it the call fails at once with SQLSTATE 53400, sending nothing. The worker "
         "always waits.",
-        &dwu_rate_limit_max_wait_ms, 10000, 0, 3600000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+        &dwu_rate_limit_max_wait_ms, 10000, 0, 3600000, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+}
+
+// What one dinamize_* SQL function may take, superuser-only so the application role cannot raise
+// it: the rows and bytes it reads over several pages (all_pages, history, opt-outs, the
+// catalog), and the backends' share of each account's rate limit.
+void define_api_settings() {
+    DefineCustomIntVariable("dwu_crm.api_max_rows", "Most rows one dinamize_* SQL function reads over its pages.",
+                            "Beyond it the call fails with SQLSTATE 54000 and asks for no more pages.",
+                            &dwu_api_max_rows, 100000, 1, 100000000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.api_max_bytes",
+                            "Most bytes of Dinamize answers (items as JSON text) one dinamize_* SQL function "
+                            "reads over its pages.",
+                            "Beyond it the call fails with SQLSTATE 54000 and asks for no more pages.",
+                            &dwu_api_max_bytes, 64 * 1024 * 1024, 1, INT_MAX, PGC_SUSET, GUC_UNIT_BYTE, nullptr,
+                            nullptr, nullptr);
+    DefineCustomRealVariable("dwu_crm.api_rate_share",
+                             "Share of each account's rate limit the dinamize_* SQL functions may use together.",
+                             "Every request still counts against the account's limit; the sync workers always "
+                             "have the rest. 1: no reserve for the workers.",
+                             &dwu_api_rate_share, 0.5, 0.01, 1.0, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 
 }  // namespace
@@ -157,6 +181,7 @@ void dwu_define_settings(bool preloading) {
     DefineCustomIntVariable("dwu_crm.import_batch", "New leads per bulk import file.", nullptr, &dwu_import_batch,
                             10000, 10, 100000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     define_rate_limit_settings();
+    define_api_settings();
     dwu_define_pull_settings();
     MarkGUCPrefixReserved("dwu_crm");
 }

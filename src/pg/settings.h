@@ -30,6 +30,11 @@ extern int dwu_rate_limit_per_hour;
 extern int dwu_rate_limit_margin_ms;
 extern double dwu_rate_limit_local_share;
 extern int dwu_rate_limit_max_wait_ms;
+// What the dinamize_* SQL functions may take (superuser-only): rows and bytes of one multi-page
+// read, and their share of each account's rate limit (the workers keep the rest).
+extern int dwu_api_max_rows;
+extern int dwu_api_max_bytes;
+extern double dwu_api_rate_share;
 
 // Defines every GUC; the PGC_POSTMASTER ones only when loading through shared_preload_libraries.
 void dwu_define_settings(bool preloading);

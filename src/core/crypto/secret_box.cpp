@@ -1,12 +1,11 @@
 #include "core/crypto/secret_box.h"
 
-#include <fcntl.h>
+#include "core/crypto/secret_file.h"
+
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -18,7 +17,7 @@ namespace dwu {
 namespace {
 
 constexpr std::size_t kMaxPlaintextBytes = 1u << 20;  // passwords and tokens are tiny; keeps ints safe
-constexpr off_t kMaxKeyFileBytes = 1 << 20;
+constexpr std::size_t kMaxKeyFileBytes = 1 << 20;
 
 struct CipherCtxDeleter {
     void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }  // also wipes the key schedule
@@ -151,7 +150,7 @@ bool decode_hex_key(std::string_view s, unsigned char* out) {
 // input character, and the real length is the result less the padding; the rest of the
 // alphabet is OpenSSL's to check.
 long decode_base64(std::string_view s, std::unique_ptr<CleansedHeapBuffer>& out) {
-    if (s.empty() || s.size() % 4 != 0 || s.size() > static_cast<std::size_t>(kMaxKeyFileBytes)) return -1;
+    if (s.empty() || s.size() % 4 != 0 || s.size() > kMaxKeyFileBytes) return -1;
     const std::size_t pad = s.size() - (s.find_last_not_of('=') + 1);
     if (pad > 2 || s.find('=') < s.size() - pad) return -1;
     const std::size_t block_bytes = s.size() / 4 * 3;
@@ -237,16 +236,6 @@ void parse_keys(std::string_view text, std::string_view source, const KeyRing& e
     if (staged.empty()) throw CryptoError(CryptoErrorKind::BadKey, std::string(source) + ": no key in it");
 }
 
-struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-};
-
-[[noreturn]] void throw_file_error(const std::string& path, const char* what, int err) {
-    throw CryptoError(CryptoErrorKind::BadKey, "cannot " + std::string(what) + " key file \"" + path +
-                                                   "\": " + std::generic_category().message(err));
-}
-
 }  // namespace
 
 namespace detail {
@@ -281,36 +270,12 @@ void KeyRing::load_keys(std::string_view text, std::string_view source_name) {
 }
 
 void KeyRing::load_key_file(const std::string& path) {
-    // POSIX I/O into one buffer we wipe: an ifstream would leave key text in its own buffer.
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw_file_error(path, "open", errno);
-    FdCloser closer{fd};
-    struct stat st;
-    if (fstat(fd, &st) != 0) throw_file_error(path, "stat", errno);
-    if (!S_ISREG(st.st_mode))
-        throw CryptoError(CryptoErrorKind::BadKey, "key file \"" + path + "\" is not a regular file");
-    if (st.st_mode & S_IRWXO)
-        throw CryptoError(CryptoErrorKind::BadKey,
-                          "key file \"" + path + "\" is accessible to other users; run chmod o-rwx on it");
-    if (st.st_size > kMaxKeyFileBytes)
-        throw CryptoError(CryptoErrorKind::BadKey, "key file \"" + path + "\" is larger than 1 MiB");
-
-    std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');  // never grows: no stray copies
-    struct WipeOnExit {
-        std::string& s;
-        ~WipeOnExit() { wipe(s); }
-    } wipe_text{text};
-    std::size_t used = 0;
-    while (used < text.size()) {
-        const ssize_t n = ::read(fd, text.data() + used, text.size() - used);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_file_error(path, "read", errno);
-        if (n == 0) break;
-        used += static_cast<std::size_t>(n);
+    static const SecretFileRules kKeyFile{"key file", kMaxKeyFileBytes, "1 MiB", true};
+    try {
+        with_secret_file(path, kKeyFile, [&](std::string_view text) { load_keys(text, path); });
+    } catch (const SecretFileError& e) {
+        throw CryptoError(CryptoErrorKind::BadKey, e.what());
     }
-    if (used == text.size())
-        throw CryptoError(CryptoErrorKind::BadKey, "key file \"" + path + "\" changed while being read");
-    load_keys(std::string_view(text.data(), used), path);
 }
 
 std::uint16_t KeyRing::current_version() const { return keys_.empty() ? 0 : keys_.rbegin()->first; }

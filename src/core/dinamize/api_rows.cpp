@@ -5,11 +5,28 @@
 #include <stdexcept>
 
 #include "core/dinamize/api_validation.h"
+#include "core/dinamize/dinamize_errors.h"
+#include "core/dinamize/untrusted_json.h"
 
 namespace dwu::rows {
 namespace {
 
 [[noreturn]] void invalid(const std::string& message) { throw std::invalid_argument(message); }
+
+// An answer's item becomes a row only when it is an object PostgreSQL can hold; anything else is
+// a value inside a valid envelope that the protocol does not allow: VALIDATION (not retryable)
+// for the whole call, with the reason.
+void check_item(const nlohmann::json& item, const char* what) {
+    if (!item.is_object())
+        throw DinamizeError(
+            ErrorCategory::Validation, "",
+            std::string("Dinamize answered ") + what + " that is " + json_kind(item) + ", not an object", false);
+    if (json_has_nul(item))
+        throw DinamizeError(ErrorCategory::Validation, "",
+                            std::string("Dinamize answered ") + what +
+                                " holding a NUL character (\\u0000), which PostgreSQL text and jsonb cannot store",
+                            false);
+}
 
 std::string upper(std::string s) {
     for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -121,6 +138,7 @@ std::optional<bool> bool_cell(const nlohmann::json& item, const char* key) {
 }
 
 ContactRow contact_row(const nlohmann::json& item) {
+    check_item(item, "a contact");
     ContactRow r;
     r.contact_code = text_cell(item, "code");
     r.email = text_cell(item, "email");
@@ -138,10 +156,12 @@ ContactRow contact_row(const nlohmann::json& item) {
 }
 
 ListRow list_row(const nlohmann::json& item) {
+    check_item(item, "a list");
     return {text_cell(item, "code"), text_cell(item, "title"), item.dump()};
 }
 
 FieldRow field_row(const nlohmann::json& item) {
+    check_item(item, "a field");
     FieldRow r;
     r.field_code = text_cell(item, "code");
     r.code_name = text_cell(item, "code_name");
@@ -154,7 +174,16 @@ FieldRow field_row(const nlohmann::json& item) {
     return r;
 }
 
-ValueRow value_row(const nlohmann::json& item) { return {text_cell(item, "code"), text_cell(item, "value")}; }
+ValueRow value_row(const nlohmann::json& item) {
+    check_item(item, "a list-of-values item");
+    return {text_cell(item, "code"), text_cell(item, "value")};
+}
+
+OptoutRow optout_row(const nlohmann::json& item) {
+    check_item(item, "an opt-out");
+    return {text_cell(item, "email"), text_cell(item, "contact_code"), text_cell(item, "request_date"),
+            text_cell(item, "origin"), item.dump()};
+}
 
 const char* history_kind_name(int kind) {
     switch (kind) {
@@ -177,6 +206,7 @@ const char* history_kind_name(int kind) {
 }
 
 HistoryRow history_row(const nlohmann::json& item) {
+    check_item(item, "a history item");
     HistoryRow r;
     const Cell kind = text_cell(item, "Kind");
     if (kind && !kind->empty() && kind->size() < 6 &&

@@ -39,6 +39,9 @@ Cell text_cell(const nlohmann::json& item, const char* key);
 // true/false, "true"/"false", "1"/"0", 1/0; anything else NULL.
 std::optional<bool> bool_cell(const nlohmann::json& item, const char* key);
 
+// The row builders below take one item of an answer. An item that is not an object, or that
+// holds a NUL character anywhere (PostgreSQL's text and jsonb cannot), is a DinamizeError of
+// category VALIDATION naming the problem; raw is then always valid jsonb text.
 struct ContactRow {
     Cell contact_code, email, name, external_code, insert_date, date_rest, status;
     std::optional<bool> optout, spam;
@@ -64,6 +67,13 @@ struct ValueRow {
     Cell value_code, value;
 };
 ValueRow value_row(const nlohmann::json& item);
+
+// dinamize_optouts: email, contact_code, request_date, origin, raw.
+struct OptoutRow {
+    Cell email, contact_code, request_date, origin;
+    std::string raw;
+};
+OptoutRow optout_row(const nlohmann::json& item);
 
 struct HistoryRow {
     std::optional<int> kind;

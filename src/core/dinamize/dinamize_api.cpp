@@ -4,6 +4,7 @@
 
 #include "core/dinamize/api_validation.h"
 #include "core/dinamize/dinamize_errors.h"
+#include "core/dinamize/untrusted_json.h"
 
 namespace dwu {
 namespace {
@@ -12,10 +13,9 @@ constexpr long kMaxWalkPages = 1000000;
 
 [[noreturn]] void invalid(const std::string& message) { throw std::invalid_argument(message); }
 
-std::string code_of(const nlohmann::json& v) {
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_number_integer()) return std::to_string(v.get<long long>());
-    return {};
+// A value inside a valid envelope that the protocol does not allow: VALIDATION, not retried.
+[[noreturn]] void bad_answer(const std::string& what) {
+    throw DinamizeError(ErrorCategory::Validation, "", "Dinamize answered " + what, false);
 }
 
 // body.next: a boolean per the reference; tolerate "true"/"1"/1 the way PHP clients would.
@@ -29,12 +29,19 @@ bool next_flag(const nlohmann::json& v) {
     return false;
 }
 
-// The new object's code from a create call's body.code.
+// The new object's code from a create call's body.code: 1-18 digits, a code the SQL functions
+// accept back (check::code).
 std::string created_code(const nlohmann::json& body, const char* path) {
-    std::string code = body.is_object() ? code_of(body.value("code", nlohmann::json())) : std::string();
-    if (code.empty())
+    if (!body.is_null() && !body.is_object())
+        bad_answer(std::string(path) + " with a body that is " + json_kind(body) + ", not an object");
+    const auto c = body.is_object() ? body.find("code") : body.end();
+    if (c == body.end() || c->is_null() || (c->is_string() && c->get_ref<const std::string&>().empty()))
         throw DinamizeError(ErrorCategory::ApiError, "", std::string("Dinamize ") + path + " answered without a code",
                             false);
+    const std::string code = json_scalar_text(*c);
+    if (!is_dinamize_code(code))
+        bad_answer(std::string(path) + " with a code that is not 1-18 digits: " +
+                   (code.empty() ? std::string(json_kind(*c)) : storable_text(code, 60)));
     return code;
 }
 
@@ -55,20 +62,94 @@ PageLimitExceeded::PageLimitExceeded(long max_pages, size_t items_so_far)
                          " items read): narrow the search, use larger pages or allow more pages"),
       max_pages_(max_pages) {}
 
+namespace {
+
+std::string read_limit_message(ReadLimitExceeded::Cap cap, long long limit, long long items, long long bytes,
+                               long pages, bool pages_left) {
+    const std::string rows = std::to_string(items) + (items == 1 ? " row" : " rows");
+    std::string text = "more than " + std::to_string(limit);
+    if (cap == ReadLimitExceeded::Cap::Items)
+        text += " rows to read: " + rows;
+    else
+        text += " bytes to read: " + std::to_string(bytes) + " bytes (" + rows + ")";
+    text += " read in " + std::to_string(pages) + (pages == 1 ? " page" : " pages");
+    return text + (pages_left ? " and more follow, stopped before the next page" : ", stopped there");
+}
+
+}  // namespace
+
+ReadLimitExceeded::ReadLimitExceeded(Cap cap, long long limit, long long items, long long bytes, long pages,
+                                     bool pages_left)
+    : std::runtime_error(read_limit_message(cap, limit, items, bytes, pages, pages_left)), cap_(cap), limit_(limit) {}
+
+namespace {
+
+// A string's length as JSON text: quotes and escapes (control characters counted as \u00XX).
+size_t string_text_size(const std::string& s) {
+    size_t size = s.size() + 2;
+    for (unsigned char c : s)
+        if (c == '"' || c == '\\')
+            size += 1;
+        else if (c < 0x20)
+            size += 5;
+    return size;
+}
+
+}  // namespace
+
+size_t json_text_size(const nlohmann::json& value) {
+    size_t size = 0;
+    std::vector<const nlohmann::json*> todo{&value};
+    while (!todo.empty()) {
+        const nlohmann::json* v = todo.back();
+        todo.pop_back();
+        switch (v->type()) {
+            case nlohmann::json::value_t::object:
+                size += 2 + (v->empty() ? 0 : v->size() - 1);  // {} and the commas
+                for (auto it = v->begin(); it != v->end(); ++it) {
+                    size += string_text_size(it.key()) + 1;  // "key":
+                    todo.push_back(&it.value());
+                }
+                break;
+            case nlohmann::json::value_t::array:
+                size += 2 + (v->empty() ? 0 : v->size() - 1);
+                for (const auto& e : *v) todo.push_back(&e);
+                break;
+            case nlohmann::json::value_t::string:
+                size += string_text_size(v->get_ref<const std::string&>());
+                break;
+            case nlohmann::json::value_t::number_integer:
+                size += std::to_string(v->get<long long>()).size();
+                break;
+            case nlohmann::json::value_t::number_unsigned:
+                size += std::to_string(v->get<unsigned long long>()).size();
+                break;
+            case nlohmann::json::value_t::boolean:
+                size += v->get<bool>() ? 4 : 5;
+                break;
+            case nlohmann::json::value_t::null:
+            case nlohmann::json::value_t::discarded:
+                size += 4;
+                break;
+            default:  // number_float, binary: a scalar, so dump() does not recurse
+                size += v->dump().size();
+                break;
+        }
+    }
+    return size;
+}
+
 Page page_from_body(nlohmann::json body, const char* items_key) {
     Page page;
     if (!body.is_object()) {
         if (!body.is_null())
-            throw DinamizeError(ErrorCategory::ApiError, "", "Dinamize answered a search with a non-object body",
-                                false);
+            bad_answer(std::string("a search with a body that is ") + json_kind(body) + ", not an object");
         return page;
     }
     auto items = body.find(items_key);
     if (items != body.end() && !items->is_null()) {
         if (!items->is_array())
-            throw DinamizeError(ErrorCategory::ApiError, "",
-                                std::string("Dinamize answered a search whose body.") + items_key + " is not a list",
-                                false);
+            bad_answer(std::string("a search whose body.") + items_key + " is " + json_kind(*items) + ", not a list");
         page.items.reserve(items->size());
         for (auto& item : *items) page.items.push_back(std::move(item));
         body.erase(items);
@@ -82,15 +163,27 @@ Page page_from_body(nlohmann::json body, const char* items_key) {
     return page;
 }
 
-AllPages fetch_all_pages(const PageFetch& fetch, long max_pages, OnPageLimit on_limit) {
+AllPages fetch_all_pages(const PageFetch& fetch, long max_pages, OnPageLimit on_limit, const ReadCaps& caps) {
     if (max_pages < 1 || max_pages > kMaxWalkPages)
         invalid("max_pages must be between 1 and " + std::to_string(kMaxWalkPages) + ", not " +
                 std::to_string(max_pages));
+    if (caps.max_items < 0 || caps.max_bytes < 0) invalid("read caps must be >= 0 (0: no cap)");
     AllPages all;
+    long long bytes = 0;
     for (long number = 1;; ++number) {
         Page page = fetch(number);
         ++all.pages;
         const bool more = page.next && !page.items.empty();  // an empty page ends the walk whatever next says
+        const long long items = static_cast<long long>(all.items.size() + page.items.size());
+        if (caps.max_bytes > 0)
+            for (const auto& item : page.items) bytes += static_cast<long long>(json_text_size(item));
+        // Past a cap, or at it with pages left (any further item would pass it): stop here.
+        if (caps.max_items > 0 && (items > caps.max_items || (more && items >= caps.max_items)))
+            throw ReadLimitExceeded(ReadLimitExceeded::Cap::Items, caps.max_items, items, bytes, all.pages,
+                                    items <= caps.max_items);
+        if (caps.max_bytes > 0 && (bytes > caps.max_bytes || (more && bytes >= caps.max_bytes)))
+            throw ReadLimitExceeded(ReadLimitExceeded::Cap::Bytes, caps.max_bytes, items, bytes, all.pages,
+                                    bytes <= caps.max_bytes);
         all.items.insert(all.items.end(), std::make_move_iterator(page.items.begin()),
                          std::make_move_iterator(page.items.end()));
         all.extra = std::move(page.extra);
@@ -124,7 +217,8 @@ Page search_contacts(DinamizeClient& client, const ContactQuery& query) {
     return page_from_body(client.call("/emkt/contact/search", contact_search_request(query)));
 }
 
-AllPages search_all_contacts(DinamizeClient& client, const ContactQuery& query, long max_pages, OnPageLimit on_limit) {
+AllPages search_all_contacts(DinamizeClient& client, const ContactQuery& query, long max_pages, OnPageLimit on_limit,
+                             const ReadCaps& caps) {
     ContactQuery q = query;
     q.page.page_number = 1;
     contact_search_request(q);  // validate everything before the first request
@@ -133,7 +227,7 @@ AllPages search_all_contacts(DinamizeClient& client, const ContactQuery& query, 
             q.page.page_number = number;
             return search_contacts(client, q);
         },
-        max_pages, on_limit);
+        max_pages, on_limit, caps);
 }
 
 std::string add_contact(DinamizeClient& client, const std::string& list_code, const Contact& values) {
@@ -268,7 +362,8 @@ HistoryPage contact_history(DinamizeClient& client, const HistoryQuery& query) {
     return out;
 }
 
-AllPages contact_history_all(DinamizeClient& client, const HistoryQuery& query, long max_pages, OnPageLimit on_limit) {
+AllPages contact_history_all(DinamizeClient& client, const HistoryQuery& query, long max_pages, OnPageLimit on_limit,
+                             const ReadCaps& caps) {
     HistoryQuery q = query;
     q.page.page_number = 1;
     history_request(q);  // validate everything before the first request
@@ -277,7 +372,7 @@ AllPages contact_history_all(DinamizeClient& client, const HistoryQuery& query, 
             q.page.page_number = number;
             return static_cast<Page>(contact_history(client, q));
         },
-        max_pages, on_limit);
+        max_pages, on_limit, caps);
 }
 
 }  // namespace dwu

@@ -69,10 +69,39 @@ private:
     long max_pages_;
 };
 
+// What one walk may read in all, whatever the pages: items and bytes of items (their JSON text,
+// about as Dinamize sent them; json_text_size). 0: no cap. Checked after each page: the walk
+// throws ReadLimitExceeded as soon as a cap is passed, and asks for no further page once a cap is
+// reached, so at most one page (<= kMaxPageSize items, one answer) is read past it.
+struct ReadCaps {
+    long long max_items = 0;
+    long long max_bytes = 0;
+};
+
+// Thrown by fetch_all_pages when the items read pass a cap of ReadCaps, or reach it with pages
+// left. Nothing read is returned.
+class ReadLimitExceeded : public std::runtime_error {
+public:
+    enum class Cap { Items, Bytes };
+    // pages_left: the cap was reached, not passed, and Dinamize said more pages follow.
+    ReadLimitExceeded(Cap cap, long long limit, long long items, long long bytes, long pages, bool pages_left);
+    Cap cap() const { return cap_; }
+    long long limit() const { return limit_; }
+
+private:
+    Cap cap_;
+    long long limit_;
+};
+
+// The length of `value` as compact JSON text (nlohmann's dump()), about: string escapes are
+// estimated. Iterative: a deeply nested value costs no stack.
+size_t json_text_size(const nlohmann::json& value);
+
 using PageFetch = std::function<Page(long page_number)>;
 
 // Walks the pages of any search; `max_pages` in 1..1,000,000 (std::invalid_argument otherwise).
-AllPages fetch_all_pages(const PageFetch& fetch, long max_pages, OnPageLimit on_limit = OnPageLimit::Throw);
+AllPages fetch_all_pages(const PageFetch& fetch, long max_pages, OnPageLimit on_limit = OnPageLimit::Throw,
+                         const ReadCaps& caps = {});
 
 // Reads a search answer's body: items under `items_key`, `next`, the rest in `extra`.
 Page page_from_body(nlohmann::json body, const char* items_key = "items");
@@ -93,7 +122,7 @@ nlohmann::json contact_search_request(const ContactQuery& query);
 Page search_contacts(DinamizeClient& client, const ContactQuery& query);
 // All pages of a contact search, page_size from query.page (page_number ignored).
 AllPages search_all_contacts(DinamizeClient& client, const ContactQuery& query, long max_pages = 100,
-                             OnPageLimit on_limit = OnPageLimit::Throw);
+                             OnPageLimit on_limit = OnPageLimit::Throw, const ReadCaps& caps = {});
 
 // Returns the new contact code. The e-mail is required.
 std::string add_contact(DinamizeClient& client, const std::string& list_code, const Contact& values);
@@ -176,6 +205,6 @@ struct HistoryPage : Page {
 // POST /emkt/contact/history: items with Kind, Time, external_code, GenericInfo, GenericInfo2.
 HistoryPage contact_history(DinamizeClient& client, const HistoryQuery& query);
 AllPages contact_history_all(DinamizeClient& client, const HistoryQuery& query, long max_pages = 100,
-                             OnPageLimit on_limit = OnPageLimit::Throw);
+                             OnPageLimit on_limit = OnPageLimit::Throw, const ReadCaps& caps = {});
 
 }  // namespace dwu

@@ -4,24 +4,34 @@
 
 #include "core/dinamize/dinamize_codes.h"
 #include "core/dinamize/dinamize_errors.h"
+#include "core/dinamize/untrusted_json.h"
 #include "core/crypto/secret_box.h"
 
 namespace dwu {
 namespace {
 
 constexpr const char* kJson = "application/json; charset=utf-8";
-constexpr size_t kMaxDetailChars = 200;  // Dinamize's text goes into logs: keep it short
+constexpr size_t kMaxDetailBytes = 200;  // Dinamize's text goes into logs: keep it short
+constexpr size_t kMaxTokenBytes = 1024;  // seen: about 70 characters (reference §2)
 
-std::string json_string(const nlohmann::json& v) {
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_number_integer()) return std::to_string(v.get<long long>());
-    return {};
+// A code is what makes an answer an envelope: 1-50 (crm_sync_logs.dwu_error_code is
+// varchar(50)) of [0-9A-Za-z_.-]. Dinamize's are 6 digits; anything else is some other server.
+bool plausible_code(const std::string& code) {
+    if (code.empty() || code.size() > kMaxErrorCodeBytes) return false;
+    for (char c : code)
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '.' ||
+              c == '-'))
+            return false;
+    return true;
 }
 
-[[noreturn]] void throw_code(const std::string& path, const Envelope& env, const CodeClass& cls) {
-    const std::string msg = "Dinamize " + path + " answered " + env.code + ": " + env.detail;
-    const int wait = cls.category == ErrorCategory::RateLimit ? retry_after_seconds(env.body) : 0;
-    throw DinamizeError(cls.category, env.code, msg, cls.retryable, wait);
+// An auth-token travels back in a header line: printable ASCII only (no CR/LF: no header
+// injection), bounded.
+bool usable_token(const std::string& token) {
+    if (token.empty() || token.size() > kMaxTokenBytes) return false;
+    for (char c : token)
+        if (c <= ' ' || c > '~') return false;
+    return true;
 }
 
 }  // namespace
@@ -52,35 +62,78 @@ bool DinamizeClient::token_due_for_renewal() const {
 }
 
 Envelope parse_envelope(const HttpResponse& response, const std::string& path) {
+    const std::string where = "Dinamize " + storable_text(path, 200);
     if (response.status != 200) {
         // Dinamize answers 200 even for errors; anything else is the transport or a proxy talking.
         const bool server_side = response.status >= 500 || response.status == 429 || response.status == 408;
-        throw DinamizeError(ErrorCategory::Network, "",
-                            "Dinamize " + path + " answered HTTP " + std::to_string(response.status), server_side);
+        throw DinamizeError(ErrorCategory::Network, "", where + " answered HTTP " + std::to_string(response.status),
+                            server_side);
     }
-    nlohmann::json doc = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded() || !doc.is_object())
-        throw DinamizeError(ErrorCategory::ApiError, "", "Dinamize " + path + " answered with malformed JSON", true);
+    // Not the envelope (too deep, too large, HTML, garbage, not an object): API_ERROR, retryable
+    // (a proxy's error page or a half-written answer may well be gone next time).
+    UntrustedJson parsed = parse_untrusted_json(response.body);
+    if (!parsed.ok) {
+        const std::string what = parsed.too_deep || parsed.too_large ? parsed.problem : "malformed JSON";
+        throw DinamizeError(ErrorCategory::ApiError, "", where + " answered with " + what, true);
+    }
+    nlohmann::json& doc = parsed.value;
+    if (!doc.is_object())
+        throw DinamizeError(ErrorCategory::ApiError, "",
+                            where + " answered JSON that is " + json_kind(doc) + ", not the envelope object", true);
     Envelope env;
-    env.code = json_string(doc.value("code", nlohmann::json()));
-    if (env.code.empty())
-        throw DinamizeError(ErrorCategory::ApiError, "", "Dinamize " + path + " answered without a code", true);
-    env.detail = json_string(doc.value("code_detail", nlohmann::json()));
-    if (env.detail.size() > kMaxDetailChars) env.detail.resize(kMaxDetailChars);
-    env.body = doc.contains("body") ? doc["body"] : nlohmann::json::object();
-    env.request_unique = json_string(doc.value("request_unique", nlohmann::json()));
+    const auto code = doc.find("code");
+    env.code = code == doc.end() ? std::string() : json_scalar_text(*code);
+    if (env.code.empty()) throw DinamizeError(ErrorCategory::ApiError, "", where + " answered without a code", true);
+    if (!plausible_code(env.code))
+        throw DinamizeError(ErrorCategory::ApiError, "",
+                            where + " answered a code that is not a Dinamize code (1-" +
+                                std::to_string(kMaxErrorCodeBytes) +
+                                " letters, digits, '_', '.' or '-'): " + storable_text(env.code, 60),
+                            true);
+    // Logged and stored: valid UTF-8, no NUL, cut between characters.
+    const auto detail = doc.find("code_detail");
+    if (detail != doc.end()) {
+        const std::string text = detail->is_string() ? detail->get<std::string>() : json_scalar_text(*detail);
+        env.detail = storable_text(text, kMaxDetailBytes);
+    }
+    const auto unique = doc.find("request_unique");
+    if (unique != doc.end()) env.request_unique = storable_text(json_scalar_text(*unique), kMaxRequestUniqueBytes);
+    const auto body = doc.find("body");
+    env.body = body == doc.end() ? nlohmann::json::object() : std::move(*body);
     return env;
 }
 
+DinamizeError envelope_error(const Envelope& env, const std::string& path) {
+    const CodeClass cls = codes::classify_code(env.code);
+    const std::string msg = "Dinamize " + storable_text(path, 200) + " answered " + env.code + ": " + env.detail;
+    const int wait = cls.category == ErrorCategory::RateLimit ? retry_after_seconds(env.body) : 0;
+    return DinamizeError(cls.category, env.code, msg, cls.retryable, wait);
+}
+
+nlohmann::json answer_body(const HttpResponse& response, const std::string& path, std::string* request_unique) {
+    Envelope env = parse_envelope(response, path);
+    if (request_unique) *request_unique = env.request_unique;
+    if (env.code == codes::kSuccess) return std::move(env.body);
+    throw envelope_error(env, path);
+}
+
 int retry_after_seconds(const nlohmann::json& body) {
-    if (body.is_object() && body.contains("retry-after")) {
-        const auto& v = body["retry-after"];
-        try {
-            long long s = v.is_string() ? std::stoll(v.get<std::string>()) : v.is_number() ? v.get<long long>() : -1;
-            if (s >= 1 && s <= 3600) return static_cast<int>(s);
-        } catch (const std::exception&) {
-            // unparsable: fall through to the rest of the minute
+    const auto v = body.is_object() ? body.find("retry-after") : body.end();
+    if (v != body.end()) {
+        // No std::stoll (throws) and no float-to-integer cast of an unchecked double (undefined).
+        long long s = -1;
+        if (v->is_number_integer()) {
+            const std::string digits = v->dump();
+            if (digits.size() <= 4) s = std::atoll(digits.c_str());
+        } else if (v->is_number_float()) {
+            const double d = v->get<double>();
+            if (d >= 1 && d <= 3600) s = static_cast<long long>(d);
+        } else if (v->is_string()) {
+            const std::string& t = v->get_ref<const std::string&>();
+            if (!t.empty() && t.size() <= 4 && t.find_first_not_of("0123456789") == std::string::npos)
+                s = std::atoll(t.c_str());
         }
+        if (s >= 1 && s <= 3600) return static_cast<int>(s);
     }
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     const int second = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(now).count() % 60);
@@ -102,11 +155,12 @@ nlohmann::json DinamizeClient::post_envelope(const std::string& path, const Payl
     }
     if (!headers.empty()) wipe(headers.front());
     last_duration_ms_ = response.duration_ms;
-    Envelope env = parse_envelope(response, path);
-    last_request_unique_ = env.request_unique;
-    wipe(response.body);
-    if (env.code == codes::kSuccess) return std::move(env.body);
-    throw_code(path, env, codes::classify_code(env.code));
+    last_request_unique_.clear();
+    struct WipeBodyOnExit {
+        std::string& s;
+        ~WipeBodyOnExit() { wipe(s); }  // an /auth answer holds a token
+    } wipe_body{response.body};
+    return answer_body(response, path, &last_request_unique_);
 }
 
 void DinamizeClient::authenticate() {
@@ -133,6 +187,15 @@ void DinamizeClient::authenticate() {
     auto token = body.is_object() ? body.find("auth-token") : body.end();
     if (token == body.end() || !token->is_string() || token->get_ref<const std::string&>().empty())
         throw DinamizeError(ErrorCategory::ApiError, "", "Dinamize /auth answered without an auth-token", true);
+    if (!usable_token(token->get_ref<const std::string&>())) {
+        wipe(token->get_ref<std::string&>());
+        // A value inside a valid envelope that the protocol does not allow: VALIDATION.
+        throw DinamizeError(ErrorCategory::Validation, "",
+                            "Dinamize /auth answered an auth-token that cannot be sent back (spaces, control or "
+                            "non-ASCII characters, or longer than " +
+                                std::to_string(kMaxTokenBytes) + " bytes)",
+                            false);
+    }
     token_ = token->get<std::string>();
     wipe(token->get_ref<std::string&>());
     issued_at_ = last_used_ = now_();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dinamize/dinamize_errors.h"
 #include "core/dinamize/http_transport.h"
 
 namespace dwu {
@@ -109,14 +110,29 @@ private:
     long last_duration_ms_ = 0;
 };
 
-// The envelope's pieces, parsed; throws DinamizeError(API_ERROR, retryable) on a malformed answer.
+// The envelope's pieces, parsed (core/dinamize/untrusted_json.h: depth and size limits, UTF-8).
+// code: 1-50 of [0-9A-Za-z_.-]; detail (at most 200 bytes) and request_unique (at most 100) are
+// storable text: valid UTF-8, no NUL, cut between characters.
 struct Envelope {
     std::string code;
     std::string detail;
     nlohmann::json body;
     std::string request_unique;
 };
+// Throws DinamizeError: NETWORK for an HTTP status other than 200; API_ERROR (retryable) for a
+// body that is not the envelope: not JSON (HTML, garbage, cut short), nested deeper than 64
+// levels, too many values, not an object, without a usable code. Never anything else (but
+// std::bad_alloc).
 Envelope parse_envelope(const HttpResponse& response, const std::string& path);
+
+// The classified error for an envelope whose code is not 480001 (dinamize_codes.h).
+DinamizeError envelope_error(const Envelope& env, const std::string& path);
+
+// One raw HTTP answer as the client reads it: the envelope's body on 480001, else throws the
+// DinamizeError that parse_envelope or envelope_error gives. request_unique, when given, gets the
+// answer's request_unique (or is left as it was when the answer has no envelope).
+nlohmann::json answer_body(const HttpResponse& response, const std::string& path,
+                           std::string* request_unique = nullptr);
 
 // Seconds to wait from a 240024 body: body["retry-after"] as string or number; else the rest of
 // the current minute (at least 1).

@@ -6,6 +6,7 @@
 #include "core/dinamize/api_validation.h"
 #include "core/dinamize/csv_writer.h"
 #include "core/dinamize/dinamize_errors.h"
+#include "core/dinamize/untrusted_json.h"
 
 namespace dwu {
 namespace {
@@ -43,17 +44,17 @@ void check_import(const ContactImport& im) {
         check_values(im.rows[r], "import row " + std::to_string(r + 1), im.columns.size());
 }
 
+// A row count: 0 to 10^15 (far more rows than any import file holds) as an integer or a string
+// of digits; -1 for anything else (negative, fractional, huge, text).
 long long count_of(const nlohmann::json& v) {
-    if (v.is_number_integer()) return v.get<long long>();
-    if (v.is_string()) {
-        try {
-            size_t used = 0;
-            const long long n = std::stoll(v.get<std::string>(), &used);
-            if (used == v.get_ref<const std::string&>().size()) return n;
-        } catch (const std::exception&) {
-        }
-    }
-    return -1;
+    const std::string digits = json_scalar_text(v);
+    if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+    return std::stoll(digits);  // at most 15 digits: in range
+}
+
+// A value inside a valid envelope that the protocol does not allow: VALIDATION, not retried.
+[[noreturn]] void bad_answer(const std::string& what) {
+    throw DinamizeError(ErrorCategory::Validation, "", "Dinamize " + what, false);
 }
 
 }  // namespace
@@ -88,33 +89,45 @@ std::string import_contacts(DinamizeClient& client, const ContactImport& im) {
     parts.push_back({"file", import_csv(im), "contacts.csv", "text/csv; charset=utf-8"});
     parts.push_back({"command", "import", "", ""});
     parts.push_back({"parameters", import_parameters(im).dump(), "", ""});  // plain form fields, as S1 sends them
-    const nlohmann::json body = client.call_multipart("/emkt/contact", parts);
-    std::string code;
-    if (body.is_object()) {
-        const auto c = body.value("code", nlohmann::json());
-        if (c.is_string()) code = c.get<std::string>();
-        if (c.is_number_integer()) code = std::to_string(c.get<long long>());
-    }
-    if (code.empty())
+    return import_code_from_body(client.call_multipart("/emkt/contact", parts));
+}
+
+std::string import_code_from_body(const nlohmann::json& body) {
+    if (!body.is_null() && !body.is_object())
+        bad_answer(std::string("/emkt/contact (import) answered a body that is ") + json_kind(body) +
+                   ", not an object");
+    const auto c = body.is_object() ? body.find("code") : body.end();
+    if (c == body.end() || c->is_null() || (c->is_string() && c->get_ref<const std::string&>().empty()))
         throw DinamizeError(ErrorCategory::ApiError, "",
                             "Dinamize /emkt/contact (import) answered without an import code", false);
+    const std::string code = json_scalar_text(*c);
+    // import/get takes it back (check::code): 1-18 digits.
+    if (!is_dinamize_code(code))
+        bad_answer("/emkt/contact (import) answered an import code that is not 1-18 digits: " +
+                   (code.empty() ? std::string(json_kind(*c)) : storable_text(code, 60)));
     return code;
 }
 
 ImportStatus get_import(DinamizeClient& client, const std::string& import_code) {
     check::code(import_code, "import code");
+    return import_status_from_body(import_code, client.call("/emkt/import/get", {{"code", import_code}}));
+}
+
+ImportStatus import_status_from_body(const std::string& import_code, nlohmann::json body) {
     ImportStatus status;
     status.code = import_code;
-    status.body = client.call("/emkt/import/get", {{"code", import_code}});
-    if (!status.body.is_object())
-        throw DinamizeError(ErrorCategory::ApiError, "", "Dinamize /emkt/import/get answered with a non-object body",
-                            false);
+    if (!body.is_object())
+        bad_answer(std::string("/emkt/import/get answered a body that is ") + json_kind(body) + ", not an object");
+    if (json_has_nul(body))
+        bad_answer(
+            "/emkt/import/get answered a report holding a NUL character (\\u0000), which PostgreSQL cannot store");
+    status.body = std::move(body);
     auto errors = status.body.find("Errors");
     if (errors != status.body.end() && !errors->is_null()) {
         const long long n = count_of(*errors);
         if (n < 0)
-            throw DinamizeError(ErrorCategory::ApiError, "", "Dinamize /emkt/import/get answered a non-numeric Errors",
-                                false);
+            bad_answer("/emkt/import/get answered an Errors that is not a row count: " +
+                       storable_text(errors->is_string() ? errors->get<std::string>() : errors->dump(), 60));
         status.errors = n;
     }
     return status;

@@ -58,4 +58,10 @@ struct ImportStatus {
 // POST /emkt/import/get {"code": import_code}.
 ImportStatus get_import(DinamizeClient& client, const std::string& import_code);
 
+// What the two calls make of an answer's body. The import code: 1-18 digits (as a string or an
+// integer); none: API_ERROR. The report: an object without NUL characters, Errors (when present)
+// a row count as an integer or a string of digits. Anything else: VALIDATION (not retryable).
+std::string import_code_from_body(const nlohmann::json& body);
+ImportStatus import_status_from_body(const std::string& import_code, nlohmann::json body);
+
 }  // namespace dwu

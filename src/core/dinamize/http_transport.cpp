@@ -36,14 +36,25 @@ void global_init_once() {
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// Where the answer's bytes go, and why the write callback stopped taking them.
+struct BodySink {
+    std::string* body;
+    bool too_large = false;
+    bool out_of_memory = false;
+};
+
 // A C callback: it must never throw.
 extern "C" size_t append_body(char* data, size_t size, size_t count, void* userdata) {
-    auto* body = static_cast<std::string*>(userdata);
+    auto* sink = static_cast<BodySink*>(userdata);
     const size_t n = size * count;
-    if (body->size() + n > kMaxResponseBytes) return 0;  // makes curl fail with CURLE_WRITE_ERROR
+    if (n > kMaxResponseBytes - sink->body->size()) {  // (size() never passes the limit: no overflow)
+        sink->too_large = true;
+        return 0;  // makes curl fail with CURLE_WRITE_ERROR
+    }
     try {
-        body->append(data, n);
+        sink->body->append(data, n);
     } catch (...) {
+        sink->out_of_memory = true;
         return 0;
     }
     return n;
@@ -73,12 +84,20 @@ void check_mime(CURLcode code) {
     if (code != CURLE_OK) throw std::runtime_error(std::string("libcurl MIME: ") + curl_easy_strerror(code));
 }
 
-[[noreturn]] void throw_curl_error(CURLcode code, const std::string& url, long timeout_ms) {
+[[noreturn]] void throw_curl_error(CURLcode code, const BodySink& sink, const std::string& url, long timeout_ms) {
     std::string msg = endpoint_for_messages(url) + ": ";
-    if (code == CURLE_OPERATION_TIMEDOUT)
+    if (sink.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+        // An answer arrived, and it is not a Dinamize answer (the largest, a page of 10,000
+        // contacts, is far smaller): API_ERROR like any other answer that is not the envelope.
+        throw DinamizeError(ErrorCategory::ApiError, "",
+                            msg + "answer larger than " + std::to_string(kMaxResponseBytes / (1024 * 1024)) +
+                                " MiB, abandoned (no Dinamize answer is that large)",
+                            true);
+    }
+    if (sink.out_of_memory)
+        msg += "out of memory while reading the answer";
+    else if (code == CURLE_OPERATION_TIMEDOUT)
         msg += "no complete answer within " + std::to_string(timeout_ms) + " ms";
-    else if (code == CURLE_WRITE_ERROR)
-        msg += "response larger than " + std::to_string(kMaxResponseBytes) + " bytes";
     else
         msg += curl_easy_strerror(code);
     throw DinamizeError(ErrorCategory::Network, "", msg, retryable(code));
@@ -156,10 +175,14 @@ HttpResponse HttpTransport::perform(const std::string& url, const std::string* c
     for (const auto& h : headers) add_header(h);
 
     HttpResponse response;
+    BodySink sink{&response.body};
     curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list.get());
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, append_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink);
+    // A Content-Length over the limit is refused before its body is read (CURLE_FILESIZE_EXCEEDED);
+    // a chunked or unannounced body is stopped by append_body at the same limit.
+    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(kMaxResponseBytes));
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, options_.timeout_ms);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM inside a PostgreSQL process
@@ -194,7 +217,7 @@ HttpResponse HttpTransport::perform(const std::string& url, const std::string* c
         if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) result = msg->data.result;
     response.duration_ms = static_cast<long>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
-    if (result != CURLE_OK) throw_curl_error(result, url, options_.timeout_ms);
+    if (result != CURLE_OK) throw_curl_error(result, sink, url, options_.timeout_ms);
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status);
     return response;
 }

@@ -47,7 +47,9 @@ public:
     HttpTransport(const HttpTransport&) = delete;
     HttpTransport& operator=(const HttpTransport&) = delete;
 
-    // Throws DinamizeError (category NETWORK) on transport failure, Interrupted on abort.
+    // Throws DinamizeError on failure: NETWORK (refused, reset, timed out: a body that never ends
+    // runs into timeout_ms), API_ERROR for an answer over 64 MiB (refused by its Content-Length or
+    // stopped at the limit); Interrupted on abort.
     // Header lines are "Name: value"; they may hold secrets and are never echoed in errors.
     HttpResponse post(const std::string& url, const std::string& content_type, const std::string& body,
                       const std::vector<std::string>& headers);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/dinamize/untrusted_json.h"
+
 namespace dwu {
 
 CachedToken::~CachedToken() { wipe(token); }
@@ -35,7 +37,8 @@ std::optional<CachedToken> open_cached_token(const KeyRing& ring, const std::str
     } catch (const CryptoError&) {
         return std::nullopt;
     }
-    nlohmann::json record = nlohmann::json::parse(text, nullptr, false);
+    // Authenticated by the AEAD, but read from the network all the same: the one bounded parser.
+    nlohmann::json record = std::move(parse_untrusted_json(text).value);
     wipe(text);
     std::optional<CachedToken> out;
     if (record.is_object() && record.value("token", nlohmann::json()).is_string() &&

@@ -14,6 +14,9 @@
 //   PTTL (1000 ms for a block without expiry, set by hand to pause an account) and, per full
 //   window, the ms until enough entries leave it for one more request (>= 1). Otherwise ZADDs the
 //   member to every window, sets each window key's PEXPIRE to its length, and returns {1, 0}.
+//   A limiter with a caller share passes, after the account's windows, the same windows of the
+//   sub-account (<prefix>rl:<account>:<name>:<seconds>, lower limits): the script treats them as
+//   more windows, so both are checked and recorded in one atomic call.
 //
 // Block — KEYS[1] = <prefix>block:<account>; ARGV[1] = block length in ms (> 0).
 //   Sets the key with that PX unless it already lives at least as long (or has no expiry): a

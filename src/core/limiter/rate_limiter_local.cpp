@@ -10,6 +10,11 @@ namespace {
 RateLimits scaled(RateLimits limits, double share) {
     if (!(share > 0.0 && share <= 1.0)) throw std::invalid_argument("local rate limit share must be in (0, 1]");
     validate(limits);
+    // This process's requests are all of the caller share's class: its limits are the binding ones.
+    if (limits.caller_share) {
+        for (auto& w : limits.windows) w.limit = share_limit(*limits.caller_share, w);
+        limits.caller_share.reset();
+    }
     for (auto& w : limits.windows)
         if (w.limit > 0) w.limit = std::max(1L, static_cast<long>(std::floor(w.limit * share)));
     return limits;

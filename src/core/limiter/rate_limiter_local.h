@@ -17,7 +17,9 @@ namespace dwu {
 
 class LocalRateLimiter {
 public:
-    // share in (0, 1]; each limit becomes max(1, floor(limit * share)), 0 stays disabled.
+    // share in (0, 1]; each limit becomes max(1, floor(limit * share)), 0 stays disabled. With a
+    // caller share (account_limits.caller_share) every request here is of that class: each limit
+    // is first share_limit() of it, then scaled.
     // Throws std::invalid_argument for invalid limits or share.
     LocalRateLimiter(const RateLimits& account_limits, double share, MonotonicClock clock = steady_now);
 

@@ -48,6 +48,11 @@ std::string SharedRateLimiter::window_key(const std::string& account, int window
     return prefix_ + "rl:" + account + ":" + std::to_string(window_seconds);
 }
 
+std::string SharedRateLimiter::share_window_key(const std::string& account, int window_seconds) const {
+    if (!limits_.caller_share) throw std::logic_error("rate limiter: no caller share");
+    return window_key(account + ":" + limits_.caller_share->name, window_seconds);
+}
+
 std::string SharedRateLimiter::block_key(const std::string& account) const { return prefix_ + "block:" + account; }
 
 std::string SharedRateLimiter::next_member() { return member_prefix_ + ":" + std::to_string(++member_counter_); }
@@ -61,6 +66,14 @@ Admission SharedRateLimiter::try_acquire(const std::string& account) {
         args.push_back(std::to_string(enforced_length(limits_, w).count()));
         args.push_back(std::to_string(w.limit));
     }
+    // A caller share: the same request also counts in the sub-account's windows, at their lower
+    // limits, checked and recorded by the same script call (so atomically with the account's).
+    if (const auto& c = limits_.caller_share)
+        for (const auto& w : active_windows(limits_)) {
+            keys.push_back(share_window_key(account, w.window_seconds));
+            args.push_back(std::to_string(enforced_length(limits_, w).count()));
+            args.push_back(std::to_string(share_limit(*c, w)));
+        }
     ReplyPtr reply = admit_.run(redis_, keys, args);
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || integer_at(reply.get(), 0) < 0 ||
         integer_at(reply.get(), 1) < 0)

@@ -20,7 +20,9 @@ public:
     SharedRateLimiter(RedisConnection& redis, RateLimits limits, std::string key_prefix = "dwu_crm:");
 
     // Admits and records one request for `account` if every window has room and the account is
-    // not blocked; otherwise says how long to wait. One round trip.
+    // not blocked; otherwise says how long to wait. One round trip. With a caller share
+    // (limits.caller_share) the windows of "<account>:<name>" must have room too, and the request
+    // is recorded in both: the account's windows stay the total of every caller.
     Admission try_acquire(const std::string& account);
 
     // Blocks `account` for every worker for `seconds` (e.g. Dinamize's retry-after on 240024),
@@ -28,6 +30,8 @@ public:
     long block(const std::string& account, long seconds);
 
     std::string window_key(const std::string& account, int window_seconds) const;
+    // <prefix>rl:<account>:<name>:<seconds>, the window of the caller share (only with one).
+    std::string share_window_key(const std::string& account, int window_seconds) const;
     std::string block_key(const std::string& account) const;
     const RateLimits& limits() const { return limits_; }
     std::string endpoint() const { return redis_.endpoint(); }

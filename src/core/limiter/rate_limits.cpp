@@ -1,5 +1,7 @@
 #include "core/limiter/rate_limits.h"
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -15,6 +17,17 @@ void validate(const RateLimits& limits) {
         if (!seen.insert(w.window_seconds).second)
             throw std::invalid_argument("two rate limit windows of " + std::to_string(w.window_seconds) + " s");
     }
+    if (const auto& c = limits.caller_share) {
+        if (!(c->share > 0.0 && c->share <= 1.0))
+            throw std::invalid_argument("a caller share of the rate limit must be in (0, 1]");
+        if (c->name.empty() || c->name.find(':') != std::string::npos)
+            throw std::invalid_argument("a caller share of the rate limit needs a name without ':'");
+    }
+}
+
+long share_limit(const CallerShare& share, const WindowLimit& w) {
+    if (w.limit <= 0) return w.limit;
+    return std::max(1L, static_cast<long>(std::floor(static_cast<double>(w.limit) * share.share)));
 }
 
 std::vector<WindowLimit> active_windows(const RateLimits& limits) {

@@ -7,6 +7,7 @@
 
 #include "core/dinamize/dinamize_api.h"
 #include "core/dinamize/dinamize_errors.h"
+#include "core/dinamize/untrusted_json.h"
 
 namespace dwu {
 namespace {
@@ -112,7 +113,11 @@ BackfillReport backfill_contacts(DinamizeClient& client, const std::string& list
         for (const auto& contact : p.items) {
             if (!contact.is_object()) continue;
             const auto it = wanted.find(lower(text_of(contact.value("email", nlohmann::json()))));
-            if (it != wanted.end()) found[it->second] = text_of(contact.value("code", nlohmann::json()));
+            if (it == wanted.end()) continue;
+            // A code that is not one (not 1-18 digits) maps nothing: the lead goes one by one and
+            // gets its own answer, rather than a value crm_lead_sync would refuse.
+            std::string code = json_scalar_text(contact.value("code", nlohmann::json()));
+            if (is_dinamize_code(code)) found[it->second] = std::move(code);
         }
         if (!p.next || p.items.empty()) break;
     }

@@ -2,23 +2,55 @@
 
 #include "core/dinamize/dinamize_codes.h"
 #include "core/dinamize/dinamize_errors.h"
+#include "core/dinamize/untrusted_json.h"
 
 namespace dwu {
 namespace {
 
-std::string code_of(const nlohmann::json& v) {
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_number_integer()) return std::to_string(v.get<long long>());
-    return {};
+// A value inside a valid envelope that the protocol does not allow: VALIDATION, not retried (the
+// same request gets the same answer).
+[[noreturn]] void bad_answer(const char* path, const std::string& what) {
+    throw DinamizeError(ErrorCategory::Validation, "", std::string("Dinamize ") + path + " answered " + what, false);
+}
+
+// The contact code at `v`: 1-18 digits (string or integer), or a VALIDATION error naming it.
+std::string checked_contact_code(const nlohmann::json& v, const char* path) {
+    const std::string code = json_scalar_text(v);
+    if (!is_dinamize_code(code))
+        bad_answer(path, "a contact code that is not 1-18 digits: " +
+                             (code.empty() ? std::string(json_kind(v)) : storable_text(code, 60)));
+    return code;
 }
 
 }  // namespace
 
+std::string contact_code_from_add(const nlohmann::json& body) {
+    constexpr const char* path = "/emkt/contact/add";
+    if (!body.is_object()) bad_answer(path, std::string("a body that is ") + json_kind(body) + ", not an object");
+    const auto code = body.find("code");
+    if (code == body.end() || code->is_null() || (code->is_string() && code->get_ref<const std::string&>().empty()))
+        throw DinamizeError(ErrorCategory::ApiError, "",
+                            std::string("Dinamize ") + path + " answered without a contact code", true);
+    return checked_contact_code(*code, path);
+}
+
+std::string contact_code_from_search(const nlohmann::json& body) {
+    constexpr const char* path = "/emkt/contact/search";
+    if (body.is_null()) return {};
+    if (!body.is_object()) bad_answer(path, std::string("a body that is ") + json_kind(body) + ", not an object");
+    const auto items = body.find("items");
+    if (items == body.end() || items->is_null()) return {};
+    if (!items->is_array()) bad_answer(path, std::string("body.items that is ") + json_kind(*items) + ", not a list");
+    if (items->empty()) return {};
+    const nlohmann::json& first = items->front();
+    if (!first.is_object()) bad_answer(path, std::string("a contact that is ") + json_kind(first) + ", not an object");
+    const auto code = first.find("code");
+    if (code == first.end()) bad_answer(path, "a contact without a code");
+    return checked_contact_code(*code, path);
+}
+
 std::string find_contact_code(DinamizeClient& client, const std::string& email, const std::string& list_code) {
-    const nlohmann::json body = client.call("/emkt/contact/search", search_by_email_request(email, list_code));
-    auto items = body.is_object() ? body.find("items") : body.end();
-    if (items == body.end() || !items->is_array() || items->empty()) return {};
-    return code_of(items->front().value("code", nlohmann::json()));
+    return contact_code_from_search(client.call("/emkt/contact/search", search_by_email_request(email, list_code)));
 }
 
 std::string upsert_contact(DinamizeClient& client, const Contact& contact, const std::string& list_code,
@@ -33,12 +65,7 @@ std::string upsert_contact(DinamizeClient& client, const Contact& contact, const
         }
     }
     try {
-        const nlohmann::json body = client.call("/emkt/contact/add", add_contact_request(contact, list_code));
-        std::string code = body.is_object() ? code_of(body.value("code", nlohmann::json())) : std::string();
-        if (code.empty())
-            throw DinamizeError(ErrorCategory::ApiError, "",
-                                "Dinamize /emkt/contact/add answered without a contact code", true);
-        return code;
+        return contact_code_from_add(client.call("/emkt/contact/add", add_contact_request(contact, list_code)));
     } catch (const DinamizeError& e) {
         if (e.dinamize_code().empty() || !codes::classify_code(e.dinamize_code()).duplicate) throw;
     }

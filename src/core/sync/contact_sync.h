@@ -18,4 +18,13 @@ std::string upsert_contact(DinamizeClient& client, const Contact& contact, const
 // The contact code for an e-mail in a list, or empty when there is none.
 std::string find_contact_code(DinamizeClient& client, const std::string& email, const std::string& list_code);
 
+// The new contact's code from a contact/add answer's body (body.code): 1-18 digits, as a string
+// or an integer. No code: API_ERROR (retryable, as before); a body that is not an object or a
+// code that is not digits: VALIDATION (not retryable).
+std::string contact_code_from_add(const nlohmann::json& body);
+
+// The first item's code from a contact/search answer's body, or empty when it has no items.
+// Items that are not a list, an item that is not an object, a code that is not digits: VALIDATION.
+std::string contact_code_from_search(const nlohmann::json& body);
+
 }  // namespace dwu

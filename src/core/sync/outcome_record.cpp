@@ -9,7 +9,15 @@ nlohmann::json text_or_null(const std::string& s) { return s.empty() ? nlohmann:
 
 nlohmann::json outcome_rows(const std::vector<DecidedOutcome>& batch) {
     nlohmann::json rows = nlohmann::json::array();
-    for (const auto& [o, d] : batch) {
+    for (const auto& decided : batch) {
+        // Outcomes are built outside run_job too (the backfill round): each is made storable
+        // here, so that dump() never meets invalid UTF-8 and no value breaks the recording
+        // statement of the whole batch.
+        SyncOutcome o = decided.outcome;
+        RetryDecision d = decided.decision;
+        const bool was_ok = o.ok;
+        make_storable(o);
+        if (was_ok && !o.ok) d = RetryDecision{JobFate::Failed};
         rows.push_back({
             {"job_id", o.job_id},
             {"lead_id", o.lead_id},

@@ -15,6 +15,8 @@ struct DecidedOutcome {
     RetryDecision decision;
 };
 
+// Each outcome goes through make_storable (sync_job.h) first: the array's dump() never throws,
+// and a success make_storable turns into a failure is recorded as failed.
 nlohmann::json outcome_rows(const std::vector<DecidedOutcome>& batch);
 
 }  // namespace dwu

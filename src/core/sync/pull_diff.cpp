@@ -5,6 +5,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "core/dinamize/untrusted_json.h"
+
 namespace dwu {
 namespace {
 
@@ -80,6 +82,12 @@ PulledContact pulled_contact(const nlohmann::json& item, const FieldMap& field_m
     c.code = text_of(item, "code");
     if (c.code.empty() || c.code.find_first_not_of("0123456789") != std::string::npos || c.code.size() > 32)
         throw std::invalid_argument("contact item has no numeric code");
+    // PostgreSQL's text and jsonb cannot hold U+0000: such a contact is left out (and counted)
+    // instead of failing the page, and every page after it, at each pull.
+    if (json_has_nul(item)) throw std::invalid_argument("contact " + c.code + " holds a NUL character (\\u0000)");
+    const auto email_value = item.find("email");
+    if (email_value != item.end() && !email_value->is_null() && !email_value->is_string())
+        throw std::invalid_argument("contact " + c.code + " has an e-mail that is not a string");
     const std::string email = text_of(item, "email");
     if (email.empty()) throw std::invalid_argument("contact " + c.code + " has no e-mail");
     c.fields = nlohmann::json::object();
@@ -114,6 +122,19 @@ nlohmann::json pull_rows(const std::vector<nlohmann::json>& items, const FieldMa
         } catch (const std::invalid_argument&) {
             ++bad;
         }
+    }
+    if (skipped) *skipped = bad;
+    return rows;
+}
+
+nlohmann::json storable_items(const std::vector<nlohmann::json>& items, long* skipped) {
+    nlohmann::json rows = nlohmann::json::array();
+    long bad = 0;
+    for (const auto& item : items) {
+        if (item.is_object() && !json_has_nul(item))
+            rows.push_back(item);
+        else
+            ++bad;
     }
     if (skipped) *skipped = bad;
     return rows;

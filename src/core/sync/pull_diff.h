@@ -33,7 +33,8 @@ std::string email_status_of(const nlohmann::json& item);
 // of strings; numbers become strings. Fields not mapped, external_code (our own
 // lead id, written by the push) and the counters are not part of the record:
 // changing them is not a change of the lead. Throws std::invalid_argument when
-// the item has no contact code or no e-mail.
+// the item has no contact code (1-32 digits) or no e-mail, its e-mail is not a
+// string, or it holds a NUL character anywhere (PostgreSQL cannot store it).
 PulledContact pulled_contact(const nlohmann::json& item, const FieldMap& field_map);
 
 // The hash of a record: SHA-256 over the canonical (key-sorted, compact) JSON
@@ -45,5 +46,10 @@ std::string record_hash(const nlohmann::json& fields, const std::string& email_s
 // [{"code", "hash", "fields", "email_status", "item"}]. Items that cannot be
 // mapped are left out and counted in *skipped.
 nlohmann::json pull_rows(const std::vector<nlohmann::json>& items, const FieldMap& field_map, long* skipped);
+
+// One page of opt-out or history items as the JSON array the pull stores: the items that are
+// objects without a NUL character anywhere (PostgreSQL's jsonb refuses \u0000); the others are
+// left out and counted in *skipped, so one bad item never fails the page.
+nlohmann::json storable_items(const std::vector<nlohmann::json>& items, long* skipped);
 
 }  // namespace dwu

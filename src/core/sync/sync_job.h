@@ -48,7 +48,16 @@ struct SyncOutcome {
 SyncOutcome outcome_for(const SyncJob& job);
 
 // Performs the job against Dinamize. Never throws for a Dinamize or data problem (that is the
-// outcome); throws Interrupted when the abort check fired.
+// outcome); throws Interrupted when the abort check fired. The outcome is storable (make_storable).
 SyncOutcome run_job(DinamizeClient& client, const SyncJob& job, const FieldMap& field_map);
+
+// Fills the failure fields (category, code, message, retryable, retry-after) from `e`.
+void set_failure(SyncOutcome& out, const DinamizeError& e);
+
+// Makes every field fit the columns the worker records it in (crm_sync_logs, crm_sync_queue,
+// crm_lead_sync): strings valid UTF-8, NUL-free and bounded (error code 50 bytes, request_unique
+// 100, message 2000), numbers not negative and within integer. A success whose contact code is
+// not 1-32 digits becomes a VALIDATION failure (not retried) saying so.
+void make_storable(SyncOutcome& outcome);
 
 }  // namespace dwu

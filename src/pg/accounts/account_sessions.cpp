@@ -30,7 +30,7 @@ bool same(const dwu::HttpOptions& a, const dwu::HttpOptions& b) {
 
 bool Sessions::refresh(bool everything) {
     const dwu::HttpOptions http = http_options_from_settings();
-    const std::string fingerprint = dwu_request_limits_fingerprint();
+    const std::string fingerprint = dwu_request_limits_fingerprint(user_);
     const bool new_http = everything || !http_ || !same(http, http_options_);
     const bool new_limits = everything || limits_fingerprint_.empty() || fingerprint != limits_fingerprint_;
     if (everything) ring_.reset();
@@ -42,7 +42,7 @@ bool Sessions::refresh(bool everything) {
     }
     if (new_limits) {
         limits_ = RequestLimits{};
-        limits_ = dwu_build_request_limits([this](long ms) { return sleep_on_latch(ms); });
+        limits_ = dwu_build_request_limits([this](long ms) { return sleep_on_latch(ms); }, user_);
         limits_fingerprint_ = fingerprint;
         if (!limits_.problem.empty()) {
             const char* problem = limits_.problem.c_str();
@@ -190,7 +190,8 @@ void Sessions::rate_limited(Session& s, int retry_after_seconds) {
 
 void Sessions::log_limiter_changes(int elevel, const char* who) {
     if (!limits_.gate) return;
-    const double share = dwu_rate_limit_local_share * 100.0 / Max(1, dwu_workers);
+    const double share = dwu_rate_limit_local_share * 100.0 / Max(1, dwu_workers) *
+                         (user_ == LimiterUser::SqlFunctions ? dwu_api_rate_share : 1.0);
     for (const dwu::ModeChange& change : limits_.gate->take_changes()) {
         const char* reason = change.reason.c_str();
         if (change.to == dwu::LimiterMode::Local)

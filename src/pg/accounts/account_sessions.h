@@ -37,7 +37,10 @@ public:
     // Polled by libcurl's loop and by the rate limiter's sleep: true when the caller must stop
     // (the worker: SIGTERM; a SQL function: also a cancel or statement_timeout).
     using Interrupted = bool (*)();
-    explicit Sessions(Interrupted interrupted) : interrupted_(interrupted) {}
+    // `user`: whose requests these are; the SQL functions' are held to dwu_crm.api_rate_share of
+    // each account's limit (request_limits.h).
+    explicit Sessions(Interrupted interrupted, LimiterUser user = LimiterUser::Worker)
+        : interrupted_(interrupted), user_(user) {}
     Sessions(const Sessions&) = delete;  // the rate gate's sleep refers to this object
     Sessions& operator=(const Sessions&) = delete;
 
@@ -81,6 +84,7 @@ private:
     bool redis_usable() const;
 
     Interrupted interrupted_;
+    LimiterUser user_;
     // Declared in dependency order: sessions (which refer to the transport and the gate) go first.
     dwu::HttpOptions http_options_;
     std::unique_ptr<dwu::HttpTransport> http_;

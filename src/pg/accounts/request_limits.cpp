@@ -9,12 +9,18 @@
 
 namespace {
 
-dwu::RateLimits limits_from_settings() {
+void add_caller_share(dwu::RateLimits& limits, LimiterUser user) {
+    if (user == LimiterUser::SqlFunctions)
+        limits.caller_share = dwu::CallerShare{kSqlFunctionsShareName, dwu_api_rate_share};
+}
+
+dwu::RateLimits limits_from_settings(LimiterUser user) {
     dwu::RateLimits limits;
     limits.windows = {{dwu_rate_limit_window_seconds, dwu_rate_limit}};
     // An hour-long main window already is the hourly one: two windows may not share a length.
     if (dwu_rate_limit_window_seconds != 3600) limits.windows.push_back({3600, dwu_rate_limit_per_hour});
     limits.margin_ms = dwu_rate_limit_margin_ms;
+    add_caller_share(limits, user);
     return limits;
 }
 
@@ -32,6 +38,8 @@ std::string describe(const dwu::RateLimits& limits, const RequestLimits& built) 
     for (const auto& w : dwu::active_windows(limits)) {
         if (!text.empty()) text += " and ";
         text += std::to_string(w.limit) + " requests per " + std::to_string(w.window_seconds) + " s";
+        if (limits.caller_share)
+            text += " (" + std::to_string(dwu::share_limit(*limits.caller_share, w)) + " for the SQL functions)";
     }
     text += " per Dinamize account, ";
     text += built.redis ? "shared through redis " + built.redis->endpoint() : "this server alone (no Redis)";
@@ -68,19 +76,20 @@ void build(RequestLimits& out, const dwu::RateLimits& limits, bool use_redis, dw
 
 }  // namespace
 
-std::string dwu_request_limits_fingerprint() {
+std::string dwu_request_limits_fingerprint(LimiterUser user) {
     auto text = [](const char* s) { return std::string(s ? s : "") + '\x1f'; };
     return text(dwu_redis_host) + std::to_string(dwu_redis_port) + ':' + text(dwu_redis_password_file) +
            std::to_string(dwu_redis_database) + ':' + text(dwu_redis_key_prefix) +
            std::to_string(dwu_redis_timeout_ms) + ':' + std::to_string(dwu_rate_limit) + ':' +
            std::to_string(dwu_rate_limit_window_seconds) + ':' + std::to_string(dwu_rate_limit_per_hour) + ':' +
-           std::to_string(dwu_rate_limit_margin_ms) + ':' + std::to_string(dwu_rate_limit_local_share);
+           std::to_string(dwu_rate_limit_margin_ms) + ':' + std::to_string(dwu_rate_limit_local_share) +
+           (user == LimiterUser::SqlFunctions ? ':' + std::to_string(dwu_api_rate_share) : std::string());
 }
 
-RequestLimits dwu_build_request_limits(dwu::RateGate::Sleep sleep) {
+RequestLimits dwu_build_request_limits(dwu::RateGate::Sleep sleep, LimiterUser user) {
     RequestLimits out;
     try {
-        build(out, limits_from_settings(), true, sleep);
+        build(out, limits_from_settings(user), true, sleep);
         return out;
     } catch (const std::exception& e) {
         out = RequestLimits{};
@@ -90,6 +99,7 @@ RequestLimits dwu_build_request_limits(dwu::RateGate::Sleep sleep) {
     try {
         dwu::RateLimits defaults;
         defaults.margin_ms = dwu_rate_limit_margin_ms;
+        add_caller_share(defaults, user);
         build(out, defaults, false, sleep);
     } catch (const std::exception&) {
         // The defaults are valid; nothing else can fail without Redis.

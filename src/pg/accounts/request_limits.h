@@ -11,6 +11,15 @@
 #include "core/limiter/redis_connection.h"
 #include "core/limiter/redis_token_cache.h"
 
+// Who sends through the limiter. The dinamize_* SQL functions (backends) get a caller share:
+// every request counts in the account's windows and in those of "<client code>:api", limited to
+// dwu_crm.api_rate_share of each limit, so the backends together never take the workers' rest.
+// The workers' limiter and Redis keys are the same as without it.
+enum class LimiterUser { Worker, SqlFunctions };
+
+// The name of the SQL functions' caller share (Redis keys <prefix>rl:<client code>:api:<seconds>).
+inline constexpr const char* kSqlFunctionsShareName = "api";
+
 struct RequestLimits {
     // Declared in dependency order: destroyed gate first, Redis last.
     std::unique_ptr<dwu::RedisConnection> redis;   // null: no Redis configured
@@ -22,7 +31,7 @@ struct RequestLimits {
 };
 
 // Never throws: a bad setting is reported in `problem` and replaced by its default.
-RequestLimits dwu_build_request_limits(dwu::RateGate::Sleep sleep);
+RequestLimits dwu_build_request_limits(dwu::RateGate::Sleep sleep, LimiterUser user = LimiterUser::Worker);
 
 // The settings dwu_build_request_limits() reads, as one string: rebuild when it changes.
-std::string dwu_request_limits_fingerprint();
+std::string dwu_request_limits_fingerprint(LimiterUser user = LimiterUser::Worker);

@@ -13,7 +13,7 @@ bool backend_interrupted() { return QueryCancelPending || ProcDiePending; }
 
 // Allocated once, never destroyed: nothing runs at backend exit.
 dwu_accounts::Sessions& backend_sessions() {
-    static auto* sessions = new dwu_accounts::Sessions(backend_interrupted);
+    static auto* sessions = new dwu_accounts::Sessions(backend_interrupted, LimiterUser::SqlFunctions);
     return *sessions;
 }
 
@@ -63,4 +63,11 @@ void with_account_client(const std::optional<std::string>& account,
         throw;
     }
     sessions.log_limiter_changes(LOG, "dwu_crm");
+}
+
+dwu::ReadCaps sql_read_caps() {
+    dwu::ReadCaps caps;
+    caps.max_items = dwu_api_max_rows;
+    caps.max_bytes = dwu_api_max_bytes;
+    return caps;
 }

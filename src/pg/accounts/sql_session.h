@@ -2,8 +2,10 @@
 // The Dinamize accounts as the SQL functions use them. Every Dinamize request of a SQL function
 // goes through with_account_client(), over the same account store and session layer as the
 // worker (account_store.h, account_sessions.h): a SQL function waits for a free slot of the
-// account's shared rate limit (on its latch, so a cancel ends the wait), and a 240024 it receives
-// pauses the account for the worker and every other process too.
+// account's shared rate limit (on its latch, so a cancel ends the wait) that is also free in the
+// SQL functions' share of it (dwu_crm.api_rate_share: the backends of every server together use
+// at most that share, the workers always have the rest), at most dwu_crm.rate_limit_max_wait;
+// a 240024 it receives pauses the account for the worker and every other process too.
 //
 // Sessions are cached in this backend. A new one adopts the newest valid token the worker stored
 // (crm_auth_tokens, sealed) and otherwise authenticates itself; tokens it obtains stay in this
@@ -16,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "core/dinamize/dinamize_api.h"
 #include "core/dinamize/dinamize_client.h"
 
 // Runs `call` with the client of the account named `account` (nullopt: the default account).
@@ -23,3 +26,8 @@
 // problems as CryptoError.
 void with_account_client(const std::optional<std::string>& account,
                          const std::function<void(dwu::DinamizeClient&)>& call);
+
+// What one multi-page read of a SQL function may read in all (all_pages, history, opt-outs, the
+// catalog): dwu_crm.api_max_rows and dwu_crm.api_max_bytes, superuser-only. Past them the read
+// stops (dwu::ReadLimitExceeded, SQLSTATE 54000).
+dwu::ReadCaps sql_read_caps();

@@ -1,6 +1,6 @@
 // SQL functions over Dinamize contact lists and custom fields: dinamize_lists, dinamize_fields,
 // dinamize_field_values, dinamize_field_create, dinamize_field_update. The searches read every
-// page (Dinamize reports no total, only body.next).
+// page (Dinamize reports no total, only body.next), within dwu_crm.api_max_rows and api_max_bytes.
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,7 +29,7 @@ Datum lists(FunctionCallInfo fcinfo) {
                         q.page = {page, kCatalogPageSize};
                         return dwu::search_contact_lists(client, q);
                     },
-                    kCatalogMaxPages)
+                    kCatalogMaxPages, dwu::OnPageLimit::Throw, sql_read_caps())
                     .items;
     });
     SrfResult out(fcinfo);
@@ -53,7 +53,7 @@ Datum fields(FunctionCallInfo fcinfo) {
                         q.page = {page, kCatalogPageSize};
                         return dwu::search_fields(client, list, q);
                     },
-                    kCatalogMaxPages)
+                    kCatalogMaxPages, dwu::OnPageLimit::Throw, sql_read_caps())
                     .items;
     });
     SrfResult out(fcinfo);
@@ -77,7 +77,7 @@ Datum field_values(FunctionCallInfo fcinfo) {
                     [&](long page) {
                         return dwu::search_field_lov(client, list, field, {page, dwu::kMaxPageSize});
                     },
-                    kCatalogMaxPages)
+                    kCatalogMaxPages, dwu::OnPageLimit::Throw, sql_read_caps())
                     .items;
     });
     SrfResult out(fcinfo);

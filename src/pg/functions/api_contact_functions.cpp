@@ -16,6 +16,8 @@ namespace {
 
 using V = SrfResult;  // V::text(...), V::json(...): the cell factories
 
+constexpr long kMaxSearchPages = 100;  // all_pages; rows and bytes: dwu_crm.api_max_rows, api_max_bytes
+
 // dwu_crm.dinamize_contact: contact_code, email, name, external_code, insert_date, date_rest,
 // status, optout, spam, custom_fields, raw.
 std::vector<SrfResult::Value> contact_values(const nlohmann::json& item) {
@@ -47,7 +49,8 @@ Datum search(FunctionCallInfo fcinfo) {
     std::vector<nlohmann::json> items;
     with_account_client(account, [&](dwu::DinamizeClient& client) {
         if (all_pages)
-            items = dwu::search_all_contacts(client, q).items;
+            items =
+                dwu::search_all_contacts(client, q, kMaxSearchPages, dwu::OnPageLimit::Throw, sql_read_caps()).items;
         else
             items = dwu::search_contacts(client, q).items;
     });

@@ -1,6 +1,6 @@
 // SQL functions over what happened to contacts on the Dinamize side: dinamize_contact_history
 // (sends, views, clicks, opt-outs, bounces, spam complaints; reference §5.6) and
-// dinamize_optouts (§9). Both read every page.
+// dinamize_optouts (§9). Both read every page, within dwu_crm.api_max_rows and api_max_bytes.
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,8 +39,9 @@ Datum history(FunctionCallInfo fcinfo) {
     q.page = {1, dwu::kMaxPageSize};
 
     std::vector<nlohmann::json> items;
-    with_account_client(
-        account, [&](dwu::DinamizeClient& client) { items = dwu::contact_history_all(client, q, kMaxPages).items; });
+    with_account_client(account, [&](dwu::DinamizeClient& client) {
+        items = dwu::contact_history_all(client, q, kMaxPages, dwu::OnPageLimit::Throw, sql_read_caps()).items;
+    });
     SrfResult out(fcinfo);
     for (const auto& item : items) {
         const dwu::rows::HistoryRow r = dwu::rows::history_row(item);
@@ -70,7 +71,7 @@ Datum optouts(FunctionCallInfo fcinfo) {
                         p.page = {page, dwu::kMaxPageSize};
                         return dwu::search_optouts(client, list, p);
                     },
-                    kMaxPages)
+                    kMaxPages, dwu::OnPageLimit::Throw, sql_read_caps())
                     .items;
     });
     SrfResult out(fcinfo);

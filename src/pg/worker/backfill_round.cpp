@@ -7,6 +7,7 @@
 #include "core/sync/backfill.h"
 #include "core/sync/outcome_record.h"
 #include "pg/worker/job_store.h"
+#include "pg/worker/outcome_recorder.h"
 #include "pg/worker/worker_rounds.h"
 #include "pg/pg_headers.h"  // after the headers that include core ones
 #include "pg/settings.h"
@@ -124,7 +125,7 @@ long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_
 
     const bool stopping = shutdown_requested();
     if (stopping) HOLD_INTERRUPTS();
-    const bool recorded = dwu_record_outcomes(dwu::outcome_rows(done).dump());
+    const bool recorded = record_outcomes(done);
     const bool released = dwu_release_jobs(unattempted, deferred_ms);
     keep_tokens(w, s);
     if (stopping) RESUME_INTERRUPTS();

@@ -39,10 +39,18 @@ struct ClaimArgs {
 };
 
 // Jobs whose worker died mid-call: claimable again once their lease ran out.
+// A claimed job ($1 = dwu_crm.max_attempts) whose leases ran out that many times without an outcome
+// recorded is failed instead: nothing is sent again forever (riders just go back to the queue).
 const char* const kRequeueExpiredLeases = R"SQL(
 UPDATE dwu_crm.crm_sync_queue
-   SET dwu_status = 'queued', dwu_locked_until = NULL, dwu_locked_by = NULL, dwu_coalesced_into = NULL,
-       updated_at = now()
+   SET dwu_status = CASE WHEN dwu_coalesced_into IS NULL AND dwu_attempt_count >= $1 THEN 'failed' ELSE 'queued' END,
+       dwu_last_error = CASE WHEN dwu_coalesced_into IS NULL AND dwu_attempt_count >= $1
+                             THEN 'no outcome was recorded in ' || dwu_attempt_count
+                                  || ' attempts (each lease ran out): failed so that it is not sent again'
+                             ELSE dwu_last_error END,
+       dwu_last_error_category = CASE WHEN dwu_coalesced_into IS NULL AND dwu_attempt_count >= $1
+                                      THEN 'API_ERROR' ELSE dwu_last_error_category END,
+       dwu_locked_until = NULL, dwu_locked_by = NULL, dwu_coalesced_into = NULL, updated_at = now()
  WHERE dwu_status = 'processing' AND dwu_locked_until < now()
 )SQL";
 
@@ -333,7 +341,7 @@ struct KeptPlan {
     bool replan_each_time = false;
 };
 
-KeptPlan requeue_expired_plan{kRequeueExpiredLeases, 0, {}, nullptr};
+KeptPlan requeue_expired_plan{kRequeueExpiredLeases, 1, {INT4OID}, nullptr};
 KeptPlan claim_plan{kClaim.c_str(), 5, {INT4OID, INT4OID, INT8OID, BOOLOID, INT4OID}, nullptr, true};
 KeptPlan backfill_account_plan{
     kBackfillAccount.c_str(), 5, {INT4OID, INT4OID, INT8OID, BOOLOID, INT4OID}, nullptr, true};
@@ -356,7 +364,8 @@ int execute_kept(KeptPlan& k, Datum* values, bool read_only, long count) {
 
 void claim_in_txn(void* p) {
     auto* a = static_cast<ClaimArgs*>(p);
-    if (execute_kept(requeue_expired_plan, nullptr, false, 0) != SPI_OK_UPDATE)
+    Datum max_attempts[1] = {Int32GetDatum(dwu_max_attempts)};
+    if (execute_kept(requeue_expired_plan, max_attempts, false, 0) != SPI_OK_UPDATE)
         elog(ERROR, "dwu_crm: recovering leases failed");
     Datum values[5] = {Int32GetDatum(a->batch_size), Int32GetDatum(a->lease_seconds), Int64GetDatum(a->only_account),
                        BoolGetDatum(a->creates_only), Int32GetDatum(dwu_import_threshold)};

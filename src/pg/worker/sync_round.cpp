@@ -4,6 +4,7 @@
 
 #include "core/sync/outcome_record.h"
 #include "pg/worker/job_store.h"
+#include "pg/worker/outcome_recorder.h"
 #include "pg/worker/worker_rounds.h"
 #include "pg/pg_headers.h"  // after the headers that include core ones
 #include "pg/settings.h"
@@ -73,8 +74,7 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
     // Record even when shutting down: a finished call must not be sent again.
     const bool stopping = shutdown_requested();
     if (stopping) HOLD_INTERRUPTS();
-    const std::string rows = dwu::outcome_rows(done).dump();
-    const bool recorded = dwu_record_outcomes(rows);
+    const bool recorded = record_outcomes(done);
     bool released = dwu_release_jobs(unattempted);
     for (const auto& [delay_ms, ids] : deferred) released = dwu_release_jobs(ids, delay_ms) && released;
     for (auto& [account_id, s] : w.sessions.all()) keep_tokens(w, s);

@@ -64,7 +64,19 @@ bool dwu_run_in_transaction(const char* activity, void (*fn)(void*), void* arg) 
     }
     PG_CATCH();
     {
-        dwu_log_error_and_abort(caller_cxt);
+        MemoryContextSwitchTo(caller_cxt);
+        if (geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE) {
+            // A row lock held past lock_timeout (an application's open transaction on a lead):
+            // like a busy table, tried again later; one line, not an ERROR with its context.
+            HOLD_INTERRUPTS();
+            FlushErrorState();
+            AbortCurrentTransaction();
+            RESUME_INTERRUPTS();
+            ereport(LOG, (errmsg("%s: a row lock was held longer than lock_timeout; trying again later", activity)));
+            last_busy = true;
+        } else {
+            dwu_log_error_and_abort(caller_cxt);
+        }
         ok = false;
     }
     PG_END_TRY();

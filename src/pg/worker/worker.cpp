@@ -137,6 +137,9 @@ static void worker_main(Datum database_oid) {
     // objects are always named dwu_crm.*), so a database owner's public.make_interval(secs integer)
     // is never run as superuser.
     SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+    // An application's transaction that keeps a lead's row locked never stalls the worker: its
+    // statements give up after this long, and the step is tried again later (transaction.cpp).
+    SetConfigOption("lock_timeout", "1s", PGC_SUSET, PGC_S_OVERRIDE);
     dwu_job_store_init();
     int slot = 0;
     memcpy(&slot, MyBgworkerEntry->bgw_extra, sizeof slot);
