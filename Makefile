@@ -24,3 +24,8 @@ override autodepend = yes
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# ccache when installed: a rebuild compiles only what changed, even after make clean.
+ifneq ($(shell command -v ccache 2>/dev/null),)
+override CXX := ccache $(CXX)
+endif

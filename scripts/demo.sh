@@ -17,7 +17,8 @@ DEMO_CLIENT=300001
 DEMO_LIST=1
 
 dwu_install_packages
-dwu_build
+demo_started=$SECONDS
+dwu_build dinamize_sim
 
 dwu_sim_start "$DEMO_USER:$DEMO_PASSWORD:$DEMO_CLIENT" -- --rate-limit-per-minute 60
 dwu_log "Dinamize simulator at $DWU_SIM_URL (60 requests per minute per account, like Dinamize)"
@@ -63,6 +64,7 @@ while :; do
     sleep 1
 done
 elapsed=$((SECONDS - started))
+until_synced=$((SECONDS - demo_started))
 
 dwu_log "editing 5 leads (each edit is one contact/update call, under the shared rate limit)"
 psql_demo -c "UPDATE dwu_crm.crm_leads SET dwu_city = 'Curitiba' WHERE dwu_id <= 5" >/dev/null
@@ -78,6 +80,8 @@ echo "== dwu_crm demo summary =="
 echo "leads inserted:                 $LEADS"
 echo "contacts in Dinamize (sim):     $contacts"
 echo "time to sync (about):           ${elapsed}s"
+echo "build time:                     ${DWU_BUILD_SECONDS}s (extension and simulator)"
+echo "from start to leads synced:     ${until_synced}s (packages already installed)"
 stats=$(curl -s "$DWU_SIM_URL/__sim/stats")
 echo "Dinamize logins by the worker:  $(jq '.auth_ok' <<<"$stats")"
 echo "Dinamize requests, by path:     $(jq -c '.requests' <<<"$stats")"

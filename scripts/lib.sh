@@ -9,7 +9,7 @@ DWU_BUILD=$DWU_ROOT/build
 DWU_SIM=$DWU_BUILD/test/simulator/dinamize_sim
 DWU_PACKAGES=(postgresql-15 postgresql-server-dev-15 libhiredis-dev nlohmann-json3-dev libcurl4-openssl-dev
               libssl-dev redis-server libgtest-dev libcpp-httplib-dev postgresql-15-pgtap cmake g++ make
-              pkg-config curl jq ca-certificates clang-format)
+              pkg-config curl jq ca-certificates clang-format ccache)
 
 dwu_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 dwu_die() { dwu_log "ERROR: $*"; exit 1; }
@@ -29,13 +29,22 @@ dwu_install_packages() {
 }
 
 # Builds and installs the extension (PGXS), and builds the simulator and unit tests (CMake).
+# Builds and installs the extension, then the CMake targets named (all of them when none is: the
+# simulator, the unit tests, the hostile server, the benchmarks). The demo names only the simulator;
+# the tests then reuse its build folder, so they compile only what the demo did not. Both builds use
+# ccache (when installed). Sets DWU_BUILD_SECONDS.
 dwu_build() {
+    local started=$SECONDS
     dwu_log "building the extension"
     make -C "$DWU_ROOT" -s -j2 PG_CONFIG="$PG_CONFIG" >/dev/null
     make -C "$DWU_ROOT" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
-    dwu_log "building the simulator and unit tests"
+    dwu_log "building ${*:-the simulator, unit tests and benchmarks}"
     cmake -S "$DWU_ROOT" -B "$DWU_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$DWU_BUILD" -j2 >/dev/null
+    local targets=()
+    for t in "$@"; do targets+=(--target "$t"); done
+    cmake --build "$DWU_BUILD" -j2 "${targets[@]}" >/dev/null
+    DWU_BUILD_SECONDS=$((SECONDS - started))
+    dwu_log "built in ${DWU_BUILD_SECONDS}s"
 }
 
 # Runs a command as the PostgreSQL server's owner (initdb and postgres refuse root).
