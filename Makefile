@@ -6,7 +6,20 @@ DATA = $(wildcard sql/dwu_crm--*.sql)
 
 CORE_SRCS = $(wildcard src/core/*/*.cpp)
 PG_SRCS = $(wildcard src/pg/*.cpp src/pg/*/*.cpp)
-OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
+
+# The core builds folder by folder, one translation unit each (.unity/core_<folder>.cpp includes
+# the folder's .cpp files): nlohmann/json is parsed and instantiated once per folder instead of
+# once per file, which halves a build from scratch. `make DWU_UNITY=no` builds file by file.
+# (src/pg cannot: its files include PostgreSQL headers, whose macros must not meet the next file.)
+DWU_UNITY ?= yes
+CORE_FOLDERS = $(notdir $(patsubst %/,%,$(wildcard src/core/*/)))
+ifeq ($(DWU_UNITY),yes)
+CORE_OBJS = $(CORE_FOLDERS:%=.unity/core_%.o)
+else
+CORE_OBJS = $(CORE_SRCS:.cpp=.o)
+endif
+OBJS = $(CORE_OBJS) $(PG_SRCS:.cpp=.o)
+EXTRA_CLEAN = .unity $(CORE_SRCS:.cpp=.o)
 
 REGRESS = schema trigger change_capture bad_input worker_presence accounts api_enqueue api_contacts api_catalog api_history api_import api_errors api_cancel audit webhooks pull_conflicts
 
@@ -24,6 +37,14 @@ override autodepend = yes
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Rewritten only when the folder's file list changes, so an unchanged list rebuilds nothing.
+.unity/core_%.cpp: FORCE
+	@mkdir -p .unity
+	@printf '#include "%s"\n' $(patsubst src/%,%,$(sort $(wildcard src/core/$*/*.cpp))) >$@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+.PHONY: FORCE
+FORCE:
 
 # ccache when installed: a rebuild compiles only what changed, even after make clean.
 ifneq ($(shell command -v ccache 2>/dev/null),)

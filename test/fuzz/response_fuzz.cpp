@@ -16,7 +16,7 @@
 #include <string>
 
 #include "core/dinamize/api_rows.h"
-#include "core/dinamize/csv_writer.h"
+#include "core/dinamize/utf8.h"
 #include "core/dinamize/dinamize_api.h"
 #include "core/dinamize/dinamize_client.h"
 #include "core/dinamize/dinamize_errors.h"

@@ -2,6 +2,8 @@
 // the route wrapper (sim_routes.cpp).
 #pragma once
 
+#include "invented_codes.h"
+
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -20,5 +22,8 @@ private:
     std::string code_;
     nlohmann::json body_;
 };
+
+// A request the protocol rejects as invalid (a malformed field, bad paging...): the VALIDATION code.
+[[noreturn]] inline void invalid(const std::string& detail) { throw ApiError(invented::kValidation, detail); }
 
 }  // namespace sim

@@ -15,8 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-[[noreturn]] void invalid(const std::string& detail) { throw ApiError(invented::kValidation, detail); }
-
 json page_body(const RecordPage& page, const char* items_key = "items") {
     json items = json::array();
     for (const auto& item : page.items) items.push_back(item);

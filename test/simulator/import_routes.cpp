@@ -11,8 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-[[noreturn]] void invalid(const std::string& detail) { throw ApiError(invented::kValidation, detail); }
-
 const httplib::MultipartFormData& part(const httplib::Request& req, const char* name) {
     auto it = req.files.find(name);
     if (it == req.files.end()) invalid(std::string("Multipart part '") + name + "' is required");

@@ -6,8 +6,6 @@
 namespace sim {
 namespace {
 
-[[noreturn]] void invalid(const std::string& detail) { throw ApiError(invented::kValidation, detail); }
-
 bool has(const nlohmann::json& obj, const char* key) {
     auto it = obj.find(key);
     return it != obj.end() && !it->is_null();

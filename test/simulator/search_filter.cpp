@@ -16,8 +16,6 @@ namespace {
 constexpr std::uint64_t kMaxPageSize = 10000;         // §5.5
 constexpr std::uint64_t kMaxPageNumber = 1000000000;  // keeps offsets far from overflow
 
-[[noreturn]] void invalid(const std::string& detail) { throw ApiError(invented::kValidation, detail); }
-
 const std::map<std::string, Operator>& operator_names() {
     static const std::map<std::string, Operator> names{
         {"=", Operator::kEq},          {"!=", Operator::kNe},

@@ -11,8 +11,6 @@
 namespace sim {
 namespace {
 
-[[noreturn]] void invalid(const std::string& detail) { throw ApiError(invented::kValidation, detail); }
-
 std::string window_bound(const nlohmann::json& request, const char* key, const char* bare_time) {
     std::string v = optional_string(request, key).value_or("");
     if (v.empty()) return v;

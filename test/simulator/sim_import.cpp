@@ -9,8 +9,6 @@
 namespace sim {
 namespace {
 
-[[noreturn]] void invalid(const std::string& detail) { throw ApiError(invented::kValidation, detail); }
-
 // Hand-written: the simulator's only libraries (cpp-httplib, nlohmann-json) have no UTF-8 validation call.
 bool is_utf8(const std::string& s) {
     std::size_t i = 0;

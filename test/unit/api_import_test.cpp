@@ -12,6 +12,7 @@
 #include "core/dinamize/dinamize_codes.h"
 #include "core/dinamize/dinamize_errors.h"
 #include "core/dinamize/dinamize_import.h"
+#include "core/dinamize/utf8.h"
 
 namespace dwu::test {
 namespace {

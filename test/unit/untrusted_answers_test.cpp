@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "core/dinamize/api_rows.h"
-#include "core/dinamize/csv_writer.h"
 #include "core/dinamize/dinamize_api.h"
 #include "core/dinamize/dinamize_client.h"
 #include "core/dinamize/dinamize_errors.h"
 #include "core/dinamize/dinamize_import.h"
 #include "core/dinamize/untrusted_json.h"
+#include "core/dinamize/utf8.h"
 #include "core/sync/contact_sync.h"
 #include "core/sync/outcome_record.h"
 #include "core/sync/pull_diff.h"

@@ -1,9 +1,9 @@
 #include "core/crypto/secret_box.h"
 
+#include "core/crypto/openssl_calls.h"
 #include "core/crypto/secret_file.h"
 
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -30,24 +30,11 @@ struct CleansedBuffer {
     ~CleansedBuffer() { OPENSSL_cleanse(bytes, sizeof bytes); }
 };
 
-// The one translation of OpenSSL's error state.
 [[noreturn]] void throw_openssl_error(const char* call) {
-    const unsigned long code = ERR_get_error();  // the earliest error says what went wrong
-    ERR_clear_error();                           // leave nothing stale for this thread's next call
-    std::string msg = std::string(call) + " failed";
-    if (code != 0) {
-        char text[256];
-        ERR_error_string_n(code, text, sizeof text);
-        msg += ": ";
-        msg += text;
-    }
-    throw CryptoError(CryptoErrorKind::Internal, msg);
+    throw CryptoError(CryptoErrorKind::Internal, openssl_failure(call));
 }
 
 CryptoError tampered() { return CryptoError(CryptoErrorKind::Tampered, "ciphertext failed authentication"); }
-
-const unsigned char* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
-unsigned char* bytes_of(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
 
 CipherCtxPtr new_gcm_ctx(bool encrypt, const unsigned char* key, const unsigned char* nonce) {
     CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
@@ -98,13 +85,6 @@ std::string seal_blob(std::uint16_t version, const unsigned char* key, const uns
 }
 
 // ---- key file parsing ----
-
-std::string_view trim(std::string_view s) {
-    const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-    return s;
-}
 
 // Key text copied for OpenSSL (which wants it NUL-terminated), wiped whichever way we leave.
 struct CleansedHexText {
@@ -180,7 +160,7 @@ void parse_entry(std::string_view entry, const std::string& where, const KeyRing
     // Never quote the entry: a mistyped line may be a bare key.
     const auto colon = entry.find(':');
     if (colon == std::string_view::npos) fail("expected VERSION:KEY");
-    const std::uint16_t version = parse_version(trim(entry.substr(0, colon)));
+    const std::uint16_t version = parse_version(trim_blanks(entry.substr(0, colon)));
     if (version == 0) fail("key version must be a whole number from 1 to 65535");
     const std::string v = std::to_string(version);
     if (const auto it = seen.find(version); it != seen.end())
@@ -188,7 +168,7 @@ void parse_entry(std::string_view entry, const std::string& where, const KeyRing
     if (existing.has_version(version)) fail("key version " + v + " is already in the key ring");
     seen.emplace(version, line_no);
 
-    const std::string_view key = trim(entry.substr(colon + 1));
+    const std::string_view key = trim_blanks(entry.substr(colon + 1));
     if (key.empty()) fail("missing key after ':'");
     // Decoded by OpenSSL; every buffer that holds key bytes or text is wiped on the way out.
     if (is_hex(key)) {
@@ -210,20 +190,13 @@ void parse_entry(std::string_view entry, const std::string& where, const KeyRing
 
 void parse_keys(std::string_view text, std::string_view source, const KeyRing& existing, KeyRing& staged) {
     std::map<std::uint16_t, std::size_t> seen;  // version → line, for duplicate messages
-    std::size_t line_no = 0;
-    for (std::size_t pos = 0; pos <= text.size();) {
-        std::size_t eol = text.find('\n', pos);
-        if (eol == std::string_view::npos) eol = text.size();
-        const std::string_view line = trim(text.substr(pos, eol - pos));
-        pos = eol + 1;
-        line_no++;
-        if (line.empty() || line.front() == '#') continue;
+    for_each_secret_line(text, [&](std::string_view line, std::size_t line_no) {
         const bool several = line.find(';') != std::string_view::npos;
         std::size_t start = 0;
         for (int entry_no = 1;; entry_no++) {
             const std::size_t semi = line.find(';', start);
             const std::string_view entry =
-                trim(line.substr(start, semi == std::string_view::npos ? std::string_view::npos : semi - start));
+                trim_blanks(line.substr(start, semi == std::string_view::npos ? std::string_view::npos : semi - start));
             if (!entry.empty()) {
                 std::string where = std::string(source) + ", line " + std::to_string(line_no);
                 if (several) where += ", entry " + std::to_string(entry_no);
@@ -232,7 +205,7 @@ void parse_keys(std::string_view text, std::string_view source, const KeyRing& e
             if (semi == std::string_view::npos) break;
             start = semi + 1;
         }
-    }
+    });
     if (staged.empty()) throw CryptoError(CryptoErrorKind::BadKey, std::string(source) + ": no key in it");
 }
 

@@ -57,4 +57,25 @@ void with_secret_file(const std::string& path, const SecretFileRules& rules,
     use(std::string_view(text.data(), used));
 }
 
+std::string_view trim_blanks(std::string_view s) {
+    const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+void for_each_secret_line(std::string_view text,
+                          const std::function<void(std::string_view line, std::size_t line_no)>& use) {
+    std::size_t line_no = 0;
+    for (std::size_t pos = 0; pos <= text.size();) {
+        std::size_t eol = text.find('\n', pos);
+        if (eol == std::string_view::npos) eol = text.size();
+        const std::string_view line = trim_blanks(text.substr(pos, eol - pos));
+        pos = eol + 1;
+        line_no++;
+        if (line.empty() || line.front() == '#') continue;
+        use(line, line_no);
+    }
+}
+
 }  // namespace dwu

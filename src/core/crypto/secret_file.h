@@ -31,4 +31,12 @@ public:
 void with_secret_file(const std::string& path, const SecretFileRules& rules,
                       const std::function<void(std::string_view text)>& use);
 
+// s without leading and trailing blanks (space, tab, CR).
+std::string_view trim_blanks(std::string_view s);
+
+// Calls use(line, line_no) for each line of a secret file's text that is neither blank nor a
+// '#' comment, trimmed; line_no counts from 1 and is for messages (never quote a secret's line).
+void for_each_secret_line(std::string_view text,
+                          const std::function<void(std::string_view line, std::size_t line_no)>& use);
+
 }  // namespace dwu

@@ -1,10 +1,11 @@
 #include "core/crypto/webhook_signature.h"
 
+#include "core/crypto/openssl_calls.h"
+#include "core/crypto/secret_box.h"
 #include "core/crypto/secret_file.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
@@ -27,38 +28,25 @@ struct MacCtxDeleter {
     void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }  // also wipes the key schedule
 };
 
-[[noreturn]] void throw_openssl_error(const char* call) {
-    const unsigned long code = ERR_get_error();
-    ERR_clear_error();
-    std::string msg = std::string(call) + " failed";
-    if (code != 0) {
-        char text[256];
-        ERR_error_string_n(code, text, sizeof text);
-        msg += ": ";
-        msg += text;
-    }
-    throw std::runtime_error(msg);
-}
-
-const unsigned char* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+[[noreturn]] void throw_mac_error(const char* call) { throw std::runtime_error(openssl_failure(call)); }
 
 // HMAC-SHA256 of the concatenated parts into out (32 bytes): no copy of the body is made.
 void hmac_parts(std::string_view key, std::initializer_list<std::string_view> parts, unsigned char* out) {
     std::unique_ptr<EVP_MAC, MacDeleter> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-    if (!mac) throw_openssl_error("EVP_MAC_fetch(HMAC)");
+    if (!mac) throw_mac_error("EVP_MAC_fetch(HMAC)");
     std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter> ctx(EVP_MAC_CTX_new(mac.get()));
-    if (!ctx) throw_openssl_error("EVP_MAC_CTX_new");
+    if (!ctx) throw_mac_error("EVP_MAC_CTX_new");
     char digest[] = "SHA256";
     const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                                  OSSL_PARAM_construct_end()};
     static const unsigned char no_key = 0;  // a null key would mean "keep the previous one"
     if (EVP_MAC_init(ctx.get(), key.empty() ? &no_key : bytes_of(key), key.size(), params) != 1)
-        throw_openssl_error("EVP_MAC_init");
+        throw_mac_error("EVP_MAC_init");
     for (std::string_view part : parts)
         if (!part.empty() && EVP_MAC_update(ctx.get(), bytes_of(part), part.size()) != 1)
-            throw_openssl_error("EVP_MAC_update");
+            throw_mac_error("EVP_MAC_update");
     std::size_t n = 0;
-    if (EVP_MAC_final(ctx.get(), out, &n, kWebhookSignatureBytes) != 1) throw_openssl_error("EVP_MAC_final");
+    if (EVP_MAC_final(ctx.get(), out, &n, kWebhookSignatureBytes) != 1) throw_mac_error("EVP_MAC_final");
     if (n != kWebhookSignatureBytes) throw std::runtime_error("HMAC-SHA256 returned an unexpected length");
 }
 
@@ -98,18 +86,6 @@ struct CleansedMac {
     ~CleansedMac() { OPENSSL_cleanse(bytes, sizeof bytes); }
 };
 
-std::string_view trim(std::string_view s) {
-    const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-void wipe(std::string& s) noexcept {
-    if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
-    s.clear();
-}
-
 }  // namespace
 
 struct WebhookSecretsAccess {
@@ -140,14 +116,7 @@ void WebhookSecrets::clear() noexcept {
 WebhookSecrets WebhookSecrets::parse(std::string_view text, std::string_view source) {
     WebhookSecrets out;  // wiped if we throw half-way
     std::vector<std::string>& secrets = WebhookSecretsAccess::secrets(out);
-    std::size_t line_no = 0;
-    for (std::size_t pos = 0; pos <= text.size();) {
-        std::size_t eol = text.find('\n', pos);
-        if (eol == std::string_view::npos) eol = text.size();
-        const std::string_view line = trim(text.substr(pos, eol - pos));
-        pos = eol + 1;
-        line_no++;
-        if (line.empty() || line.front() == '#') continue;
+    for_each_secret_line(text, [&](std::string_view line, std::size_t line_no) {
         // Never quote the line: it is a secret.
         const auto fail = [&](const std::string& problem) {
             throw WebhookSecretError(std::string(source) + ", line " + std::to_string(line_no) + ": " + problem);
@@ -159,7 +128,7 @@ WebhookSecrets WebhookSecrets::parse(std::string_view text, std::string_view sou
             fail("the secret is longer than " + std::to_string(kWebhookSecretMaxBytes) + " bytes");
         if (line.find('\0') != std::string_view::npos) fail("the secret holds a NUL byte");
         secrets.emplace_back(line);
-    }
+    });
     if (secrets.empty()) throw WebhookSecretError(std::string(source) + ": no secret in it");
     return out;
 }

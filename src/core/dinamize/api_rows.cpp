@@ -11,8 +11,6 @@
 namespace dwu::rows {
 namespace {
 
-[[noreturn]] void invalid(const std::string& message) { throw std::invalid_argument(message); }
-
 // An answer's item becomes a row only when it is an object PostgreSQL can hold; anything else is
 // a value inside a valid envelope that the protocol does not allow: VALIDATION (not retryable)
 // for the whole call, with the reason.

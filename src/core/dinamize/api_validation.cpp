@@ -2,13 +2,13 @@
 
 #include <stdexcept>
 
+#include "core/dinamize/dinamize_errors.h"
+
 namespace dwu::check {
 namespace {
 
 constexpr size_t kMaxShown = 80;
 constexpr long kMaxPageNumber = 1000000000;
-
-[[noreturn]] void invalid(const std::string& message) { throw std::invalid_argument(message); }
 
 bool all_digits(const std::string& s, size_t from = 0, size_t to = std::string::npos) {
     if (to == std::string::npos) to = s.size();

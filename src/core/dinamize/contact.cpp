@@ -3,11 +3,10 @@
 #include <stdexcept>
 
 #include "core/dinamize/api_validation.h"
+#include "core/dinamize/dinamize_errors.h"
 
 namespace dwu {
 namespace {
-
-[[noreturn]] void invalid(const std::string& message) { throw std::invalid_argument(message); }
 
 std::optional<std::string> optional_text(const nlohmann::json& obj, const std::string& key) {
     const auto& v = obj.at(key);

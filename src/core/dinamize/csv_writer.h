@@ -8,9 +8,6 @@
 
 namespace dwu {
 
-// True if `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool is_valid_utf8(std::string_view s);
-
 // One value as a CSV field: quoted (with '"' doubled) when it holds the separator, '"', CR, LF,
 // or leading/trailing blanks; as is otherwise.
 std::string csv_field(std::string_view value, char separator);

@@ -11,13 +11,6 @@ namespace {
 
 constexpr long kMaxWalkPages = 1000000;
 
-[[noreturn]] void invalid(const std::string& message) { throw std::invalid_argument(message); }
-
-// A value inside a valid envelope that the protocol does not allow: VALIDATION, not retried.
-[[noreturn]] void bad_answer(const std::string& what) {
-    throw DinamizeError(ErrorCategory::Validation, "", "Dinamize answered " + what, false);
-}
-
 // body.next: a boolean per the reference; tolerate "true"/"1"/1 the way PHP clients would.
 bool next_flag(const nlohmann::json& v) {
     if (v.is_boolean()) return v.get<bool>();
@@ -33,14 +26,14 @@ bool next_flag(const nlohmann::json& v) {
 // accept back (check::code).
 std::string created_code(const nlohmann::json& body, const char* path) {
     if (!body.is_null() && !body.is_object())
-        bad_answer(std::string(path) + " with a body that is " + json_kind(body) + ", not an object");
+        bad_answer("answered " + std::string(path) + " with a body that is " + json_kind(body) + ", not an object");
     const auto c = body.is_object() ? body.find("code") : body.end();
     if (c == body.end() || c->is_null() || (c->is_string() && c->get_ref<const std::string&>().empty()))
         throw DinamizeError(ErrorCategory::ApiError, "", std::string("Dinamize ") + path + " answered without a code",
                             false);
     const std::string code = json_scalar_text(*c);
     if (!is_dinamize_code(code))
-        bad_answer(std::string(path) + " with a code that is not 1-18 digits: " +
+        bad_answer("answered " + std::string(path) + " with a code that is not 1-18 digits: " +
                    (code.empty() ? std::string(json_kind(*c)) : storable_text(code, 60)));
     return code;
 }
@@ -143,13 +136,14 @@ Page page_from_body(nlohmann::json body, const char* items_key) {
     Page page;
     if (!body.is_object()) {
         if (!body.is_null())
-            bad_answer(std::string("a search with a body that is ") + json_kind(body) + ", not an object");
+            bad_answer(std::string("answered a search with a body that is ") + json_kind(body) + ", not an object");
         return page;
     }
     auto items = body.find(items_key);
     if (items != body.end() && !items->is_null()) {
         if (!items->is_array())
-            bad_answer(std::string("a search whose body.") + items_key + " is " + json_kind(*items) + ", not a list");
+            bad_answer(std::string("answered a search whose body.") + items_key + " is " + json_kind(*items) +
+                       ", not a list");
         page.items.reserve(items->size());
         for (auto& item : *items) page.items.push_back(std::move(item));
         body.erase(items);

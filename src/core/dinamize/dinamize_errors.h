@@ -44,6 +44,15 @@ private:
     int retry_after_;
 };
 
+// A caller's argument that no request can carry (the SQL functions report it as 22023).
+[[noreturn]] inline void invalid(const std::string& message) { throw std::invalid_argument(message); }
+
+// A value inside a valid envelope that the protocol does not allow: VALIDATION, not retried (the
+// same request gets the same answer). The message is "Dinamize " + what.
+[[noreturn]] inline void bad_answer(const std::string& what) {
+    throw DinamizeError(ErrorCategory::Validation, "", "Dinamize " + what, false);
+}
+
 // Raised when the caller asked us to stop (shutdown, query cancel): not a Dinamize failure.
 class Interrupted : public std::runtime_error {
 public:

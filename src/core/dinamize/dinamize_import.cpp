@@ -7,11 +7,10 @@
 #include "core/dinamize/csv_writer.h"
 #include "core/dinamize/dinamize_errors.h"
 #include "core/dinamize/untrusted_json.h"
+#include "core/dinamize/utf8.h"
 
 namespace dwu {
 namespace {
-
-[[noreturn]] void invalid(const std::string& message) { throw std::invalid_argument(message); }
 
 void check_values(const std::vector<std::string>& values, const std::string& where, size_t width) {
     if (values.size() != width)
@@ -50,11 +49,6 @@ long long count_of(const nlohmann::json& v) {
     const std::string digits = json_scalar_text(v);
     if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
     return std::stoll(digits);  // at most 15 digits: in range
-}
-
-// A value inside a valid envelope that the protocol does not allow: VALIDATION, not retried.
-[[noreturn]] void bad_answer(const std::string& what) {
-    throw DinamizeError(ErrorCategory::Validation, "", "Dinamize " + what, false);
 }
 
 }  // namespace

@@ -16,12 +16,6 @@ namespace {
 constexpr size_t kMaxResponseBytes = 64u * 1024 * 1024;  // a Dinamize page of 10,000 contacts fits
 constexpr int kPollMs = 50;                              // how often an abort is noticed
 
-struct EasyDeleter {
-    void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-struct MultiDeleter {
-    void operator()(CURLM* h) const { curl_multi_cleanup(h); }
-};
 struct SlistDeleter {
     void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
@@ -105,7 +99,15 @@ void check_mime(CURLcode code) {
 
 }  // namespace
 
+// The deleters live here, not in the anonymous namespace: a member of HttpTransport (external
+// linkage) must not have a field whose type has internal linkage.
 struct HttpTransport::Handles {
+    struct EasyDeleter {
+        void operator()(CURL* h) const { curl_easy_cleanup(h); }
+    };
+    struct MultiDeleter {
+        void operator()(CURLM* h) const { curl_multi_cleanup(h); }
+    };
     std::unique_ptr<CURLM, MultiDeleter> multi{curl_multi_init()};
     std::unique_ptr<CURL, EasyDeleter> easy{curl_easy_init()};
 };

@@ -1,55 +1,13 @@
 #include "core/dinamize/untrusted_json.h"
 
+#include "core/dinamize/utf8.h"
+
 #include <vector>
 
 namespace dwu {
 namespace {
 
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 constexpr std::string_view kCutMark = "...";
-
-// The length (1-4) of the well-formed UTF-8 sequence at p[0..n), or 0 when p[0] starts none
-// (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF, cut short).
-size_t sequence_length(const unsigned char* p, size_t n) {
-    const unsigned char c = p[0];
-    if (c < 0x80) return 1;
-    size_t len = 0;
-    unsigned long cp = 0;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n) return 0;
-    for (size_t k = 1; k < len; ++k) {
-        if ((p[k] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (p[k] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-bool valid_utf8(std::string_view s) {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    for (size_t i = 0; i < s.size();) {
-        if (p[i] < 0x80) {
-            ++i;
-            continue;
-        }
-        const size_t len = sequence_length(p + i, s.size() - i);
-        if (len == 0) return false;
-        i += len;
-    }
-    return true;
-}
 
 struct Scan {
     int depth = 0;      // deepest nesting seen (stops growing past the limit)
@@ -107,28 +65,11 @@ int json_nesting_depth(std::string_view text, int stop_above) {
     return scan(text, stop_above, static_cast<size_t>(-1)).depth;
 }
 
-std::string repair_utf8(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    for (size_t i = 0; i < s.size();) {
-        const size_t len = sequence_length(p + i, s.size() - i);
-        if (len == 0) {
-            out += kReplacement;
-            ++i;
-        } else {
-            out.append(s.data() + i, len);
-            i += len;
-        }
-    }
-    return out;
-}
-
 UntrustedJson parse_untrusted_json(std::string_view text, int max_depth) {
     UntrustedJson out;
     out.value = nlohmann::json(nlohmann::json::value_t::discarded);
     std::string repaired;
-    if (!valid_utf8(text)) {
+    if (!is_valid_utf8(text)) {
         repaired = repair_utf8(text);
         text = repaired;
         out.repaired = true;
@@ -159,30 +100,22 @@ UntrustedJson parse_untrusted_json(std::string_view text, int max_depth) {
     return out;
 }
 
-size_t utf8_prefix_length(std::string_view s, size_t max_bytes) {
-    if (s.size() <= max_bytes) return s.size();
-    size_t p = max_bytes;
-    // s[p] is the first byte left out: while it continues a character, that character is cut.
-    while (p > 0 && (static_cast<unsigned char>(s[p]) & 0xC0) == 0x80) --p;
-    return p;
-}
-
 std::string storable_text(std::string_view s, size_t max_bytes) {
     std::string out;
     out.reserve(s.size() < max_bytes ? s.size() : max_bytes);
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     bool cut = false;
     for (size_t i = 0; i < s.size();) {
-        size_t len = sequence_length(p + i, s.size() - i);
+        size_t len = utf8_sequence_length(p + i, s.size() - i);
         std::string_view piece;
         if (len == 0) {
-            piece = kReplacement;
+            piece = kReplacementCharacter;
             len = 1;
         } else if (p[i] == 0) {
             i += len;  // NUL: dropped
             continue;
         } else if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') || p[i] == 0x7F) {
-            piece = kReplacement;  // terminal escapes and the like have no place in a log line
+            piece = kReplacementCharacter;  // terminal escapes and the like have no place in a log line
         } else {
             piece = s.substr(i, len);
         }

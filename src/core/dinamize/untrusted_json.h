@@ -50,17 +50,11 @@ UntrustedJson parse_untrusted_json(std::string_view text, int max_depth = kMaxJs
 // least the depth the parser reaches before it gives up.
 int json_nesting_depth(std::string_view text, int stop_above);
 
-// `s` with each byte that does not start a well-formed UTF-8 sequence replaced by U+FFFD.
-std::string repair_utf8(std::string_view s);
-
 // Text fit for a column or a log line: valid UTF-8 (bad bytes become U+FFFD), NULs removed,
 // other control characters but tab, CR and LF replaced by U+FFFD, and at most `max_bytes` bytes,
 // cut between two characters (never inside one) and then ending in "..." so the cut shows.
 // max_bytes bounds characters too (varchar(n) counts characters; each is at least one byte).
 std::string storable_text(std::string_view s, size_t max_bytes);
-
-// The longest prefix of valid UTF-8 `s` of at most max_bytes bytes that ends between characters.
-size_t utf8_prefix_length(std::string_view s, size_t max_bytes);
 
 // True when some string or key in `v` holds a NUL. Walks with an explicit stack (no recursion).
 bool json_has_nul(const nlohmann::json& v);

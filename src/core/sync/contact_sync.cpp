@@ -7,18 +7,12 @@
 namespace dwu {
 namespace {
 
-// A value inside a valid envelope that the protocol does not allow: VALIDATION, not retried (the
-// same request gets the same answer).
-[[noreturn]] void bad_answer(const char* path, const std::string& what) {
-    throw DinamizeError(ErrorCategory::Validation, "", std::string("Dinamize ") + path + " answered " + what, false);
-}
-
 // The contact code at `v`: 1-18 digits (string or integer), or a VALIDATION error naming it.
 std::string checked_contact_code(const nlohmann::json& v, const char* path) {
     const std::string code = json_scalar_text(v);
     if (!is_dinamize_code(code))
-        bad_answer(path, "a contact code that is not 1-18 digits: " +
-                             (code.empty() ? std::string(json_kind(v)) : storable_text(code, 60)));
+        bad_answer(std::string(path) + " answered " + "a contact code that is not 1-18 digits: " +
+                   (code.empty() ? std::string(json_kind(v)) : storable_text(code, 60)));
     return code;
 }
 
@@ -26,7 +20,9 @@ std::string checked_contact_code(const nlohmann::json& v, const char* path) {
 
 std::string contact_code_from_add(const nlohmann::json& body) {
     constexpr const char* path = "/emkt/contact/add";
-    if (!body.is_object()) bad_answer(path, std::string("a body that is ") + json_kind(body) + ", not an object");
+    if (!body.is_object())
+        bad_answer(std::string(path) + " answered " + std::string("a body that is ") + json_kind(body) +
+                   ", not an object");
     const auto code = body.find("code");
     if (code == body.end() || code->is_null() || (code->is_string() && code->get_ref<const std::string&>().empty()))
         throw DinamizeError(ErrorCategory::ApiError, "",
@@ -37,15 +33,21 @@ std::string contact_code_from_add(const nlohmann::json& body) {
 std::string contact_code_from_search(const nlohmann::json& body) {
     constexpr const char* path = "/emkt/contact/search";
     if (body.is_null()) return {};
-    if (!body.is_object()) bad_answer(path, std::string("a body that is ") + json_kind(body) + ", not an object");
+    if (!body.is_object())
+        bad_answer(std::string(path) + " answered " + std::string("a body that is ") + json_kind(body) +
+                   ", not an object");
     const auto items = body.find("items");
     if (items == body.end() || items->is_null()) return {};
-    if (!items->is_array()) bad_answer(path, std::string("body.items that is ") + json_kind(*items) + ", not a list");
+    if (!items->is_array())
+        bad_answer(std::string(path) + " answered " + std::string("body.items that is ") + json_kind(*items) +
+                   ", not a list");
     if (items->empty()) return {};
     const nlohmann::json& first = items->front();
-    if (!first.is_object()) bad_answer(path, std::string("a contact that is ") + json_kind(first) + ", not an object");
+    if (!first.is_object())
+        bad_answer(std::string(path) + " answered " + std::string("a contact that is ") + json_kind(first) +
+                   ", not an object");
     const auto code = first.find("code");
-    if (code == first.end()) bad_answer(path, "a contact without a code");
+    if (code == first.end()) bad_answer(std::string(path) + " answered " + "a contact without a code");
     return checked_contact_code(*code, path);
 }
 
