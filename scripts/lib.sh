@@ -10,14 +10,18 @@ DWU_SIM=$DWU_BUILD/test/simulator/dinamize_sim
 DWU_PACKAGES=(postgresql-15 postgresql-server-dev-15 libhiredis-dev nlohmann-json3-dev libcurl4-openssl-dev
               libssl-dev redis-server libgtest-dev libcpp-httplib-dev postgresql-15-pgtap cmake g++ make
               pkg-config curl jq ca-certificates clang-format ccache)
+# Only the tests need these (the fuzz run's clang with libFuzzer and the sanitizers): the demo
+# does not wait for them.
+DWU_TEST_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 dwu_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 dwu_die() { dwu_log "ERROR: $*"; exit 1; }
 
-# Installs the Debian packages that are missing (needs root the first time).
+# Installs the Debian packages that are missing (needs root the first time): DWU_PACKAGES and
+# the extra packages named.
 dwu_install_packages() {
     local missing=()
-    for p in "${DWU_PACKAGES[@]}"; do
+    for p in "${DWU_PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0

@@ -2,7 +2,8 @@
 # Runs every test of dwu_crm on this machine, from nothing: installs the packages it needs (apt),
 # builds and installs the extension, builds the simulator and unit tests, then runs
 #   0. the source checks (scripts/check_sources.sh: clang-format, entry points),
-#   1. the GoogleTest unit tests of the core against the simulator (CTest),
+#   1. the GoogleTest unit tests of the core against the simulator (CTest), then a 60 s fuzz run
+#      of the answer parsing (test/fuzz/run_fuzz.sh; DWU_FUZZ_SECONDS sets the time),
 #   2. the pg_regress tests on a throwaway cluster with the library preloaded,
 #   3. the end-to-end tests in test/e2e (each starts its own cluster and simulator).
 # Run as root on a fresh Debian 12 (PostgreSQL runs as the postgres user). Exits non-zero on any
@@ -19,7 +20,7 @@ record() {  # record NAME EXIT_CODE
 }
 
 set -e
-dwu_install_packages
+dwu_install_packages "${DWU_TEST_PACKAGES[@]}"
 set +e
 echo "== source checks (format, C++/PostgreSQL boundary) =="
 bash "$DWU_ROOT/scripts/check_sources.sh"
@@ -31,6 +32,10 @@ set +e
 echo "== unit tests (GoogleTest, CTest) =="
 (cd "$DWU_BUILD" && ctest --output-on-failure --timeout 120)
 record "unit tests" $?
+
+echo "== fuzzing the answer parsing (libFuzzer, ASan/UBSan, ${DWU_FUZZ_SECONDS:-60} s) =="
+bash "$DWU_ROOT/test/fuzz/run_fuzz.sh" "${DWU_FUZZ_SECONDS:-60}"
+record "fuzz" $?
 
 echo "== pg_regress =="
 dwu_regress_start  # the Dinamize simulators of the api_* tests first, then the cluster

@@ -493,6 +493,19 @@ TEST_F(HostileServerTest, ANonDigitContactCodeOnASuccessfulAddIsAValidationError
     EXPECT_LE(o.request_unique.size(), 100u);
 }
 
+// An opt-out or history page with one item jsonb cannot hold stores the others (the pull goes on).
+TEST(StorableItems, ItemsThatCannotBeStoredAreLeftOutAndCounted) {
+    const std::vector<json> items = {json{{"email", "a@example.com"}}, json{{"email", std::string("b\0@x", 4)}},
+                                     json("not an object"), json{{"nested", {{"k", std::string("\0", 1)}}}},
+                                     json{{"email", "c@example.com"}}};
+    long skipped = -1;
+    const json rows = storable_items(items, &skipped);
+    EXPECT_EQ(skipped, 3);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0]["email"], "a@example.com");
+    EXPECT_EQ(rows[1]["email"], "c@example.com");
+}
+
 TEST_F(HostileServerTest, AnErrorCodeOverFiftyCharactersIsAnApiError) {
     server_.answer("/emkt/contact/add", envelope(std::string(80, '9'), "\"Erro\"", "{}"));
     DinamizeClient client(account(), http_);

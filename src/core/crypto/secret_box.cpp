@@ -4,6 +4,7 @@
 #include "core/crypto/secret_file.h"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 

@@ -133,6 +133,7 @@ struct StepResult {
     bool interrupted = false;
     std::string error;  // never holds a secret (DinamizeError messages name no credential)
     int retry_seconds = kFailedStepRetrySeconds;
+    long skipped = 0;  // items of the page that cannot be stored: left out, the page goes on
 };
 
 // The step's one Dinamize request. No transaction is open here.
@@ -147,15 +148,14 @@ StepResult fetch_step(dwu::DinamizeClient& client, const ClaimArgs& c, const dwu
             q.page = {c.page, dwu_pull_page_size};
             dwu::Page page = dwu::search_contacts(client, q);
             r.has_next = page.next;
-            long skipped = 0;
-            r.rows = dwu::pull_rows(page.items, field_map, &skipped).dump();
+            r.rows = dwu::pull_rows(page.items, field_map, &r.skipped).dump();
         } else if (phase == "optouts") {
             dwu::Query q;
             if (!since.empty()) q.search.push_back({"request_date", ">=", since});
             q.page = {c.page, kOptoutPageSize};
             dwu::Page page = dwu::search_optouts(client, c.list_code, q);
             r.has_next = page.next;
-            r.rows = nlohmann::json(page.items).dump();
+            r.rows = dwu::storable_items(page.items, &r.skipped).dump();
         } else {
             dwu::HistoryQuery q;
             q.list_code = c.list_code;
@@ -164,7 +164,7 @@ StepResult fetch_step(dwu::DinamizeClient& client, const ClaimArgs& c, const dwu
             q.page = {c.page, kHistoryPageSize};
             dwu::HistoryPage page = dwu::contact_history(client, q);
             r.has_next = page.next;
-            r.rows = nlohmann::json(page.items).dump();
+            r.rows = dwu::storable_items(page.items, &r.skipped).dump();
         }
     } catch (const dwu::Interrupted&) {
         r.interrupted = true;
@@ -213,6 +213,10 @@ void run_pull_step(const ClaimArgs& c, const AccountClientFn& client_for, const 
         record_failure(c, r.error.c_str(), r.retry_seconds);
         return;
     }
+    if (r.skipped > 0)
+        ereport(WARNING, (errmsg("dwu_crm: pull of list %s (%s, page %d) left out %ld item(s) Dinamize answered that "
+                                 "cannot be stored (not an object, a NUL character, or an unmappable contact)",
+                                 c.list_code, c.phase, c.page, r.skipped)));
     ApplyArgs a{strcmp(c.phase, "contacts") == 0,
                 c.account_id,
                 c.list_code,
