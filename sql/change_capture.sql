@@ -64,3 +64,12 @@ SELECT requeue_failed(job_id => -1);
 SELECT status, jobs > 0 AS has_jobs FROM sync_queue_depth ORDER BY status;
 SELECT count(*) AS error_rows FROM sync_errors;
 SELECT count(*) AS minutes FROM sync_outcomes_per_minute;
+
+-- The movers' lock is a table only its owner can lock: the app role (or any other) cannot hold
+-- it to stop captures from moving, and the mover still moves after the attempt.
+SET ROLE dwu_crm_app;
+BEGIN;
+LOCK TABLE crm_capture_mover_lock IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+ROLLBACK;
+SELECT move_captured_changes(NULL, false) IS NOT NULL AS app_moves_through_the_function;
+RESET ROLE;

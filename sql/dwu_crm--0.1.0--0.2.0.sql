@@ -291,3 +291,115 @@ REVOKE ALL ON FUNCTION @extschema@.webhook_verify_signature(text, text, bigint),
     @extschema@.webhook_receive(jsonb, text, text, text, text, text, text, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.webhook_receive(jsonb, text, text, text, text, text, text, bigint)
     TO dwu_crm_app;
+
+-- 0.2.0: move_captured_changes() locks crm_capture_mover_lock instead of an advisory lock any
+-- role could take.
+-- The lock of move_captured_changes() (one mover at a time). It holds no rows and is granted to
+-- no role: only the function's owner can lock it, so no application can hold the movers back.
+CREATE TABLE @extschema@.crm_capture_mover_lock ();
+COMMENT ON TABLE @extschema@.crm_capture_mover_lock IS
+    'Internal (move_captured_changes): locked by the one transaction moving captured changes; no rows, no grants.';
+
+-- DELETE, the changed fields for UPDATE (none changed: no row). One mover at a time: a lock on
+-- crm_capture_mover_lock to the end of the transaction, so the caller's transaction should be
+-- short; wait => false returns NULL at once if another transaction holds it. Returns how many
+-- captured rows moved.
+CREATE OR REPLACE FUNCTION @extschema@.move_captured_changes(max_changes integer DEFAULT NULL, wait boolean DEFAULT true)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    columns text[] := @extschema@.synced_columns();
+    moved_rows bigint;
+    queued_rows bigint;
+BEGIN
+    IF max_changes < 1 THEN
+        RAISE EXCEPTION 'max_changes must be at least 1 (got %)', max_changes
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass NULL to move every captured change.';
+    END IF;
+    -- A table lock, not an advisory one: any role can take any advisory lock, and would stop
+    -- every capture from moving; nobody but this function's owner may lock this table.
+    IF coalesce(wait, true) THEN
+        LOCK TABLE @extschema@.crm_capture_mover_lock IN SHARE ROW EXCLUSIVE MODE;
+    ELSE
+        BEGIN
+            LOCK TABLE @extschema@.crm_capture_mover_lock IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RETURN NULL;
+        END;
+    END IF;
+    WITH moved AS (
+        DELETE FROM @extschema@.crm_captured_changes c
+         WHERE max_changes IS NULL
+            OR c.ctid = ANY (ARRAY(SELECT x.ctid FROM @extschema@.crm_captured_changes x
+                                    ORDER BY x.dwu_seq LIMIT max_changes))
+        RETURNING c.*
+    ), audited AS (
+        INSERT INTO @extschema@.crm_audit_log (dwu_user_id, dwu_db_user, dwu_action, dwu_entity_type, dwu_entity_id,
+                                               dwu_changes, dwu_ip_address, dwu_user_agent, created_at)
+        SELECT m.dwu_user_id, m.dwu_db_user, m.dwu_action, m.dwu_entity_type, m.dwu_entity_id, d.changes,
+               m.dwu_ip_address, m.dwu_user_agent, m.created_at
+          FROM moved m
+         CROSS JOIN LATERAL (
+               SELECT CASE m.dwu_action
+                      WHEN 'CREATE' THEN jsonb_build_object('after', m.dwu_after - 'created_at' - 'updated_at')
+                      WHEN 'DELETE' THEN jsonb_build_object('before', m.dwu_before - 'created_at' - 'updated_at')
+                      -- The rows come without their NULL fields: a field set to or from NULL is a
+                      -- key of one side only.
+                      ELSE (SELECT jsonb_build_object('before', jsonb_object_agg(k, m.dwu_before -> k),
+                                                      'after', jsonb_object_agg(k, m.dwu_after -> k))
+                              FROM (SELECT jsonb_object_keys(m.dwu_after) UNION SELECT jsonb_object_keys(m.dwu_before)) AS f(k)
+                             WHERE k <> 'updated_at' AND (m.dwu_before -> k) IS DISTINCT FROM (m.dwu_after -> k)
+                            HAVING count(*) > 0)
+                      END AS changes) d
+         WHERE m.dwu_audit AND d.changes IS NOT NULL
+         ORDER BY m.dwu_seq
+    ), synced AS (
+        SELECT m.* FROM moved m
+         WHERE m.dwu_sync
+           AND (m.dwu_action <> 'UPDATE'
+                OR EXISTS (SELECT 1 FROM unnest(columns) AS c WHERE m.dwu_after -> c IS DISTINCT FROM m.dwu_before -> c))
+    ), pushed AS (
+        UPDATE @extschema@.crm_sync_queue q
+           SET dwu_next_attempt_at = least(u.due, q.created_at + 10 * u.delay)
+          FROM (SELECT s.dwu_entity_id AS lead, max(s.dwu_due) AS due, max(s.dwu_update_delay) AS delay
+                  FROM synced s
+                 WHERE s.dwu_action = 'UPDATE' AND s.dwu_update_delay > interval '0'
+                 GROUP BY s.dwu_entity_id) u
+         WHERE q.dwu_lead_id = u.lead AND q.dwu_status = 'queued' AND q.dwu_operation = 'update'
+           AND q.dwu_next_attempt_at < least(u.due, q.created_at + 10 * u.delay)
+    ), queued AS (
+        INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_account_id, dwu_operation, dwu_payload,
+                                                dwu_next_attempt_at, created_at)
+        SELECT s.dwu_entity_id,
+               CASE WHEN s.dwu_action = 'DELETE'
+                    THEN coalesce(link.dwu_account_id, (s.dwu_before ->> 'dwu_account_id')::bigint, d.dwu_id)
+                    ELSE coalesce((s.dwu_after ->> 'dwu_account_id')::bigint, d.dwu_id) END,
+               lower(s.dwu_action),
+               CASE WHEN s.dwu_action = 'DELETE'
+                    THEN jsonb_strip_nulls(jsonb_build_object('email', s.dwu_before ->> 'dwu_email',
+                                                              'contact_code', link.dwu_dinamize_contact_id))
+                    ELSE jsonb_build_object('email', s.dwu_after ->> 'dwu_email') END,
+               CASE WHEN s.dwu_action <> 'UPDATE' THEN s.created_at
+                    WHEN s.dwu_update_delay > interval '0'
+                    THEN greatest(s.dwu_due, least(max(s.dwu_due) OVER later, s.created_at + 10 * s.dwu_update_delay))
+                    ELSE s.dwu_due END,
+               s.created_at
+          FROM synced s
+          LEFT JOIN LATERAL (SELECT ls.dwu_dinamize_contact_id, ls.dwu_account_id FROM @extschema@.crm_lead_sync ls
+                              WHERE s.dwu_action = 'DELETE' AND ls.dwu_lead_id = s.dwu_entity_id
+                                AND ls.dwu_dinamize_contact_id IS NOT NULL
+                              ORDER BY ls.dwu_id DESC LIMIT 1) link ON true
+          LEFT JOIN (SELECT a.dwu_id FROM @extschema@.crm_dinamize_accounts a
+                      WHERE a.dwu_is_default AND a.dwu_enabled) d ON true
+        WINDOW later AS (PARTITION BY s.dwu_entity_id, s.dwu_action ORDER BY s.dwu_seq DESC)
+         ORDER BY s.dwu_seq
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM queued) INTO moved_rows, queued_rows;
+    IF queued_rows > 0 THEN PERFORM @extschema@.wake_worker_at_commit(); END IF;
+    IF moved_rows > 0 THEN PERFORM @extschema@.note_captured_changes_moved(moved_rows); END IF;
+    RETURN moved_rows;
+END;
+$$;

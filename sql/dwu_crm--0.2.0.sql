@@ -409,14 +409,21 @@ CREATE FUNCTION @extschema@.note_captured_changes_moved(moved bigint) RETURNS vo
 COMMENT ON FUNCTION @extschema@.note_captured_changes_moved(bigint) IS
     'Internal (move_captured_changes): counts moved captured rows in shared memory, for the workers'' VACUUM of crm_captured_changes.';
 
+-- The lock of move_captured_changes() (one mover at a time). It holds no rows and is granted to
+-- no role: only the function's owner can lock it, so no application can hold the movers back.
+CREATE TABLE @extschema@.crm_capture_mover_lock ();
+COMMENT ON TABLE @extschema@.crm_capture_mover_lock IS
+    'Internal (move_captured_changes): locked by the one transaction moving captured changes; no rows, no grants.';
+
 -- Moves captured changes, oldest first (at most max_changes; NULL: all), into crm_sync_queue and
 -- crm_audit_log. The worker calls it before each round; call it yourself to see a write's job or
 -- audit row at once (the tests do). Per lead: a create job with its e-mail; an update job only if
 -- a synced column changed, due after the debounce (pushing the lead's queued updates too); a
 -- delete job with the Dinamize contact code known now. Audit rows: the whole row for CREATE and
--- DELETE, the changed fields for UPDATE (none changed: no row). One mover at a time: a
--- transaction-level advisory lock, so the caller's transaction should be short; wait => false
--- returns NULL at once if another transaction holds it. Returns how many captured rows moved.
+-- DELETE, the changed fields for UPDATE (none changed: no row). One mover at a time: a lock on
+-- crm_capture_mover_lock to the end of the transaction, so the caller's transaction should be
+-- short; wait => false returns NULL at once if another transaction holds it. Returns how many
+-- captured rows moved.
 CREATE FUNCTION @extschema@.move_captured_changes(max_changes integer DEFAULT NULL, wait boolean DEFAULT true)
     RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -431,11 +438,16 @@ BEGIN
         RAISE EXCEPTION 'max_changes must be at least 1 (got %)', max_changes
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass NULL to move every captured change.';
     END IF;
-    -- (0x64777563 = 'dwuc', 1): this extension's key for "moving captured changes".
+    -- A table lock, not an advisory one: any role can take any advisory lock, and would stop
+    -- every capture from moving; nobody but this function's owner may lock this table.
     IF coalesce(wait, true) THEN
-        PERFORM pg_advisory_xact_lock(1685550435, 1);
-    ELSIF NOT pg_try_advisory_xact_lock(1685550435, 1) THEN
-        RETURN NULL;
+        LOCK TABLE @extschema@.crm_capture_mover_lock IN SHARE ROW EXCLUSIVE MODE;
+    ELSE
+        BEGIN
+            LOCK TABLE @extschema@.crm_capture_mover_lock IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RETURN NULL;
+        END;
     END IF;
     WITH moved AS (
         DELETE FROM @extschema@.crm_captured_changes c
