@@ -403,3 +403,120 @@ BEGIN
     RETURN moved_rows;
 END;
 $$;
+
+-- 0.2.0: pull_apply_contact() looks for a local change (queued, in flight or captured) in one
+-- statement, so a mover committing in between cannot hide it.
+CREATE OR REPLACE FUNCTION @extschema@.pull_apply_contact(account_id bigint, list_code text, run bigint, code text,
+                                               hash text, remote jsonb, remote_status text, item jsonb,
+                                               base jsonb, base_status text, observed_at timestamptz, rule text)
+    RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lead bigint;
+    cur jsonb;
+    local jsonb;
+    resolved jsonb;
+    winner text;
+    outcome text;
+    has_queued boolean;
+    has_processing boolean;
+    sets text;
+    cols text;
+BEGIN
+    SELECT s.dwu_lead_id INTO lead
+      FROM @extschema@.crm_lead_sync s JOIN @extschema@.crm_leads l ON l.dwu_id = s.dwu_lead_id
+     WHERE s.dwu_list_id = list_code AND s.dwu_dinamize_contact_id = code;
+    IF lead IS NULL THEN
+        SELECT l.dwu_id INTO lead FROM @extschema@.crm_leads l
+         WHERE lower(l.dwu_email) = lower(remote ->> 'dwu_email')
+           AND coalesce(l.dwu_account_id, @extschema@.default_account_id()) = account_id
+         ORDER BY l.dwu_id LIMIT 1;
+    END IF;
+    IF lead IS NULL THEN
+        SELECT string_agg(format('%I', k), ', '), string_agg(format('r.%I', k), ', ') INTO cols, sets
+          FROM jsonb_object_keys(remote) k;
+        EXECUTE format('INSERT INTO @extschema@.crm_leads (%s, dwu_account_id, dwu_origin, dwu_source_data,
+                                                             dwu_email_status, dwu_email_status_at)
+                        SELECT %s, $2, ''Dinamize'', $3, $4, CASE WHEN $4 <> ''valid'' THEN now() END
+                          FROM jsonb_populate_record(NULL::@extschema@.crm_leads, $1) r
+                        RETURNING dwu_id', cols, sets)
+          INTO lead USING remote, account_id, item, remote_status;
+        INSERT INTO @extschema@.crm_lead_sync AS s (dwu_lead_id, dwu_account_id, dwu_list_id, dwu_dinamize_contact_id,
+                                                    dwu_sync_status, dwu_last_sync, dwu_last_successful_sync)
+        VALUES (lead, account_id, list_code, code, 'synced', now(), now())
+        ON CONFLICT ON CONSTRAINT crm_lead_sync_contact_list_key
+        DO UPDATE SET dwu_lead_id = EXCLUDED.dwu_lead_id, dwu_account_id = EXCLUDED.dwu_account_id,
+                      dwu_sync_status = 'synced', updated_at = now();
+        outcome := 'created';
+    ELSE
+        SELECT to_jsonb(l) INTO cur FROM @extschema@.crm_leads l WHERE l.dwu_id = lead FOR UPDATE;
+        SELECT jsonb_object_agg(k, cur -> k) INTO local FROM jsonb_object_keys(remote) k;
+        IF local = remote THEN
+            outcome := 'unchanged';  -- e.g. our own push seen back
+        ELSE
+            -- A captured change not moved into the queue yet is as good as queued. One statement,
+            -- one snapshot: a mover committing between two would hide the change from both.
+            SELECT coalesce(bool_or(q.dwu_status = 'queued'), false)
+                   OR EXISTS (SELECT 1 FROM @extschema@.crm_captured_changes c
+                               WHERE c.dwu_entity_type = 'lead' AND c.dwu_entity_id = lead AND c.dwu_sync),
+                   coalesce(bool_or(q.dwu_status = 'processing'), false)
+              INTO has_queued, has_processing
+              FROM @extschema@.crm_sync_queue q
+             WHERE q.dwu_lead_id = lead AND q.dwu_status IN ('queued', 'processing');
+            IF NOT (has_queued OR has_processing) THEN
+                resolved := remote;  -- only Dinamize changed it
+                outcome := 'updated';
+            ELSE
+                -- Both sides changed the lead since the last sync: a local change is still unsent.
+                IF rule = 'merge' THEN
+                    resolved := @extschema@.merge_fields(local, remote, base);
+                ELSIF (cur ->> 'updated_at')::timestamptz > observed_at THEN
+                    resolved := local;   -- the local edit is newer than the moment Dinamize's was seen
+                ELSE
+                    resolved := remote;
+                END IF;
+                winner := CASE WHEN resolved = local THEN 'local' WHEN resolved = remote THEN 'remote' ELSE 'merged' END;
+                INSERT INTO @extschema@.crm_sync_conflicts (dwu_lead_id, dwu_account_id, dwu_contact_code, dwu_rule,
+                            dwu_winner, dwu_local, dwu_remote, dwu_base, dwu_resolved, dwu_local_changed_at,
+                            dwu_remote_seen_at)
+                VALUES (lead, account_id, code, rule, winner, local, remote, base, resolved,
+                        (cur ->> 'updated_at')::timestamptz, observed_at);
+                outcome := 'conflict';
+                -- Dinamize must end with the resolution: a queued job reads the lead when it runs;
+                -- one in flight sends what it read before, so another follows it.
+                IF (resolved <> remote OR has_processing) AND NOT has_queued THEN
+                    INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_account_id, dwu_operation, dwu_payload)
+                    VALUES (lead, account_id, 'update', jsonb_build_object('email', resolved ->> 'dwu_email'));
+                    PERFORM @extschema@.wake_worker_at_commit();
+                END IF;
+            END IF;
+            IF resolved <> local THEN
+                PERFORM @extschema@.set_lead_fields(lead, (SELECT jsonb_object_agg(k, resolved -> k)
+                                                             FROM jsonb_object_keys(resolved) k
+                                                            WHERE (resolved -> k) IS DISTINCT FROM (local -> k)));
+            END IF;
+            IF resolved = remote AND cur -> 'dwu_source_data' IS DISTINCT FROM item THEN
+                UPDATE @extschema@.crm_leads SET dwu_source_data = item WHERE dwu_id = lead;
+            END IF;
+        END IF;
+        IF remote_status IS DISTINCT FROM base_status AND cur ->> 'dwu_email_status' IS DISTINCT FROM remote_status THEN
+            UPDATE @extschema@.crm_leads SET dwu_email_status = remote_status, dwu_email_status_at = now()
+             WHERE dwu_id = lead;
+        END IF;
+        INSERT INTO @extschema@.crm_lead_sync AS s (dwu_lead_id, dwu_account_id, dwu_list_id, dwu_dinamize_contact_id,
+                                                    dwu_sync_status, dwu_last_sync, dwu_last_successful_sync)
+        VALUES (lead, account_id, list_code, code, 'synced', now(), now())
+        ON CONFLICT DO NOTHING;
+    END IF;
+    INSERT INTO @extschema@.crm_remote_contacts AS r (dwu_account_id, dwu_list_id, dwu_contact_code, dwu_hash, dwu_fields,
+                                                      dwu_email_status, dwu_lead_id, dwu_seen_run)
+    VALUES (account_id, list_code, code, hash, remote, remote_status, lead, run)
+    ON CONFLICT (dwu_account_id, dwu_list_id, dwu_contact_code)
+    DO UPDATE SET dwu_hash = EXCLUDED.dwu_hash, dwu_fields = EXCLUDED.dwu_fields,
+                  dwu_email_status = EXCLUDED.dwu_email_status, dwu_lead_id = EXCLUDED.dwu_lead_id,
+                  dwu_seen_run = EXCLUDED.dwu_seen_run, dwu_changed_at = now(), dwu_gone_at = NULL;
+    RETURN outcome;
+END;
+$$;

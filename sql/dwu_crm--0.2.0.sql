@@ -1551,14 +1551,15 @@ BEGIN
         IF local = remote THEN
             outcome := 'unchanged';  -- e.g. our own push seen back
         ELSE
-            SELECT coalesce(bool_or(q.dwu_status = 'queued'), false), coalesce(bool_or(q.dwu_status = 'processing'), false)
+            -- A captured change not moved into the queue yet is as good as queued. One statement,
+            -- one snapshot: a mover committing between two would hide the change from both.
+            SELECT coalesce(bool_or(q.dwu_status = 'queued'), false)
+                   OR EXISTS (SELECT 1 FROM @extschema@.crm_captured_changes c
+                               WHERE c.dwu_entity_type = 'lead' AND c.dwu_entity_id = lead AND c.dwu_sync),
+                   coalesce(bool_or(q.dwu_status = 'processing'), false)
               INTO has_queued, has_processing
               FROM @extschema@.crm_sync_queue q
              WHERE q.dwu_lead_id = lead AND q.dwu_status IN ('queued', 'processing');
-            -- A captured change not moved into the queue yet is as good as queued.
-            has_queued := has_queued OR EXISTS (SELECT 1 FROM @extschema@.crm_captured_changes c
-                                                 WHERE c.dwu_entity_type = 'lead' AND c.dwu_entity_id = lead
-                                                   AND c.dwu_sync);
             IF NOT (has_queued OR has_processing) THEN
                 resolved := remote;  -- only Dinamize changed it
                 outcome := 'updated';

@@ -328,6 +328,17 @@ UPDATE dwu_crm.crm_sync_queue
    AND dwu_status = 'processing' AND dwu_locked_by = pg_backend_pid()
 )SQL";
 
+// A batch's jobs not yet sent keep their lease for another $2 seconds, with the jobs riding along;
+// the ones no longer this worker's (the lease ran out and another worker claimed them) are not
+// returned.
+const char* const kRenewLeases = R"SQL(
+UPDATE dwu_crm.crm_sync_queue
+   SET dwu_locked_until = now() + make_interval(secs => $2)
+ WHERE (dwu_id = ANY($1) OR dwu_coalesced_into = ANY($1))
+   AND dwu_status = 'processing' AND dwu_locked_by = pg_backend_pid()
+RETURNING dwu_id
+)SQL";
+
 // A statement the worker runs for every batch, prepared once per process (SPI_keepplan) instead of
 // parsed each time. PostgreSQL re-plans it by itself when a table it reads changes.
 // `replan_each_time`: a custom plan at every execution. The claim needs it: the queue goes from
@@ -349,6 +360,7 @@ KeptPlan next_due_plan{kNextDue, 0, {}, nullptr};
 KeptPlan record_plan{kRecord, 1, {TEXTOID}, nullptr};
 KeptPlan release_taken_plan{kReleaseTakenContacts, 1, {TEXTOID}, nullptr};
 KeptPlan release_plan{kRelease, 2, {INT8ARRAYOID, INT8OID}, nullptr};
+KeptPlan renew_leases_plan{kRenewLeases, 2, {INT8ARRAYOID, INT4OID}, nullptr};
 // wait => false: when another worker (or a session) is moving them, this one goes on to its claim.
 KeptPlan move_captured_plan{"SELECT dwu_crm.move_captured_changes($1, false)", 1, {INT4OID}, nullptr};
 
@@ -460,6 +472,35 @@ void release_in_txn(void* p) {
     if (execute_kept(release_plan, values, false, 0) != SPI_OK_UPDATE) elog(ERROR, "dwu_crm: releasing jobs failed");
 }
 
+struct RenewArgs {
+    int count;
+    const int64* ids;
+    int lease_seconds;
+    int kept_count;
+    int64* kept;  // palloc'd in batch_cxt, up to `count` ids
+};
+
+void renew_in_txn(void* p) {
+    auto* a = static_cast<RenewArgs*>(p);
+    Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * Max(a->count, 1)));
+    for (int i = 0; i < a->count; i++) elems[i] = Int64GetDatum(a->ids[i]);
+    ArrayType* arr = construct_array(elems, a->count, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE);
+    Datum values[2] = {PointerGetDatum(arr), Int32GetDatum(a->lease_seconds)};
+    if (execute_kept(renew_leases_plan, values, false, 0) != SPI_OK_UPDATE_RETURNING)
+        elog(ERROR, "dwu_crm: renewing leases failed");
+    a->kept = static_cast<int64*>(MemoryContextAlloc(batch_cxt, sizeof(int64) * Max(a->count, 1)));
+    a->kept_count = 0;
+    for (uint64 i = 0; i < SPI_processed; i++) {
+        bool isnull = false;
+        const int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+        for (int k = 0; k < a->count; k++)
+            if (a->ids[k] == id && a->kept_count < a->count) {
+                a->kept[a->kept_count++] = id;
+                break;
+            }
+    }
+}
+
 void extension_check_in_txn(void* p) { *static_cast<bool*>(p) = OidIsValid(get_extension_oid("dwu_crm", true)); }
 
 }  // namespace
@@ -525,6 +566,16 @@ bool dwu_find_backfill(int threshold, long long& account_id) {
 
 bool dwu_record_outcomes(const std::string& rows_json) {
     return dwu_run_in_transaction("dwu_crm: recording outcomes", record_in_txn, const_cast<char*>(rows_json.c_str()));
+}
+
+bool dwu_renew_leases(const std::vector<long long>& job_ids, int lease_seconds, std::vector<long long>& kept) {
+    kept.clear();
+    if (job_ids.empty()) return true;
+    RenewArgs a{static_cast<int>(job_ids.size()), reinterpret_cast<const int64*>(job_ids.data()), lease_seconds, 0,
+                nullptr};
+    if (!dwu_run_in_transaction("dwu_crm: renewing the batch's leases", renew_in_txn, &a)) return false;
+    kept.assign(a.kept, a.kept + a.kept_count);
+    return true;
 }
 
 bool dwu_release_jobs(const std::vector<long long>& job_ids, long delay_ms) {

@@ -29,6 +29,10 @@ bool dwu_find_backfill(int threshold, long long& account_id);
 // crm_lead_sync link, crm_sync_logs rows.
 bool dwu_record_outcomes(const std::string& rows_json);
 
+// Renews the lease of claimed jobs not yet sent (and of the jobs riding along with them) for
+// lease_seconds from now; `kept` gets the ones still this worker's. False when the statement failed.
+bool dwu_renew_leases(const std::vector<long long>& job_ids, int lease_seconds, std::vector<long long>& kept);
+
 // Returns claimed jobs that were not attempted (shutdown mid-batch, account unusable) to the queue,
 // attempt refunded, due again after delay_ms.
 bool dwu_release_jobs(const std::vector<long long>& job_ids, long delay_ms = 0);

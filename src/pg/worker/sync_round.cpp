@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,8 +15,11 @@
 namespace dwu_worker {
 
 long run_round(WorkerState& w, std::mt19937_64& rng) {
+    using Clock = std::chrono::steady_clock;
     std::vector<dwu::SyncJob> jobs;
     long next_due_ms = -1;
+    // Taken before the claim, whose now() comes later: the leases end no sooner than this says.
+    Clock::time_point lease_ends = Clock::now() + std::chrono::seconds(dwu_lease_seconds);
     if (!dwu_claim_jobs(dwu_batch_size, dwu_lease_seconds, jobs, next_due_ms)) return kRetryAfterErrorMs;
     dwu_worker_claimed(static_cast<int>(jobs.size()), dwu_batch_size);
     const long idle_ms = dwu_idle_check_seconds * 1000L;
@@ -28,12 +33,33 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
     std::string problem;
     for (auto& [id, s] : w.sessions.all()) s.used = false;
 
+    // What one send may take: a login and the call, each up to the request timeout, and a margin.
+    const auto send_takes = std::chrono::milliseconds(2L * dwu_request_timeout_ms + 1000);
+    std::vector<long long> lost;  // leases that ran out and were claimed by another worker
     char activity[96];
-    for (const auto& job : jobs) {
+    for (size_t i = 0; i < jobs.size(); i++) {
+        const dwu::SyncJob& job = jobs[i];
         if (!unattempted.empty() || shutdown_requested()) {
             unattempted.push_back(job.id);
             continue;
         }
+        // A send never starts on a lease that could run out before it ends, and the jobs already
+        // sent keep theirs until their outcomes are recorded: otherwise another worker claims a
+        // job and sends it again, and its older payload can reach Dinamize last.
+        if (Clock::now() + send_takes > lease_ends) {
+            const Clock::time_point renewing = Clock::now();
+            std::vector<long long> held, kept;
+            for (const dwu::SyncJob& j : jobs)
+                if (std::find(lost.begin(), lost.end(), j.id) == lost.end()) held.push_back(j.id);
+            if (!dwu_renew_leases(held, dwu_lease_seconds, kept)) {
+                unattempted.push_back(job.id);
+                continue;
+            }
+            lease_ends = renewing + std::chrono::seconds(dwu_lease_seconds);
+            for (long long id : held)
+                if (std::find(kept.begin(), kept.end(), id) == kept.end()) lost.push_back(id);
+        }
+        if (std::find(lost.begin(), lost.end(), job.id) != lost.end()) continue;  // another worker's now
         Session& s = session_for(w, job.account_id, job.config_version);
         if (!s.unusable.empty()) {
             problem = s.unusable;
