@@ -71,5 +71,5 @@ SET ROLE dwu_crm_app;
 BEGIN;
 LOCK TABLE crm_capture_mover_lock IN SHARE ROW EXCLUSIVE MODE NOWAIT;
 ROLLBACK;
-SELECT move_captured_changes(NULL, false) IS NOT NULL AS app_moves_through_the_function;
+SELECT move_captured_changes() IS NOT NULL AS app_moves_through_the_function;
 RESET ROLE;
