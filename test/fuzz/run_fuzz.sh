@@ -42,11 +42,13 @@ status=0
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:allocator_may_return_null=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$build/test/fuzz/response_fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-    -dict="$here/response.dict" -artifact_prefix="$build/findings/" -print_final_stats=1 "$work" ||
-    status=$?
+    -dict="$here/response.dict" -artifact_prefix="$build/findings/" -print_final_stats=1 "$work" \
+    >"$build/fuzz.log" 2>&1 || status=$?
 ended=$(date +%s)
 if [ "$status" -ne 0 ]; then
-    echo "run_fuzz: FINDING (exit $status) after $((ended - built)) s: see the report above and $build/findings/" >&2
+    tail -n 80 "$build/fuzz.log" >&2  # the report; libFuzzer's progress lines are in the log
+    echo "run_fuzz: FINDING (exit $status) after $((ended - built)) s: see $build/fuzz.log and $build/findings/" >&2
     exit 1
 fi
+grep '^stat::' "$build/fuzz.log" || true
 echo "run_fuzz: no finding in $((ended - built)) s ($((ended - started)) s with the build)"
