@@ -1,5 +1,6 @@
 // secret_box: AES-256-GCM known answers, blob layout, tamper detection, rotation, key files.
 #include "core/crypto/secret_box.h"
+#include "hex_for_tests.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -16,24 +17,8 @@
 namespace dwu {
 namespace {
 
-// Hand-written on purpose: independent of OpenSSL's hex decoder, which secret_box itself uses.
-std::string from_hex(std::string_view hex) {
-    std::string out;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-        out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-    return out;
-}
-
-// Lower case like the published vectors (OpenSSL's OPENSSL_buf2hexstr writes upper case).
-std::string to_hex(std::string_view bytes) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-        out.push_back(digits[c >> 4]);
-        out.push_back(digits[c & 15]);
-    }
-    return out;
-}
+using test::from_hex;
+using test::to_hex;
 
 // OpenSSL's encoder; secret_box decodes with EVP_DecodeBlock and its own strictness checks.
 std::string to_base64(std::string_view bytes) {

@@ -1,6 +1,7 @@
 // webhook_signature: HMAC-SHA256 known answers (RFC 4231), the signature check (constant-time
 // compare, several secrets, timestamp window) and the secret file (format, permissions).
 #include "core/crypto/webhook_signature.h"
+#include "hex_for_tests.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -15,23 +16,8 @@
 namespace dwu {
 namespace {
 
-// Hand-written, independent of the code under test.
-std::string from_hex(std::string_view hex) {
-    std::string out;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-        out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-    return out;
-}
-
-std::string to_hex(std::string_view bytes) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-        out.push_back(digits[c >> 4]);
-        out.push_back(digits[c & 15]);
-    }
-    return out;
-}
+using test::from_hex;
+using test::to_hex;
 
 // RFC 4231 section 4: the HMAC-SHA-256 test cases.
 struct Rfc4231Case {

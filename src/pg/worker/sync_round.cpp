@@ -37,8 +37,7 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
     const auto send_takes = std::chrono::milliseconds(2L * dwu_request_timeout_ms + 1000);
     std::vector<long long> lost;  // leases that ran out and were claimed by another worker
     char activity[96];
-    for (size_t i = 0; i < jobs.size(); i++) {
-        const dwu::SyncJob& job = jobs[i];
+    for (const dwu::SyncJob& job : jobs) {
         if (!unattempted.empty() || shutdown_requested()) {
             unattempted.push_back(job.id);
             continue;
