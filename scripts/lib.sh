@@ -96,6 +96,9 @@ dwu_pg_start() {
         echo "fsync = off"
         echo "max_prepared_transactions = 10"
         echo "log_line_prefix = '%m [%p] %b '"
+        # Every throwaway cluster talks to the loopback simulator over plain http: allowed here,
+        # refused by the default (api.dinamize.com over https only).
+        echo "dwu_crm.allowed_hosts = 'api.dinamize.com, http://127.0.0.1'"
         printf '%s\n' "$@"
     } | dwu_as_pg_owner tee -a "$dir/data/postgresql.conf" >/dev/null
     dwu_as_pg_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \

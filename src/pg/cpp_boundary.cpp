@@ -18,7 +18,9 @@ void dwu_translate_exception(SqlError* error) {
             case dwu::CryptoErrorKind::UnknownKeyVersion:
                 error->sqlstate = ERRCODE_DATA_CORRUPTED;
                 error->hint = pstrdup(
-                    "The stored secret was altered, copied from another row, or sealed with a key "
+                    "The stored secret was altered, copied from another row, bound to a base URL, user or client code "
+                    "changed "
+                    "outside dwu_crm.dinamize_configure(), or sealed with a key "
                     "that dwu_crm.encryption_key_file no longer holds.");
                 break;
             case dwu::CryptoErrorKind::BadKey:

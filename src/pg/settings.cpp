@@ -1,6 +1,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/dinamize/host_policy.h"
 #include "core/sync/contact_mapping.h"
 #include "pg/cpp_boundary.h"
 #include "pg/pg_headers.h"
@@ -12,6 +13,9 @@ char* dwu_database = nullptr;
 char* dwu_encryption_key_file = nullptr;
 char* dwu_field_map = nullptr;
 bool dwu_verify_tls = true;
+char* dwu_allowed_hosts = nullptr;
+char* dwu_ca_file = nullptr;
+char* dwu_https_proxy = nullptr;
 int dwu_batch_size = 20;
 int dwu_workers = 1;
 int dwu_request_timeout_ms = 20000;
@@ -55,6 +59,39 @@ bool check_field_map(char** newval, void**, GucSource) {
     GUC_check_errdetail("%s", message);
     GUC_check_errhint("Use a comma-separated list of crm_leads_column:cmpN, e.g. 'dwu_phone:cmp4,dwu_city:cmp5'.");
     return false;
+}
+
+bool check_allowed_hosts(char** newval, void**, GucSource) {
+    char message[256] = "";
+    try {
+        dwu::HostPolicy::parse(*newval ? *newval : "");
+    } catch (const std::exception& e) {
+        snprintf(message, sizeof message, "%s", e.what());
+    }
+    if (message[0] == '\0') return true;
+    GUC_check_errdetail("%s", message);
+    GUC_check_errhint(
+        "Use a comma-separated list of host names, *.domain, IPv4 addresses or networks, each "
+        "optionally prefixed with http:// to allow plain http, e.g. 'api.dinamize.com'.");
+    return false;
+}
+
+// Where the extension may connect, and how: superuser-only, since each is a way past the network's
+// own protections (or a way to see the traffic).
+void define_network_settings() {
+    DefineCustomStringVariable("dwu_crm.allowed_hosts", "Hosts and addresses Dinamize base URLs may name.",
+                               "Comma-separated host names, *.domain, IPv4 addresses or networks; http:// before "
+                               "an entry also allows plain http. A name that resolves to a loopback or private "
+                               "address is refused unless an address entry covers it.",
+                               &dwu_allowed_hosts, "api.dinamize.com", PGC_SUSET, 0,
+                               dwu_c_callback<check_allowed_hosts>, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.ca_file", "CA certificates (PEM) trusted for Dinamize and the proxy.",
+                               "Empty: the system's store. For a company proxy that re-signs TLS.", &dwu_ca_file, "",
+                               PGC_SUSET, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.https_proxy", "Proxy every Dinamize request tunnels through (CONNECT).",
+                               "E.g. 'http://proxy.corp.example:3128'. Empty: none; the server's environment "
+                               "(https_proxy) is ignored.",
+                               &dwu_https_proxy, "", PGC_SUSET, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
 }
 
 // Dinamize counts requests per account (reference §4); these settings are the same for every
@@ -138,6 +175,7 @@ void dwu_define_settings(bool preloading) {
     DefineCustomStringVariable("dwu_crm.field_map", "crm_leads columns sent as Dinamize custom fields.",
                                "Comma-separated column:cmpN pairs, e.g. 'dwu_phone:cmp4'.", &dwu_field_map, "",
                                PGC_SIGHUP, 0, dwu_c_callback<check_field_map>, nullptr, nullptr);
+    define_network_settings();
     DefineCustomBoolVariable("dwu_crm.verify_tls", "Verify the Dinamize server's TLS certificate.", nullptr,
                              &dwu_verify_tls, true, PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.workers", "Sync workers sharing the queue.",

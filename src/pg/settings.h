@@ -4,6 +4,10 @@ extern char* dwu_database;
 extern char* dwu_encryption_key_file;
 extern char* dwu_field_map;
 extern bool dwu_verify_tls;
+// Where requests may go and how (superuser-only; see core/dinamize/host_policy.h).
+extern char* dwu_allowed_hosts;
+extern char* dwu_ca_file;
+extern char* dwu_https_proxy;
 extern int dwu_batch_size;
 extern int dwu_workers;
 extern int dwu_request_timeout_ms;

@@ -34,4 +34,27 @@ data_dir=$DWU_WORKDIR/secrets/data
 check "the password is in no file of the data directory" bash -c "! grep -rqaF -- '$E2E_PASSWORD' '$data_dir'"
 check "no token is in any file of the data directory" bash -c "! grep -rqaE '$token_shape' '$data_dir'"
 
+# A password sealed by 0.1.0 (bound to its row only) still opens; the worker re-seals it bound to
+# the account's base URL, user and client code at first use.
+account_id=$(psql_q "select dwu_id from dwu_crm.crm_dinamize_accounts where dwu_name = 'e2e'")
+legacy_hex=$(printf '%s' "$E2E_PASSWORD" | "$DWU_BUILD/test/tools/seal_secret" "$E2E_KEY_FILE" "crm_dinamize_accounts:$account_id:password")
+psql_q "UPDATE dwu_crm.crm_dinamize_accounts SET dwu_password = '\\x$legacy_hex'::bytea,
+               dwu_config_version = dwu_config_version + 1 WHERE dwu_id = $account_id" >/dev/null
+psql_q "INSERT INTO dwu_crm.crm_leads (dwu_email) VALUES ('legacy@example.com')" >/dev/null
+check "a lead syncs with the password 0.1.0 sealed" dwu_wait_for 30 "sync" queue_drained
+check "the worker re-sealed that password under the new binding" \
+    [ "$(psql_q "select dwu_password <> '\\x$legacy_hex'::bytea from dwu_crm.crm_dinamize_accounts where dwu_id = $account_id")" = t ]
+psql_q "INSERT INTO dwu_crm.crm_leads (dwu_email) VALUES ('resealed@example.com')" >/dev/null
+check "and the re-sealed password works" dwu_wait_for 30 "sync" queue_drained
+check "no lead failed" [ "$(psql_q "select count(*) from dwu_crm.crm_sync_queue where dwu_status <> 'completed'")" = 0 ]
+
+# Any change of an account's settings retires its tokens, in the table and in Redis.
+token_key="dwu_crm:token:$E2E_CLIENT"
+check "the worker shared its token through Redis" dwu_wait_for 10 "token in Redis" \
+    bash -c "[ \"\$(redis-cli -h 127.0.0.1 -p $DWU_REDIS_PORT EXISTS $token_key)\" = 1 ]"
+e2e_configure_account
+check "reconfiguring removed the token from Redis" [ "$(dwu_redis_cli EXISTS "$token_key")" = 0 ]
+check "and retired the stored one" \
+    [ "$(psql_q "select count(*) from dwu_crm.crm_auth_tokens where dwu_active or length(dwu_token) > 0")" = 0 ]
+
 e2e_finish secrets

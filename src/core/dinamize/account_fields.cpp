@@ -36,12 +36,4 @@ void validate_password(const std::string& password) {
     if (password.size() > 1024) throw std::invalid_argument("password is longer than 1024 bytes");
 }
 
-std::string account_password_aad(long long account_id) {
-    return "crm_dinamize_accounts:" + std::to_string(account_id) + ":password";
-}
-
-std::string auth_token_aad(long long token_id, long long account_id) {
-    return "crm_auth_tokens:" + std::to_string(token_id) + ":" + std::to_string(account_id);
-}
-
 }  // namespace dwu

@@ -18,8 +18,4 @@ struct AccountFields {
 void validate_account_fields(const AccountFields& fields);
 void validate_password(const std::string& password);
 
-// AAD binding a sealed secret to its row (see core/crypto/secret_box.h).
-std::string account_password_aad(long long account_id);
-std::string auth_token_aad(long long token_id, long long account_id);
-
 }  // namespace dwu

@@ -1,6 +1,8 @@
 #include "core/dinamize/http_transport.h"
 
 #include <curl/curl.h>
+#include <netdb.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <mutex>
@@ -54,6 +56,28 @@ extern "C" size_t append_body(char* data, size_t size, size_t count, void* userd
     return n;
 }
 
+// What the opensocket callback needs, and what it refused.
+struct SocketGate {
+    const HostPolicy* hosts;  // null: no address check (no policy, or a proxy resolves the name)
+    std::string refused;      // the last address refused, for the error message
+};
+
+// A C callback: it must never throw. Checks the address libcurl resolved before any packet goes
+// to it; CURL_SOCKET_BAD makes libcurl try the name's next address, or fail with COULDNT_CONNECT.
+extern "C" curl_socket_t open_checked_socket(void* clientp, curlsocktype, curl_sockaddr* address) {
+    auto* gate = static_cast<SocketGate*>(clientp);
+    if (gate->hosts && !gate->hosts->address_allowed(&address->addr)) {
+        char text[64] = "?";
+        getnameinfo(&address->addr, address->addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST);
+        try {
+            gate->refused = text;
+        } catch (...) {
+        }
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype, address->protocol);
+}
+
 bool retryable(CURLcode code) {
     switch (code) {
         case CURLE_UNSUPPORTED_PROTOCOL:
@@ -78,8 +102,14 @@ void check_mime(CURLcode code) {
     if (code != CURLE_OK) throw std::runtime_error(std::string("libcurl MIME: ") + curl_easy_strerror(code));
 }
 
-[[noreturn]] void throw_curl_error(CURLcode code, const BodySink& sink, const std::string& url, long timeout_ms) {
+[[noreturn]] void throw_curl_error(CURLcode code, const BodySink& sink, const SocketGate& gate, const std::string& url,
+                                   long timeout_ms) {
     std::string msg = endpoint_for_messages(url) + ": ";
+    if (code == CURLE_COULDNT_CONNECT && !gate.refused.empty())
+        throw DinamizeError(ErrorCategory::Network, "",
+                            msg + "refused to connect to " + gate.refused +
+                                ": not a public address, and no address entry of dwu_crm.allowed_hosts covers it",
+                            true);
     if (sink.too_large || code == CURLE_FILESIZE_EXCEEDED) {
         // An answer arrived, and it is not a Dinamize answer (the largest, a page of 10,000
         // contacts, is far smaller): API_ERROR like any other answer that is not the envelope.
@@ -176,9 +206,18 @@ HttpResponse HttpTransport::perform(const std::string& url, const std::string* c
     add_header("Expect:");  // no 100-continue round trip
     for (const auto& h : headers) add_header(h);
 
+    if (options_.hosts) {
+        const std::string why = options_.hosts->refusal(url);
+        if (!why.empty())
+            throw DinamizeError(ErrorCategory::Network, "", endpoint_for_messages(url) + ": " + why, false);
+    }
+
     HttpResponse response;
     BodySink sink{&response.body};
+    SocketGate gate{options_.proxy.empty() ? options_.hosts.get() : nullptr, {}};
     curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_checked_socket);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &gate);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list.get());
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, append_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink);
@@ -193,7 +232,14 @@ HttpResponse HttpTransport::perform(const std::string& url, const std::string* c
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-    if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+    if (!options_.ca_file.empty()) {
+        curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+        curl_easy_setopt(easy, CURLOPT_PROXY_CAINFO, options_.ca_file.c_str());
+    }
+    curl_easy_setopt(easy, CURLOPT_PROXY, options_.proxy.c_str());  // "": no proxy, whatever the environment says
+    curl_easy_setopt(easy, CURLOPT_HTTPPROXYTUNNEL, options_.proxy.empty() ? 0L : 1L);
+    // Redirects stay off (libcurl's default, stated): a 3xx is an answer, never a second request.
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 
     const auto started = std::chrono::steady_clock::now();
     curl_multi_add_handle(multi, easy);
@@ -219,7 +265,7 @@ HttpResponse HttpTransport::perform(const std::string& url, const std::string* c
         if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) result = msg->data.result;
     response.duration_ms = static_cast<long>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
-    if (result != CURLE_OK) throw_curl_error(result, sink, url, options_.timeout_ms);
+    if (result != CURLE_OK) throw_curl_error(result, sink, gate, url, options_.timeout_ms);
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status);
     return response;
 }

@@ -8,13 +8,20 @@
 #include <string>
 #include <vector>
 
+#include "core/dinamize/host_policy.h"
+
 namespace dwu {
 
 struct HttpOptions {
     long timeout_ms = 20000;         // whole request (Dinamize documents 20 s)
     long connect_timeout_ms = 5000;  // TCP + TLS handshake
     bool verify_tls = true;          // never off by default
-    std::string ca_file;             // optional CA bundle; empty = system store
+    std::string ca_file;             // optional CA bundle (also for an https:// proxy); empty = system store
+    // Every request goes through this proxy as a CONNECT tunnel (TLS stays end to end); empty: none
+    // (the environment's http_proxy/https_proxy are ignored, as a server's environment is no setting).
+    std::string proxy;
+    // Hosts and addresses that may be called (host_policy.h); null: any (the unit tests).
+    std::shared_ptr<const HostPolicy> hosts;
 };
 
 struct HttpResponse {
@@ -48,9 +55,9 @@ public:
     HttpTransport& operator=(const HttpTransport&) = delete;
 
     // Throws DinamizeError on failure: NETWORK (refused, reset, timed out: a body that never ends
-    // runs into timeout_ms), API_ERROR for an answer over 64 MiB (refused by its Content-Length or
-    // stopped at the limit); Interrupted on abort.
-    // Header lines are "Name: value"; they may hold secrets and are never echoed in errors.
+    // runs into timeout_ms; a URL or resolved address the host policy refuses), API_ERROR for an answer over 64 MiB
+    // (refused by its Content-Length or stopped at the limit); Interrupted on abort. Header lines are "Name: value";
+    // they may hold secrets and are never echoed in errors.
     HttpResponse post(const std::string& url, const std::string& content_type, const std::string& body,
                       const std::vector<std::string>& headers);
     // The same with a multipart/form-data body that libcurl builds from `parts` (its MIME API:

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "core/dinamize/account_fields.h"
+#include "core/crypto/account_secrets.h"
 #include "core/limiter/cached_token.h"
 #include "pg/accounts/key_ring.h"
 #include "pg/cpp_boundary.h"
@@ -18,12 +18,18 @@ dwu::HttpOptions http_options_from_settings() {
     http.timeout_ms = dwu_request_timeout_ms;
     http.connect_timeout_ms = dwu_connect_timeout_ms;
     http.verify_tls = dwu_verify_tls;
+    http.ca_file = dwu_ca_file ? dwu_ca_file : "";
+    http.proxy = dwu_https_proxy ? dwu_https_proxy : "";
+    // Valid: the setting's check hook parsed the same text.
+    http.hosts =
+        std::make_shared<const dwu::HostPolicy>(dwu::HostPolicy::parse(dwu_allowed_hosts ? dwu_allowed_hosts : ""));
     return http;
 }
 
 bool same(const dwu::HttpOptions& a, const dwu::HttpOptions& b) {
     return a.timeout_ms == b.timeout_ms && a.connect_timeout_ms == b.connect_timeout_ms &&
-           a.verify_tls == b.verify_tls && a.ca_file == b.ca_file;
+           a.verify_tls == b.verify_tls && a.ca_file == b.ca_file && a.proxy == b.proxy &&
+           a.hosts->text() == b.hosts->text();
 }
 
 }  // namespace
@@ -88,6 +94,16 @@ std::string Sessions::open_secret(const std::string& blob, const std::string& aa
     return dwu::open(keys(), blob, aad);
 }
 
+dwu::OpenedPassword Sessions::open_password(const std::string& blob, const dwu::PasswordBinding& binding) {
+    try {
+        return dwu::open_account_password(keys(), blob, binding);
+    } catch (const dwu::CryptoError& e) {
+        if (e.kind() != dwu::CryptoErrorKind::UnknownKeyVersion) throw;
+    }
+    ring_.reset();
+    return dwu::open_account_password(keys(), blob, binding);
+}
+
 Session* Sessions::find(long long account_id, int config_version) {
     auto it = sessions_.find(account_id);
     if (it == sessions_.end() || it->second.config_version != config_version || !it->second.unusable.empty())
@@ -103,15 +119,26 @@ Session& Sessions::unusable(long long account_id, std::string why) {
     return s;
 }
 
-Session& Sessions::open(const StoredAccount& a) {
+Session& Sessions::open(const StoredAccount& a, StepRunner reseal) {
     if (!http_) refresh();
     sessions_.erase(a.id);
-    std::string password = open_secret(a.password_blob, dwu::account_password_aad(a.id));
+    const std::string refused = http_options_.hosts->refusal(a.base_url);
+    if (!refused.empty()) throw RefusedHost("Dinamize account " + a.name + ": " + refused);
+    const dwu::PasswordBinding binding{a.id, a.base_url, a.user, a.client_code};
+    dwu::OpenedPassword opened = open_password(a.password_blob, binding);
+    std::string& password = opened.plaintext;
+    if (opened.legacy && reseal) {
+        // Sealed by 0.1.0 (bound to the row only): bind it to its settings now. Compared with the
+        // blob read, so a dinamize_configure() committed meanwhile is never overwritten.
+        const std::string blob = dwu::seal_account_password(keys(), password, binding);
+        replace_password(reseal, a.id, a.password_blob, blob);
+    }
     Session s;
     s.account_id = a.id;
     s.config_version = a.config_version;
     s.list_code = a.list_code;
     s.limiter_key = a.client_code;
+    s.token_binding = a.client_code + "\n" + a.base_url + "\n" + a.user;
     s.client = std::make_unique<dwu::DinamizeClient>(dwu::Account(a.base_url, a.user, password, a.client_code), *http_);
     dwu::wipe(password);
     if (dwu::RateGate* gate = limits_.gate.get())
@@ -143,7 +170,7 @@ void Sessions::adopt_shared_token(Session& s) {
         return;  // the limiter notices and reports the outage
     }
     if (!blob) return;
-    std::optional<dwu::CachedToken> cached = dwu::open_cached_token(*ring_, *blob, s.limiter_key);
+    std::optional<dwu::CachedToken> cached = dwu::open_cached_token(*ring_, *blob, s.token_binding);
     if (!cached) return;  // sealed with a key this server does not hold
     c.adopt_token(std::move(cached->token), cached->issued_at, cached->last_used);
     if (c.token_due_for_renewal()) {
@@ -159,11 +186,23 @@ void Sessions::share_token(Session& s) {
     const dwu::DinamizeClient& c = *s.client;
     if (c.token_generation() == s.shared_generation) return;
     try {
-        const std::string blob = dwu::seal_cached_token(*ring_, c, s.limiter_key);
+        const std::string blob = dwu::seal_cached_token(*ring_, c, s.token_binding);
         limits_.token_cache->put(s.limiter_key, blob, dwu::cached_token_ttl(c, dwu::TokenRules{}, dwu::Clock::now()));
         s.shared_generation = c.token_generation();
     } catch (const dwu::RedisError&) {
     } catch (const dwu::CryptoError&) {
+    }
+}
+
+bool Sessions::forget_shared_token(const std::string& client_code, std::string& why) {
+    if (!http_) refresh();
+    if (!limits_.token_cache) return true;
+    try {
+        limits_.token_cache->invalidate(client_code);
+        return true;
+    } catch (const dwu::RedisError& e) {
+        why = e.what();
+        return false;
     }
 }
 

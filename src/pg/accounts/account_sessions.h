@@ -9,8 +9,10 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
+#include "core/crypto/account_secrets.h"
 #include "core/crypto/secret_box.h"
 #include "core/dinamize/dinamize_client.h"
 #include "core/dinamize/http_transport.h"
@@ -19,11 +21,18 @@
 
 namespace dwu_accounts {
 
+// An account whose base URL dwu_crm.allowed_hosts does not allow (any more).
+class RefusedHost : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 struct Session {
     long long account_id = 0;
     int config_version = 0;
     std::string list_code;
-    std::string limiter_key;  // the Dinamize account (client code) as the rate limiter and Redis know it
+    std::string limiter_key;    // the Dinamize account (client code) as the rate limiter and Redis know it
+    std::string token_binding;  // what a token shared through Redis is bound to: client code, base URL, user
     std::unique_ptr<dwu::DinamizeClient> client;  // null when unusable
     long long token_id = 0;                       // the crm_auth_tokens row of the client's token (0: none)
     unsigned long stored_generation = 0;          // token generation last written to crm_auth_tokens
@@ -58,9 +67,12 @@ public:
 
     // The cached usable session of the account at this config_version, or null.
     Session* find(long long account_id, int config_version);
-    // A new session for an enabled stored account; throws dwu::CryptoError when its password
-    // cannot be opened. An unreadable stored token is not reused (the client authenticates anew).
-    Session& open(const StoredAccount& account);
+    // A new session for an enabled stored account; throws RefusedHost when dwu_crm.allowed_hosts
+    // refuses its base URL, dwu::CryptoError when its password cannot be opened. An unreadable
+    // stored token is not reused (the client authenticates anew). With `reseal`, a password sealed
+    // by 0.1.0 is re-sealed bound to the account's settings (the worker; a SQL function's caller
+    // may not write the accounts table).
+    Session& open(const StoredAccount& account, StepRunner reseal = nullptr);
     // Records why the account cannot be used now; its next find() misses, so it is opened again.
     Session& unusable(long long account_id, std::string why);
     std::map<long long, Session>& all() { return sessions_; }
@@ -70,6 +82,9 @@ public:
     void adopt_shared_token(Session& s);
     void share_token(Session& s);
     void persist_token(StepRunner run, Session& s);
+    // Removes the account's token from Redis (its settings changed). False with the reason when
+    // Redis is configured and could not be reached; true when done or when there is no Redis.
+    bool forget_shared_token(const std::string& client_code, std::string& why);
 
     // Dinamize's own 240024: the account pauses everywhere (shared block) for its retry-after.
     void rate_limited(Session& s, int retry_after_seconds);
@@ -81,6 +96,7 @@ public:
 
 private:
     std::string open_secret(const std::string& blob, const std::string& aad);
+    dwu::OpenedPassword open_password(const std::string& blob, const dwu::PasswordBinding& binding);
     bool redis_usable() const;
 
     Interrupted interrupted_;

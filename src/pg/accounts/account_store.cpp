@@ -45,6 +45,9 @@ UPDATE dwu_crm.crm_auth_tokens
  WHERE dwu_id = $1 AND dwu_active
 )SQL";
 
+const char* const kReplacePassword =
+    "UPDATE dwu_crm.crm_dinamize_accounts SET dwu_password = $3 WHERE dwu_id = $1 AND dwu_password = $2";
+
 // The row as the step copies it: plain C, in store_cxt (reset by each load).
 struct AccountRow {
     bool found;
@@ -127,6 +130,22 @@ void save_token_step(void* p) {
     }
 }
 
+struct ReplaceArgs {
+    int64 account_id;
+    const std::string* old_blob;
+    const std::string* new_blob;
+};
+
+void replace_password_step(void* p) {
+    auto* a = static_cast<ReplaceArgs*>(p);
+    Oid types[3] = {INT8OID, BYTEAOID, BYTEAOID};
+    Datum values[3] = {Int64GetDatum(a->account_id),
+                       PointerGetDatum(dwu_make_bytea(a->old_blob->data(), a->old_blob->size())),
+                       PointerGetDatum(dwu_make_bytea(a->new_blob->data(), a->new_blob->size()))};
+    if (SPI_execute_with_args(kReplacePassword, 3, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
+        elog(ERROR, "dwu_crm: re-sealing the password failed");
+}
+
 void connected_step(void (*step)(void*), void* arg) {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "dwu_crm: SPI_connect failed");
     step(arg);
@@ -181,6 +200,11 @@ bool store_token(StepRunner run, long long token_id, long long account_id, int c
 bool touch_token(StepRunner run, long long token_id, long long last_used_ms) {
     TokenArgs a{token_id, 0, 0, nullptr, 0, 0, last_used_ms};
     return run("dwu_crm: recording token use", save_token_step, &a);
+}
+
+bool replace_password(StepRunner run, long long account_id, const std::string& old_blob, const std::string& new_blob) {
+    ReplaceArgs a{account_id, &old_blob, &new_blob};
+    return run("dwu_crm: re-sealing an account password", replace_password_step, &a);
 }
 
 }  // namespace dwu_accounts

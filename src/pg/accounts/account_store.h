@@ -40,4 +40,7 @@ bool store_token(StepRunner run, long long token_id, long long account_id, int c
                  long long issued_ms, long long last_used_ms);
 bool touch_token(StepRunner run, long long token_id, long long last_used_ms);
 
+// Replaces the sealed password only if it still is `old_blob`; false when the step failed.
+bool replace_password(StepRunner run, long long account_id, const std::string& old_blob, const std::string& new_blob);
+
 }  // namespace dwu_accounts

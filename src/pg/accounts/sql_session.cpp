@@ -44,7 +44,12 @@ dwu_accounts::Session& session_for(const std::optional<std::string>& account) {
     dwu_accounts::Sessions& sessions = backend_sessions();
     sessions.refresh();  // dwu_crm.request_timeout_ms, verify_tls, the rate limit may have changed
     if (dwu_accounts::Session* s = sessions.find(row.id, row.config_version)) return *s;
-    return sessions.open(row);
+    try {
+        return sessions.open(row);
+    } catch (const dwu_accounts::RefusedHost& e) {
+        throw SqlStateError(ERRCODE_INSUFFICIENT_PRIVILEGE, e.what(),
+                            "A superuser decides which hosts may be called: dwu_crm.allowed_hosts.");
+    }
 }
 
 }  // namespace
@@ -63,6 +68,18 @@ void with_account_client(const std::optional<std::string>& account,
         throw;
     }
     sessions.log_limiter_changes(LOG, "dwu_crm");
+}
+
+void forget_shared_token(const std::string& client_code) {
+    dwu_accounts::Sessions& sessions = backend_sessions();
+    sessions.refresh();
+    std::string why;
+    if (sessions.forget_shared_token(client_code, why)) return;
+    pg_guarded([&why] {
+        ereport(WARNING, (errmsg("dwu_crm: the shared Dinamize token could not be removed from Redis: %s", why.c_str()),
+                          errhint("It expires by itself; tokens are bound to the base URL and user they were "
+                                  "issued for.")));
+    });
 }
 
 dwu::ReadCaps sql_read_caps() {

@@ -6,12 +6,16 @@
 #include <string>
 #include <vector>
 
-#include "core/dinamize/account_fields.h"
+#include "core/crypto/account_secrets.h"
 #include "core/crypto/secret_box.h"
+#include "core/dinamize/account_fields.h"
+#include "core/dinamize/host_policy.h"
+#include "pg/accounts/sql_session.h"
 #include "pg/cpp_boundary.h"
 #include "pg/functions/sql_args.h"
 #include "pg/accounts/key_ring.h"
 #include "pg/pg_headers.h"
+#include "pg/settings.h"
 #include "pg/shared_state.h"
 #include "pg/spi_values.h"
 
@@ -23,7 +27,9 @@ int64 first_int8(void) {
     return isnull ? 0 : DatumGetInt64(d);
 }
 
-const char* const kFindAccount = "SELECT dwu_id FROM dwu_crm.crm_dinamize_accounts WHERE dwu_name = $1 FOR UPDATE";
+const char* const kFindAccount =
+    "SELECT dwu_id, dwu_base_url, dwu_user, dwu_client_code FROM dwu_crm.crm_dinamize_accounts "
+    "WHERE dwu_name = $1 FOR UPDATE";
 const char* const kNextAccountId = "SELECT nextval(pg_get_serial_sequence('dwu_crm.crm_dinamize_accounts', 'dwu_id'))";
 const char* const kInsertAccount = R"SQL(
 INSERT INTO dwu_crm.crm_dinamize_accounts
@@ -83,6 +89,8 @@ Datum configure(FunctionCallInfo fcinfo) {
 
     int64 id = 0;
     bool exists = false;
+    char* stored[3] = {nullptr, nullptr, nullptr};  // base URL, user, client code, in the caller's context
+    MemoryContext caller = CurrentMemoryContext;    // SPI's own goes at SPI_finish
     pg_guarded([&] {
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
         Oid types[1] = {TEXTOID};
@@ -91,6 +99,8 @@ Datum configure(FunctionCallInfo fcinfo) {
         exists = SPI_processed > 0;
         if (exists) {
             id = first_int8();
+            for (int i = 0; i < 3; i++)
+                stored[i] = dwu_spi_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 2, caller);
         } else {
             exec(kNextAccountId, 0, nullptr, nullptr, nullptr, SPI_OK_SELECT);
             id = first_int8();
@@ -99,9 +109,24 @@ Datum configure(FunctionCallInfo fcinfo) {
     if (!exists && !password)
         throw SqlStateError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "password is required for a new account",
                             "Pass NULL as the password only to change other settings of an existing account.");
+    // The stored password is bound to where it is sent (account_secrets.h): it is never re-sent
+    // to a host, user or client code it was not given for.
+    if (exists && !password &&
+        (f.base_url != dwu_or_empty(stored[0]) || f.user != dwu_or_empty(stored[1]) ||
+         f.client_code != dwu_or_empty(stored[2])))
+        throw SqlStateError(
+            ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            "password is required to change the base URL, user or client code of account \"" + f.name + "\"",
+            "Pass the password again: a stored password is only ever sent where it was given for.");
+    const std::string refused = dwu::HostPolicy::parse(dwu_allowed_hosts ? dwu_allowed_hosts : "").refusal(f.base_url);
+    if (!refused.empty()) {
+        if (password) dwu::wipe(*password);
+        throw SqlStateError(ERRCODE_INVALID_PARAMETER_VALUE, "base URL refused: " + refused,
+                            "A superuser decides which hosts may be called: dwu_crm.allowed_hosts.");
+    }
     std::string blob;
     if (password) {
-        blob = dwu::seal(ring, *password, dwu::account_password_aad(id));
+        blob = dwu::seal_account_password(ring, *password, dwu::PasswordBinding{id, f.base_url, f.user, f.client_code});
         dwu::wipe(*password);
     }
 
@@ -130,6 +155,10 @@ Datum configure(FunctionCallInfo fcinfo) {
         SPI_finish();
         dwu_wake_worker_at_commit();  // the worker picks up the new settings at once
     });
+    if (exists) {
+        forget_shared_token(f.client_code);
+        if (f.client_code != dwu_or_empty(stored[2])) forget_shared_token(dwu_or_empty(stored[2]));
+    }
     return Int64GetDatum(id);
 }
 
@@ -139,16 +168,18 @@ struct SealedRow {
     int64 id;
     int64 account_id;
     bytea* blob;
+    char *base_url, *user, *client_code;  // an account's settings its password is bound to (else null)
 };
 
 const char* const kSealedRows[2] = {
-    "SELECT 'a', dwu_id, dwu_id, dwu_password FROM dwu_crm.crm_dinamize_accounts "
-    "WHERE length(dwu_password) > 0 ORDER BY dwu_id FOR UPDATE",
-    "SELECT 't', dwu_id, dwu_account_id, dwu_token FROM dwu_crm.crm_auth_tokens "
+    "SELECT 'a', dwu_id, dwu_id, dwu_password, dwu_base_url, dwu_user, dwu_client_code "
+    "FROM dwu_crm.crm_dinamize_accounts WHERE length(dwu_password) > 0 ORDER BY dwu_id FOR UPDATE",
+    "SELECT 't', dwu_id, dwu_account_id, dwu_token, NULL, NULL, NULL FROM dwu_crm.crm_auth_tokens "
     "WHERE length(dwu_token) > 0 ORDER BY dwu_id FOR UPDATE"};
 
 Datum rotate(FunctionCallInfo) {
     const dwu::KeyRing ring = dwu_load_key_ring();
+    MemoryContext caller = CurrentMemoryContext;
     SealedRow* rows = nullptr;
     int count = 0;
     pg_guarded([&] {
@@ -169,6 +200,9 @@ Datum rotate(FunctionCallInfo) {
                 r.blob = static_cast<bytea*>(SPI_palloc(VARSIZE_ANY(DatumGetPointer(SPI_getbinval(t, d, 4, &isnull)))));
                 memcpy(r.blob, DatumGetPointer(SPI_getbinval(t, d, 4, &isnull)),
                        VARSIZE_ANY(DatumGetPointer(SPI_getbinval(t, d, 4, &isnull))));
+                r.base_url = dwu_spi_text(t, d, 5, caller);
+                r.user = dwu_spi_text(t, d, 6, caller);
+                r.client_code = dwu_spi_text(t, d, 7, caller);
             }
         }
     });
@@ -179,8 +213,19 @@ Datum rotate(FunctionCallInfo) {
     for (int i = 0; i < count; i++) {
         const SealedRow& r = rows[i];
         const std::string_view blob(VARDATA_ANY(r.blob), VARSIZE_ANY_EXHDR(r.blob));
-        const std::string aad =
-            r.kind == 'a' ? dwu::account_password_aad(r.id) : dwu::auth_token_aad(r.id, r.account_id);
+        if (r.kind == 'a') {
+            // A password sealed by 0.1.0 (legacy AAD) is re-sealed bound to its settings, whatever its key.
+            const dwu::PasswordBinding binding{r.id, dwu_or_empty(r.base_url), dwu_or_empty(r.user),
+                                               dwu_or_empty(r.client_code)};
+            dwu::OpenedPassword opened = dwu::open_account_password(ring, blob, binding);
+            if (opened.legacy || dwu::blob_key_version(blob) != ring.current_version()) {
+                resealed[i] = dwu::seal_account_password(ring, opened.plaintext, binding);
+                changed++;
+            }
+            dwu::wipe(opened.plaintext);
+            continue;
+        }
+        const std::string aad = dwu::auth_token_aad(r.id, r.account_id);
         std::string plain = dwu::open(ring, blob, aad);
         if (dwu::blob_key_version(blob) != ring.current_version()) {
             resealed[i] = dwu::seal(ring, plain, aad);

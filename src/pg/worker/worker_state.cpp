@@ -47,7 +47,9 @@ Session& session_for(WorkerState& w, long long account_id, int config_version) {
     if (!stored.found || !stored.enabled)  // the worker leaves a paused account's jobs queued
         return w.sessions.unusable(account_id, "Dinamize account " + account + " is disabled or removed");
     try {
-        return w.sessions.open(stored);
+        return w.sessions.open(stored, dwu_run_in_transaction);
+    } catch (const dwu_accounts::RefusedHost& e) {  // its jobs wait until the setting allows it
+        return w.sessions.unusable(account_id, e.what());
     } catch (const dwu::CryptoError& e) {
         return w.sessions.unusable(account_id, "stored password of Dinamize account " + account +
                                                    " cannot be decrypted (data corrupted or unknown key): " + e.what());
