@@ -10,9 +10,9 @@ DWU_SIM=$DWU_BUILD/test/simulator/dinamize_sim
 DWU_PACKAGES=(postgresql-15 postgresql-server-dev-15 libhiredis-dev nlohmann-json3-dev libcurl4-openssl-dev
               libssl-dev redis-server libgtest-dev libcpp-httplib-dev postgresql-15-pgtap cmake g++ make
               pkg-config curl jq ca-certificates clang-format ccache)
-# Only the tests need these (the fuzz run's clang with libFuzzer and the sanitizers): the demo
-# does not wait for them.
-DWU_TEST_PACKAGES=(clang-14 libclang-rt-14-dev)
+# Only the tests need these (the fuzz run's clang with libFuzzer and the sanitizers; a TLS
+# terminator and an HTTP proxy for test_tls_and_proxy.sh): the demo does not wait for them.
+DWU_TEST_PACKAGES=(clang-14 libclang-rt-14-dev socat tinyproxy)
 
 dwu_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 dwu_die() { dwu_log "ERROR: $*"; exit 1; }

@@ -7,6 +7,40 @@
 -- catalog. 0.2.0: an unknown Dinamize account is undefined_object (42704) in every function;
 -- every object has a comment.
 
+-- An install that cannot work says so before anything is created. (pg_upgrade does not run this
+-- script: it recreates the extension's objects as they were.)
+DO $install_check$
+DECLARE
+    preloaded boolean := 'dwu_crm' = ANY (pg_catalog.string_to_array(
+        pg_catalog.translate(pg_catalog.current_setting('shared_preload_libraries'), ' "', ''), ','));
+    served text := pg_catalog.current_setting('dwu_crm.database', true);
+BEGIN
+    IF pg_catalog.current_setting('server_encoding') <> 'UTF8' THEN
+        RAISE EXCEPTION 'dwu_crm needs a UTF-8 database'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = pg_catalog.format('Database %I is encoded %s; Dinamize exchanges UTF-8, and leads '
+                                             'it cannot represent would be cut or refused.',
+                                             pg_catalog.current_database(),
+                                             pg_catalog.current_setting('server_encoding')),
+                  HINT = 'Create the CRM database with ENCODING ''UTF8'' TEMPLATE template0.';
+    END IF;
+    IF NOT preloaded THEN
+        RAISE EXCEPTION 'dwu_crm must be loaded through shared_preload_libraries'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Without it no background worker runs: leads would be captured and never synced.',
+                  HINT = 'Add dwu_crm to shared_preload_libraries in postgresql.conf, restart the server, '
+                         'then run CREATE EXTENSION again.';
+    END IF;
+    IF served IS DISTINCT FROM pg_catalog.current_database() THEN
+        RAISE WARNING 'dwu_crm: sync is off in database %', pg_catalog.current_database()
+            USING DETAIL = pg_catalog.format('The workers serve database %s (dwu_crm.database): changes here '
+                                             'are queued and not sent.', served),
+                  HINT = 'That is right for a copy (e.g. a staging restore). To sync this database, set '
+                         'dwu_crm.database to it and restart the server.';
+    END IF;
+END
+$install_check$;
+
 COMMENT ON SCHEMA @extschema@ IS
     'dwu_crm: CRM leads, contacts and opportunities, kept in sync with Dinamize by a background worker.';
 

@@ -19,6 +19,11 @@ void init_module() {
         return;
     }
     dwu_install_shmem_hooks();
+    if (IsBinaryUpgrade) {
+        // pg_upgrade's server: it copies the catalog and must find no worker touching the data.
+        ereport(LOG, (errmsg("dwu_crm: binary upgrade in progress, no background worker started")));
+        return;
+    }
     dwu_register_launcher();
 }
 

@@ -122,6 +122,8 @@ void check_mime(CURLcode code) {
         msg += "out of memory while reading the answer";
     else if (code == CURLE_OPERATION_TIMEDOUT)
         msg += "no complete answer within " + std::to_string(timeout_ms) + " ms";
+    else if (code == CURLE_PEER_FAILED_VERIFICATION)
+        msg += "the server's TLS certificate is not trusted (a company proxy's or private CA goes in dwu_crm.ca_file)";
     else
         msg += curl_easy_strerror(code);
     throw DinamizeError(ErrorCategory::Network, "", msg, retryable(code));

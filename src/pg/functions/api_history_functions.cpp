@@ -75,10 +75,13 @@ Datum optouts(FunctionCallInfo fcinfo) {
                     .items;
     });
     SrfResult out(fcinfo);
-    for (const auto& item : items)
-        out.add_row({V::text(dwu::rows::text_cell(item, "email")), V::text(dwu::rows::text_cell(item, "contact_code")),
-                     V::text(dwu::rows::text_cell(item, "request_date")), V::text(dwu::rows::text_cell(item, "origin")),
-                     V::json(item.dump())});
+    for (const auto& item : items) {
+        // An item that is no object, or holds a NUL, is a classified error (VALIDATION), never a
+        // failed jsonb cast.
+        const dwu::rows::OptoutRow r = dwu::rows::optout_row(item);
+        out.add_row(
+            {V::text(r.email), V::text(r.contact_code), V::text(r.request_date), V::text(r.origin), V::json(r.raw)});
+    }
     return (Datum)0;
 }
 
