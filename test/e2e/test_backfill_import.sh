@@ -48,6 +48,28 @@ check "the simulator equals the CRM field by field (latest values included)" con
 check "the logs name the import" \
     [ "$(psql_q "select count(distinct dwu_request_unique) from dwu_crm.crm_sync_logs where dwu_error_message like 'imported (Dinamize import %'")" = 3 ]
 
+# 1b. An import that fails as a whole (every call answers 503) comes back as one import, not as a
+#     thousand single adds: its rows share one retry time. Faults go off once the failure is recorded.
+before=$(sim_admin_get /__sim/stats)
+psql_q "SELECT dwu_crm.dinamize_set_account_enabled('e2e', false)" >/dev/null
+psql_q "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email)
+        SELECT 'Retry ' || i, 'retried' || i || '@example.com' FROM generate_series(1, 1000) i" >/dev/null
+move_captured
+sim_admin_post /__sim/faults '{"http_5xx": 1.0, "seed": 3}' >/dev/null
+psql_q "SELECT dwu_crm.dinamize_set_account_enabled('e2e', true)" >/dev/null
+import_failed() {
+    [ "$(psql_q "select count(*) from dwu_crm.crm_sync_queue
+                  where dwu_status = 'queued' and dwu_attempt_count > 0 and dwu_last_error like 'bulk import failed%'")" = 1000 ]
+}
+check "the failed import's 1000 rows wait for their retry" dwu_wait_for 60 "the failed import" import_failed
+sim_admin_post /__sim/faults '{"clear": true}' >/dev/null
+check "the retried import drains the queue" dwu_wait_for 60 "the retried import" queue_drained
+after=$(sim_admin_get /__sim/stats)
+check "the rows went again as an import" \
+    [ "$(jq -n --argjson a "$after" --argjson b "$before" '$a.requests["/emkt/contact"] - $b.requests["/emkt/contact"]')" -ge 2 ]
+check "no row of the failed import went one by one" \
+    [ "$(jq -n --argjson a "$after" --argjson b "$before" '($a.requests["/emkt/contact/add"] // 0) - ($b.requests["/emkt/contact/add"] // 0)')" = 0 ]
+
 # 2. A second backfill while Dinamize fails some requests (5xx) and lets others answer too late
 #    (3 s > the 1.5 s timeout: the import may land after the worker gave up on it).
 #    Some leads are edited and some deleted before it starts.

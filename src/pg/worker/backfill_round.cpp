@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -18,6 +19,21 @@ namespace dwu_worker {
 // A backfill round: up to dwu_crm.import_batch due creates of one account go to Dinamize as one
 // bulk import; the codes are mapped back and recorded like single calls. Jobs the import could
 // not carry (rejected rows, a lead gone, effectively a delete) are sent one by one.
+namespace {
+
+// The rows of a failed import were one request: they are retried together, at the latest of their
+// due times. Jittered one by one, they would come back a few at a time, under the import
+// threshold, and go one request per lead: 2,000 requests where one import would do.
+void retry_together(std::vector<dwu::DecidedOutcome>& done, size_t first) {
+    long latest = 0;
+    for (size_t i = first; i < done.size(); ++i)
+        if (done[i].decision.fate == dwu::JobFate::Retry) latest = std::max(latest, done[i].decision.delay_ms);
+    for (size_t i = first; i < done.size(); ++i)
+        if (done[i].decision.fate == dwu::JobFate::Retry) done[i].decision.delay_ms = latest;
+}
+
+}  // namespace
+
 long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_id) {
     std::vector<dwu::SyncJob> jobs;
     long next_due_ms = -1;
@@ -95,6 +111,7 @@ long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_
             } catch (const dwu::DinamizeError& e) {
                 // The import failed as a whole: every row gets that error, and the retry policy.
                 if (e.category() == dwu::ErrorCategory::RateLimit) w.sessions.rate_limited(s, e.retry_after_seconds());
+                const size_t first = done.size();
                 for (const auto& item : items) {
                     dwu::SyncOutcome o = dwu::outcome_for(*by_id[item.job_id]);
                     o.category = e.category();
@@ -104,6 +121,7 @@ long run_backfill_round(WorkerState& w, std::mt19937_64& rng, long long account_
                     o.retry_after_seconds = e.retry_after_seconds();
                     add_outcome(std::move(o));
                 }
+                retry_together(done, first);
             }
             if (gate) gate->end_job();
         }
