@@ -520,3 +520,7 @@ BEGIN
     RETURN outcome;
 END;
 $$;
+
+-- Retention deletes the oldest completed jobs first (dwu_crm.finished_jobs_ttl, the worker).
+CREATE INDEX crm_sync_queue_completed_idx ON @extschema@.crm_sync_queue (dwu_completed_at)
+    WHERE dwu_status = 'completed';

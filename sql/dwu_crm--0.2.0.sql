@@ -236,6 +236,9 @@ CREATE INDEX crm_sync_queue_coalesced_idx ON @extschema@.crm_sync_queue (dwu_coa
     WHERE dwu_status = 'processing';
 CREATE INDEX crm_sync_queue_failed_idx ON @extschema@.crm_sync_queue (dwu_last_error_category)
     WHERE dwu_status = 'failed';
+-- Retention deletes the oldest completed jobs first (dwu_crm.finished_jobs_ttl, the worker).
+CREATE INDEX crm_sync_queue_completed_idx ON @extschema@.crm_sync_queue (dwu_completed_at)
+    WHERE dwu_status = 'completed';
 COMMENT ON TABLE @extschema@.crm_sync_queue IS
     'Outbox of changes to send to Dinamize. queued → processing (leased) → completed | failed.';
 

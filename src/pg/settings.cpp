@@ -13,6 +13,9 @@ char* dwu_database = nullptr;
 char* dwu_encryption_key_file = nullptr;
 char* dwu_field_map = nullptr;
 bool dwu_verify_tls = true;
+int dwu_finished_jobs_ttl_seconds = 7 * 86400;
+int dwu_sync_logs_ttl_seconds = 30 * 86400;
+int dwu_audit_log_ttl_seconds = 0;
 char* dwu_allowed_hosts = nullptr;
 char* dwu_ca_file = nullptr;
 char* dwu_https_proxy = nullptr;
@@ -92,6 +95,23 @@ void define_network_settings() {
                                "E.g. 'http://proxy.corp.example:3128'. Empty: none; the server's environment "
                                "(https_proxy) is ignored.",
                                &dwu_https_proxy, "", PGC_SUSET, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+}
+
+// How long the worker keeps history (pg_net's ttl, per table).
+void define_retention_settings() {
+    constexpr int kTenYears = 10 * 366 * 86400;
+    DefineCustomIntVariable("dwu_crm.finished_jobs_ttl", "How long completed jobs stay in crm_sync_queue.",
+                            "The worker deletes older ones in small batches; failed jobs stay. 0 keeps them all.",
+                            &dwu_finished_jobs_ttl_seconds, 7 * 86400, 0, kTenYears, PGC_SIGHUP, GUC_UNIT_S, nullptr,
+                            nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.sync_logs_ttl", "How long rows stay in crm_sync_logs.",
+                            "The worker deletes older ones in small batches. 0 keeps them all.",
+                            &dwu_sync_logs_ttl_seconds, 30 * 86400, 0, kTenYears, PGC_SIGHUP, GUC_UNIT_S, nullptr,
+                            nullptr, nullptr);
+    DefineCustomIntVariable("dwu_crm.audit_log_ttl", "How long rows stay in crm_audit_log.",
+                            "0 (the default) keeps them all: the audit log is the company's record.",
+                            &dwu_audit_log_ttl_seconds, 0, 0, kTenYears, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+                            nullptr);
 }
 
 // Dinamize counts requests per account (reference §4); these settings are the same for every
@@ -176,6 +196,7 @@ void dwu_define_settings(bool preloading) {
                                "Comma-separated column:cmpN pairs, e.g. 'dwu_phone:cmp4'.", &dwu_field_map, "",
                                PGC_SIGHUP, 0, dwu_c_callback<check_field_map>, nullptr, nullptr);
     define_network_settings();
+    define_retention_settings();
     DefineCustomBoolVariable("dwu_crm.verify_tls", "Verify the Dinamize server's TLS certificate.", nullptr,
                              &dwu_verify_tls, true, PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.workers", "Sync workers sharing the queue.",

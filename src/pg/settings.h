@@ -4,6 +4,10 @@ extern char* dwu_database;
 extern char* dwu_encryption_key_file;
 extern char* dwu_field_map;
 extern bool dwu_verify_tls;
+// Retention of history (pg/worker/retention.h), in seconds; 0 keeps the rows.
+extern int dwu_finished_jobs_ttl_seconds;
+extern int dwu_sync_logs_ttl_seconds;
+extern int dwu_audit_log_ttl_seconds;
 // Where requests may go and how (superuser-only; see core/dinamize/host_policy.h).
 extern char* dwu_allowed_hosts;
 extern char* dwu_ca_file;

@@ -13,6 +13,7 @@
 #include "pg/capture/capture_mover.h"
 #include "pg/worker/job_store.h"
 #include "pg/worker/pull_runner.h"
+#include "pg/worker/retention.h"
 #include "pg/worker/worker_rounds.h"
 #include "pg/cpp_boundary.h"
 #include "pg/pg_headers.h"  // after the headers that include core ones
@@ -47,6 +48,7 @@ void worker_loop() {
     int empty_rounds_in_row = 0;
     bool background_more = false;
     std::chrono::steady_clock::time_point last_background{};
+    std::chrono::steady_clock::time_point next_retention{};
     CapturedChangesMover mover;
     for (;;) {
         dwu_check_for_interrupts();
@@ -55,6 +57,7 @@ void worker_loop() {
             ProcessConfigFile(PGC_SIGHUP);
             apply_settings(w);  // new key file, timeouts, field map: sessions start afresh
             w.last_warning.clear();
+            next_retention = {};  // a changed TTL applies at once
         }
         if (!dwu_extension_installed()) {
             if (dwu_last_transaction_was_busy()) {  // a TRUNCATE or ALTER holds a table: soon over
@@ -105,6 +108,7 @@ void worker_loop() {
             background_ms =
                 std::chrono::duration_cast<std::chrono::milliseconds>(last_background + background_gap - now).count();
         }
+        if (now >= next_retention) next_retention = now + std::chrono::milliseconds(dwu_run_retention());
         if (sleep_ms == 0) busy_since_trim = true;
         if (sleep_ms > 0 && busy_since_trim) {
             // A backlog leaves large freed blocks behind (import files, pages of 10,000 contacts):
