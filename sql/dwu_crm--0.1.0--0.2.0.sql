@@ -524,3 +524,83 @@ $$;
 -- Retention deletes the oldest completed jobs first (dwu_crm.finished_jobs_ttl, the worker).
 CREATE INDEX crm_sync_queue_completed_idx ON @extschema@.crm_sync_queue (dwu_completed_at)
     WHERE dwu_status = 'completed';
+
+-- The CRM's own data is the user's: leads, contacts, opportunities and the audit log leave the
+-- extension (their rows untouched), so DROP EXTENSION never deletes them and pg_dump dumps them
+-- as user tables. See the end of dwu_crm--0.2.0.sql.
+DO $ownership$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['crm_leads', 'crm_opportunities', 'crm_contacts', 'crm_audit_log'] LOOP
+        EXECUTE pg_catalog.format('ALTER EXTENSION dwu_crm DROP TABLE @extschema@.%I', t);
+        EXECUTE pg_catalog.format('ALTER EXTENSION dwu_crm DROP SEQUENCE %s',
+                                  pg_catalog.pg_get_serial_sequence(pg_catalog.format('@extschema@.%I', t), 'dwu_id'));
+    END LOOP;
+END
+$ownership$;
+
+-- The extension's own tables keep their sequences through a dump and restore too. One call per
+-- statement: each rewrites the extension's catalog row.
+DO $sequences$
+DECLARE
+    seq text;
+BEGIN
+    FOR seq IN SELECT pg_catalog.pg_get_serial_sequence(a.attrelid::regclass::text, a.attname)
+                 FROM pg_catalog.pg_extension e
+                 CROSS JOIN LATERAL pg_catalog.unnest(e.extconfig) AS c(oid)
+                 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attidentity <> '' AND NOT a.attisdropped
+                WHERE e.extname = 'dwu_crm'
+    LOOP
+        PERFORM pg_catalog.pg_extension_config_dump(seq, '');
+    END LOOP;
+END
+$sequences$;
+
+-- A restored copy calls Dinamize only when an admin says so: an account that arrives through a
+-- restore (pg_restore, or pg_dump's SQL run by psql: both set row_security off, as applications
+-- seldom do) arrives paused. pg_upgrade copies the data files: nothing is paused there.
+CREATE FUNCTION @extschema@.crm_dinamize_accounts_restore_paused() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.dwu_enabled AND (current_setting('row_security') = 'off' OR current_setting('application_name') = 'pg_restore') THEN
+        NEW.dwu_enabled := false;
+        RAISE WARNING 'dwu_crm: Dinamize account % restored paused', NEW.dwu_name
+            USING DETAIL = 'A restored copy sends nothing to Dinamize until an admin resumes its accounts.',
+                  HINT = format('To let this copy sync, run SELECT dwu_crm.dinamize_set_account_enabled(%L, true).',
+                                NEW.dwu_name);
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER crm_dinamize_accounts_restore_paused
+    BEFORE INSERT ON @extschema@.crm_dinamize_accounts
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.crm_dinamize_accounts_restore_paused();
+COMMENT ON FUNCTION @extschema@.crm_dinamize_accounts_restore_paused() IS
+    'Trigger function of crm_dinamize_accounts_restore_paused: an account restored from a dump arrives paused.';
+REVOKE ALL ON FUNCTION @extschema@.crm_dinamize_accounts_restore_paused() FROM PUBLIC;
+
+-- Reads what is live, not the whole history: queued, processing and failed jobs through their
+-- partial indexes, completed ones of the last hour through crm_sync_queue_completed_idx (the cost
+-- does not grow with the jobs finished before).
+CREATE OR REPLACE VIEW @extschema@.sync_queue_depth AS
+SELECT q.dwu_status AS status,
+       a.dwu_name AS account,
+       count(*) AS jobs,
+       now() - min(q.created_at) AS oldest_age,
+       count(*) FILTER (WHERE q.dwu_status = 'queued' AND q.dwu_next_attempt_at > now()) AS waiting_for_retry
+  FROM @extschema@.crm_sync_queue q
+  LEFT JOIN @extschema@.crm_dinamize_accounts a ON a.dwu_id = q.dwu_account_id
+ WHERE q.dwu_status = 'queued' OR q.dwu_status = 'processing' OR q.dwu_status = 'failed'
+    OR (q.dwu_status = 'completed' AND q.dwu_completed_at > now() - interval '1 hour')
+ GROUP BY q.dwu_status, a.dwu_name
+UNION ALL
+SELECT 'captured', NULL, count(*), now() - min(c.created_at), 0
+  FROM @extschema@.crm_captured_changes c
+ WHERE c.dwu_sync
+HAVING count(*) > 0;
+COMMENT ON VIEW @extschema@.sync_queue_depth IS
+    'Queue depth by status and account (completed: in the last hour; captured: not moved into the queue yet), age of the oldest job in each, and queued jobs waiting for a retry.';
+

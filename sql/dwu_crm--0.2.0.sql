@@ -31,6 +31,19 @@ BEGIN
                   HINT = 'Add dwu_crm to shared_preload_libraries in postgresql.conf, restart the server, '
                          'then run CREATE EXTENSION again.';
     END IF;
+    -- The CRM tables are the user's (see the end of this script): DROP EXTENSION dwu_crm CASCADE
+    -- leaves them here, with their rows. A new install must not take them over unasked.
+    IF pg_catalog.to_regclass('@extschema@.crm_leads') IS NOT NULL
+       OR pg_catalog.to_regclass('@extschema@.crm_contacts') IS NOT NULL
+       OR pg_catalog.to_regclass('@extschema@.crm_opportunities') IS NOT NULL
+       OR pg_catalog.to_regclass('@extschema@.crm_audit_log') IS NOT NULL THEN
+        RAISE EXCEPTION 'dwu_crm: schema @extschema@ already holds CRM tables'
+            USING ERRCODE = 'duplicate_table',
+                  DETAIL = 'crm_leads, crm_contacts, crm_opportunities or crm_audit_log is there, left by '
+                           'DROP EXTENSION dwu_crm CASCADE or made by hand; their rows are not touched.',
+                  HINT = 'Move them to another schema (ALTER TABLE @extschema@.crm_leads SET SCHEMA ...) '
+                         'before CREATE EXTENSION dwu_crm.';
+    END IF;
     IF served IS DISTINCT FROM pg_catalog.current_database() THEN
         RAISE WARNING 'dwu_crm: sync is off in database %', pg_catalog.current_database()
             USING DETAIL = pg_catalog.format('The workers serve database %s (dwu_crm.database): changes here '
@@ -91,6 +104,30 @@ CREATE TRIGGER crm_dinamize_accounts_keep
     FOR EACH ROW EXECUTE FUNCTION @extschema@.crm_dinamize_accounts_refuse_delete();
 COMMENT ON FUNCTION @extschema@.crm_dinamize_accounts_refuse_delete() IS
     'Trigger function of crm_dinamize_accounts_keep: refuses to delete an account (use dinamize_remove_account).';
+
+-- A restored copy calls Dinamize only when an admin says so: an account that arrives through a
+-- restore (pg_restore, or pg_dump's SQL run by psql: both set row_security off, as applications
+-- seldom do) arrives paused. pg_upgrade copies the data files: nothing is paused there.
+CREATE FUNCTION @extschema@.crm_dinamize_accounts_restore_paused() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.dwu_enabled AND (current_setting('row_security') = 'off' OR current_setting('application_name') = 'pg_restore') THEN
+        NEW.dwu_enabled := false;
+        RAISE WARNING 'dwu_crm: Dinamize account % restored paused', NEW.dwu_name
+            USING DETAIL = 'A restored copy sends nothing to Dinamize until an admin resumes its accounts.',
+                  HINT = format('To let this copy sync, run SELECT dwu_crm.dinamize_set_account_enabled(%L, true).',
+                                NEW.dwu_name);
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER crm_dinamize_accounts_restore_paused
+    BEFORE INSERT ON @extschema@.crm_dinamize_accounts
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.crm_dinamize_accounts_restore_paused();
+COMMENT ON FUNCTION @extschema@.crm_dinamize_accounts_restore_paused() IS
+    'Trigger function of crm_dinamize_accounts_restore_paused: an account restored from a dump arrives paused.';
 
 -- The account a lead without one belongs to.
 CREATE FUNCTION @extschema@.default_account_id() RETURNS bigint
@@ -648,6 +685,9 @@ COMMENT ON FUNCTION @extschema@.requeue_failed(bigint, text, text) IS
 
 
 -- status 'captured': lead changes committed but not yet moved into the queue (account not known yet).
+-- Reads what is live, not the whole history: queued, processing and failed jobs through their
+-- partial indexes, completed ones of the last hour through crm_sync_queue_completed_idx (the cost
+-- does not grow with the jobs finished before).
 CREATE VIEW @extschema@.sync_queue_depth AS
 SELECT q.dwu_status AS status,
        a.dwu_name AS account,
@@ -656,6 +696,8 @@ SELECT q.dwu_status AS status,
        count(*) FILTER (WHERE q.dwu_status = 'queued' AND q.dwu_next_attempt_at > now()) AS waiting_for_retry
   FROM @extschema@.crm_sync_queue q
   LEFT JOIN @extschema@.crm_dinamize_accounts a ON a.dwu_id = q.dwu_account_id
+ WHERE q.dwu_status = 'queued' OR q.dwu_status = 'processing' OR q.dwu_status = 'failed'
+    OR (q.dwu_status = 'completed' AND q.dwu_completed_at > now() - interval '1 hour')
  GROUP BY q.dwu_status, a.dwu_name
 UNION ALL
 SELECT 'captured', NULL, count(*), now() - min(c.created_at), 0
@@ -663,7 +705,7 @@ SELECT 'captured', NULL, count(*), now() - min(c.created_at), 0
  WHERE c.dwu_sync
 HAVING count(*) > 0;
 COMMENT ON VIEW @extschema@.sync_queue_depth IS
-    'Queue depth by status and account (captured: not moved into the queue yet), age of the oldest job in each, and queued jobs waiting for a retry.';
+    'Queue depth by status and account (completed: in the last hour; captured: not moved into the queue yet), age of the oldest job in each, and queued jobs waiting for a retry.';
 
 CREATE VIEW @extschema@.sync_outcomes_per_minute AS
 WITH calls AS (
@@ -1991,17 +2033,66 @@ GRANT USAGE ON TYPE @extschema@.dinamize_contact TO dwu_crm_app;
 -- must be in its backups (secrets only as ciphertext).
 -- ---------------------------------------------------------------------------------------------
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_dinamize_accounts', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_contacts', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_opportunities', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_leads', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_lead_sync', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_sync_queue', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_sync_logs', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_auth_tokens', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_settings', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_webhook_events', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_audit_log', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_captured_changes', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_pull_state', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_remote_contacts', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_sync_conflicts', '');
+
+-- ---------------------------------------------------------------------------------------------
+-- The CRM's own data is the user's (0.2.0). Leads, contacts, opportunities and the audit log are
+-- not members of the extension: DROP EXTENSION dwu_crm is refused while their capture triggers,
+-- defaults and foreign keys depend on it, and DROP EXTENSION dwu_crm CASCADE removes those and
+-- leaves the tables and their rows in place. pg_dump dumps them as user tables (their columns
+-- and indexes as they are, their sequences where they were). The extension's own state (queue,
+-- links, accounts, tokens, logs, settings) stays its members, dumped by pg_extension_config_dump.
+-- ---------------------------------------------------------------------------------------------
+DO $ownership$
+DECLARE
+    t text;
+    seq text;
+    -- A restore: pg_dump's output and pg_restore set row_security off (CREATE EXTENSION itself
+    -- turns check_function_bodies off, so that one tells nothing).
+    restoring boolean := pg_catalog.current_setting('row_security') = 'off'
+                         OR pg_catalog.current_setting('application_name') = 'pg_restore';
+BEGIN
+    FOREACH t IN ARRAY ARRAY['crm_leads', 'crm_opportunities', 'crm_contacts', 'crm_audit_log'] LOOP  -- referrers first
+        seq := pg_catalog.pg_get_serial_sequence(pg_catalog.format('@extschema@.%I', t), 'dwu_id');
+        IF restoring THEN
+            -- The dump holds these tables, with the user's columns, rows, triggers and grants.
+            EXECUTE pg_catalog.format('DROP TABLE @extschema@.%I', t);
+        ELSE
+            EXECUTE pg_catalog.format('ALTER EXTENSION dwu_crm DROP TABLE @extschema@.%I', t);
+            EXECUTE pg_catalog.format('ALTER EXTENSION dwu_crm DROP SEQUENCE %s', seq);
+        END IF;
+    END LOOP;
+    IF restoring THEN
+        RAISE NOTICE 'dwu_crm: installed for a restore: crm_leads, crm_contacts, crm_opportunities and '
+                     'crm_audit_log come from the dump'
+            USING HINT = 'row_security is off, as pg_dump''s output sets it. Outside a restore, '
+                         'run CREATE EXTENSION dwu_crm with row_security on (the default).';
+    END IF;
+END
+$ownership$;
+
+-- The extension's own tables keep their sequences through a dump and restore too. One call per
+-- statement: each rewrites the extension's catalog row.
+DO $sequences$
+DECLARE
+    seq text;
+BEGIN
+    FOR seq IN SELECT pg_catalog.pg_get_serial_sequence(a.attrelid::regclass::text, a.attname)
+                 FROM pg_catalog.pg_extension e
+                 CROSS JOIN LATERAL pg_catalog.unnest(e.extconfig) AS c(oid)
+                 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attidentity <> '' AND NOT a.attisdropped
+                WHERE e.extname = 'dwu_crm'
+    LOOP
+        PERFORM pg_catalog.pg_extension_config_dump(seq, '');
+    END LOOP;
+END
+$sequences$;

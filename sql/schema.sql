@@ -25,7 +25,50 @@ SELECT count(*) AS undocumented_tables
   FROM pg_class c
  WHERE c.relnamespace = 'dwu_crm'::regnamespace AND c.relkind = 'r' AND obj_description(c.oid, 'pg_class') IS NULL;
 
--- The extension's objects go away with it, and come back.
-DROP EXTENSION dwu_crm;
-SELECT count(*) AS leftover FROM pg_class WHERE relname LIKE 'crm\_%';
+-- The CRM's data is the user's: leads, contacts, opportunities and the audit log are not members
+-- of the extension, and a plain DROP EXTENSION is refused while their capture depends on it.
+SELECT count(*) AS crm_tables_outside_the_extension
+  FROM pg_class c
+ WHERE c.oid IN ('dwu_crm.crm_leads'::regclass, 'dwu_crm.crm_contacts'::regclass,
+                 'dwu_crm.crm_opportunities'::regclass, 'dwu_crm.crm_audit_log'::regclass)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e');
+SET dwu_crm.capture_changes = off;
+INSERT INTO dwu_crm.crm_leads (dwu_email) VALUES ('kept@example.com');
+RESET dwu_crm.capture_changes;
+DO $$
+BEGIN
+    DROP EXTENSION dwu_crm;
+    RAISE EXCEPTION 'DROP EXTENSION was accepted';
+EXCEPTION WHEN dependent_objects_still_exist THEN
+    DECLARE
+        detail text;
+        hint text;
+    BEGIN
+        GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+        RAISE NOTICE 'refused; names the capture trigger: %, the audit defaults: %, the account key: %; hint: %',
+            detail LIKE '%trigger crm_leads_capture on table %crm_leads depends on function %capture_row_change()%',
+            detail LIKE '%default value for column dwu_user_id of table %crm_audit_log depends on%',
+            detail LIKE '%constraint crm_leads_dwu_account_id_fkey on table %crm_leads depends on%', hint;
+    END;
+END $$;
+-- CASCADE removes the extension with the capture, defaults and keys that need it: the rows stay.
+\set VERBOSITY terse
+DROP EXTENSION dwu_crm CASCADE;
+\set VERBOSITY default
+SELECT c.relname, (SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) AS triggers
+  FROM pg_class c WHERE c.relnamespace = 'dwu_crm'::regnamespace AND c.relkind = 'r' ORDER BY c.relname;
+SELECT dwu_email FROM dwu_crm.crm_leads;
+INSERT INTO dwu_crm.crm_leads (dwu_email) VALUES ('after@example.com');  -- a plain table now
+-- A new install does not take them over unasked.
 CREATE EXTENSION dwu_crm;
+-- Moved aside, they stay the user's; the extension installs afresh.
+CREATE SCHEMA kept_crm;
+ALTER TABLE dwu_crm.crm_leads SET SCHEMA kept_crm;
+ALTER TABLE dwu_crm.crm_contacts SET SCHEMA kept_crm;
+ALTER TABLE dwu_crm.crm_opportunities SET SCHEMA kept_crm;
+ALTER TABLE dwu_crm.crm_audit_log SET SCHEMA kept_crm;
+CREATE EXTENSION dwu_crm;
+SELECT count(*) AS kept_leads FROM kept_crm.crm_leads;
+\set VERBOSITY terse
+DROP SCHEMA kept_crm CASCADE;
+\set VERBOSITY default
