@@ -1967,6 +1967,130 @@ COMMENT ON VIEW @extschema@.pull_status IS
     'Per account and list: pull schedule, rule, the run in progress, the last run''s counts and error.';
 
 -- ---------------------------------------------------------------------------------------------
+-- Erasure (LGPD Art. 18): one call removes a person — leads and contacts with the address, their
+-- values in the audit log, job payloads, sync logs, the pull's snapshot, conflicts and webhook
+-- events — and deletes the contact in Dinamize through the queue. The rows that record that
+-- something happened stay; the personal values go.
+-- ---------------------------------------------------------------------------------------------
+
+-- The values of an audit row's before/after objects, each replaced by "[erased]" (ids kept).
+CREATE FUNCTION @extschema@.erased_changes(changes jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN jsonb_typeof(changes) <> 'object' THEN to_jsonb('[erased]'::text)
+           ELSE coalesce((SELECT jsonb_object_agg(side, CASE WHEN jsonb_typeof(v) <> 'object' THEN to_jsonb('[erased]'::text)
+                           ELSE coalesce((SELECT jsonb_object_agg(k, CASE WHEN k IN ('dwu_id', 'dwu_account_id') THEN x
+                                                                        ELSE to_jsonb('[erased]'::text) END)
+                                            FROM jsonb_each(v) AS f(k, x)), '{}') END)
+                            FROM jsonb_each(changes) AS s(side, v)), '{}') END
+$$;
+COMMENT ON FUNCTION @extschema@.erased_changes(jsonb) IS
+    'Internal (erase_person): an audit row''s changes with every value but ids replaced by "[erased]".';
+
+CREATE FUNCTION @extschema@.erase_person(email text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    address text := lower(btrim(email));
+    lead_ids bigint[];
+    contact_ids bigint[];
+    audit_before text := current_setting('dwu_crm.audit_row_changes');
+    capture_before text := current_setting('dwu_crm.capture_changes');
+    result jsonb;
+    n_leads bigint; n_contacts bigint; n_deletes bigint; n_jobs bigint; n_logs bigint; n_audit bigint;
+    n_snapshot bigint; n_conflicts bigint; n_events bigint;
+BEGIN
+    IF address IS NULL OR address = '' THEN
+        RAISE EXCEPTION 'erase_person needs the person''s e-mail address'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- Writes of the person not yet moved become jobs and audit rows first, scrubbed below.
+    PERFORM @extschema@.move_captured_changes();
+    SELECT coalesce(array_agg(l.dwu_id ORDER BY l.dwu_id), '{}') INTO lead_ids
+      FROM @extschema@.crm_leads l WHERE lower(l.dwu_email) = address;
+    SELECT coalesce(array_agg(c.dwu_id ORDER BY c.dwu_id), '{}') INTO contact_ids
+      FROM @extschema@.crm_contacts c WHERE lower(c.dwu_email) = address;
+
+    -- The deletes go through the capture (a delete job per lead, for Dinamize), without audit
+    -- rows that would hold the values: this call's own audit row says what went.
+    PERFORM set_config('dwu_crm.capture_changes', 'on', true);
+    PERFORM set_config('dwu_crm.audit_row_changes', 'off', true);
+    DELETE FROM @extschema@.crm_leads WHERE dwu_id = ANY (lead_ids);
+    GET DIAGNOSTICS n_leads = ROW_COUNT;
+    DELETE FROM @extschema@.crm_contacts WHERE dwu_id = ANY (contact_ids);
+    GET DIAGNOSTICS n_contacts = ROW_COUNT;
+    PERFORM @extschema@.move_captured_changes();
+    PERFORM set_config('dwu_crm.audit_row_changes', audit_before, true);
+    PERFORM set_config('dwu_crm.capture_changes', capture_before, true);
+
+    -- The delete jobs keep the address only while they may need it to find the contact (no code
+    -- known yet); crm_sync_queue_erasure_done removes it when the job completes.
+    UPDATE @extschema@.crm_sync_queue
+       SET dwu_payload = CASE WHEN dwu_payload ? 'contact_code' THEN dwu_payload - 'email' ELSE dwu_payload END
+                         || '{"erasure": true}'
+     WHERE dwu_lead_id = ANY (lead_ids) AND dwu_operation = 'delete' AND dwu_status = 'queued';
+    GET DIAGNOSTICS n_deletes = ROW_COUNT;
+    UPDATE @extschema@.crm_sync_queue
+       SET dwu_payload = dwu_payload - 'email',
+           dwu_last_error = CASE WHEN strpos(lower(dwu_last_error), address) > 0 THEN '[erased]' ELSE dwu_last_error END
+     WHERE dwu_lead_id = ANY (lead_ids) AND NOT (dwu_payload ? 'erasure')
+       AND (dwu_payload ? 'email' OR strpos(lower(dwu_last_error), address) > 0);
+    GET DIAGNOSTICS n_jobs = ROW_COUNT;
+    UPDATE @extschema@.crm_sync_logs SET dwu_error_message = '[erased]'
+     WHERE strpos(lower(dwu_error_message), address) > 0;
+    GET DIAGNOSTICS n_logs = ROW_COUNT;
+    UPDATE @extschema@.crm_audit_log SET dwu_changes = @extschema@.erased_changes(dwu_changes)
+     WHERE dwu_changes IS NOT NULL
+       AND ((dwu_entity_type = 'lead' AND dwu_entity_id = ANY (lead_ids))
+            OR (dwu_entity_type = 'contact' AND dwu_entity_id = ANY (contact_ids))
+            OR strpos(lower(dwu_changes::text), address) > 0);
+    GET DIAGNOSTICS n_audit = ROW_COUNT;
+    UPDATE @extschema@.crm_remote_contacts SET dwu_fields = '{}'
+     WHERE dwu_lead_id = ANY (lead_ids) OR lower(dwu_fields ->> 'dwu_email') = address;
+    GET DIAGNOSTICS n_snapshot = ROW_COUNT;
+    UPDATE @extschema@.crm_sync_conflicts
+       SET dwu_local = '{}', dwu_remote = '{}', dwu_base = NULL, dwu_resolved = '{}'
+     WHERE dwu_lead_id = ANY (lead_ids);
+    GET DIAGNOSTICS n_conflicts = ROW_COUNT;
+    -- Events of the address, applied or not: none may bring the person back.
+    UPDATE @extschema@.crm_webhook_events
+       SET dwu_payload = '{}', dwu_email_key = '[erased]', dwu_processed = true,
+           dwu_processed_at = coalesce(dwu_processed_at, now()), dwu_error = coalesce(dwu_error, 'erased (erase_person)')
+     WHERE dwu_email_key = address;
+    GET DIAGNOSTICS n_events = ROW_COUNT;
+
+    result := jsonb_build_object('leads', n_leads, 'lead_ids', to_jsonb(lead_ids), 'contacts', n_contacts,
+                                 'contact_ids', to_jsonb(contact_ids), 'dinamize_deletes_queued', n_deletes,
+                                 'jobs', n_jobs, 'sync_logs', n_logs, 'audit_rows', n_audit,
+                                 'pull_snapshot', n_snapshot, 'conflicts', n_conflicts, 'webhook_events', n_events);
+    INSERT INTO @extschema@.crm_audit_log (dwu_action, dwu_entity_type, dwu_entity_id, dwu_changes)
+    VALUES ('DELETE', 'person', NULL, jsonb_build_object('erasure', result));
+    RETURN result;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.erase_person(text) IS
+    'Erases a person by e-mail (LGPD Art. 18): leads and contacts, their values in audit rows, job payloads, logs, pull snapshot, conflicts and webhook events; queues the Dinamize delete. Returns what it erased.';
+
+-- A completed delete of an erasure keeps no address.
+CREATE FUNCTION @extschema@.crm_sync_queue_erasure_done() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    NEW.dwu_payload := NEW.dwu_payload - 'email';
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER crm_sync_queue_erasure_done
+    BEFORE UPDATE ON @extschema@.crm_sync_queue
+    FOR EACH ROW WHEN (NEW.dwu_status = 'completed' AND NEW.dwu_payload ? 'erasure' AND NEW.dwu_payload ? 'email')
+    EXECUTE FUNCTION @extschema@.crm_sync_queue_erasure_done();
+COMMENT ON FUNCTION @extschema@.crm_sync_queue_erasure_done() IS
+    'Trigger function of crm_sync_queue_erasure_done: a completed erasure delete drops the e-mail from its payload.';
+
+-- ---------------------------------------------------------------------------------------------
 -- Roles and privileges: an admin role configures accounts; an app role writes leads and reads
 -- their sync state. Nobody but the extension's own functions reads a secret column.
 -- ---------------------------------------------------------------------------------------------
@@ -2004,6 +2128,7 @@ GRANT SELECT ON @extschema@.crm_audit_log, @extschema@.crm_webhook_events, @exts
 GRANT EXECUTE ON FUNCTION @extschema@.dinamize_configure(text, text, text, text, text, text, boolean),
     @extschema@.rotate_encryption_key(), @extschema@.dinamize_set_account_enabled(text, boolean),
     @extschema@.dinamize_remove_account(text), @extschema@.requeue_failed(bigint, text, text) TO dwu_crm_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.erase_person(text) TO dwu_crm_admin;
 
 -- Inbound events, pulls and conflicts: the app receives webhooks, asks for a pull, reads the
 -- outcome; the admin configures pulls and reads what the worker saw.
