@@ -732,3 +732,195 @@ COMMENT ON FUNCTION @extschema@.crm_sync_queue_erasure_done() IS
 REVOKE ALL ON FUNCTION @extschema@.erased_changes(jsonb), @extschema@.erase_person(text),
     @extschema@.crm_sync_queue_erasure_done() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.erase_person(text) TO dwu_crm_admin;
+
+-- ---------------------------------------------------------------------------------------------
+-- Adopting an existing CRM in place (the design documents' dwu_crm_mvp): its crm_leads moves into
+-- this schema with its rows, ids and sequence, gets the columns, checks, indexes and capture of
+-- dwu_crm's, and its crm_lead_sync links to Dinamize contacts are carried over, so a linked lead
+-- is never created again. Rows that do not fit are reported and nothing changes, unless
+-- accept_invalid: then the checks are added NOT VALID (new writes are checked, old rows kept).
+-- ---------------------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.adopt_crm(source_schema text DEFAULT 'public', accept_invalid boolean DEFAULT false)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    src regclass := to_regclass(format('%I.crm_leads', source_schema));
+    src_sync regclass := to_regclass(format('%I.crm_lead_sync', source_schema));
+    account bigint := @extschema@.default_account_id();
+    -- dwu_crm's columns of crm_leads: the ones the existing table lacks are added.
+    wanted constant text[][] := ARRAY[
+        ['dwu_account_id', 'bigint'], ['dwu_name', 'varchar(150)'], ['dwu_phone', 'varchar(30)'],
+        ['dwu_origin', 'varchar(20) NOT NULL DEFAULT ''Manual'''], ['dwu_tags', 'text[] NOT NULL DEFAULT ''{}'''],
+        ['dwu_source_data', 'jsonb'], ['dwu_country', 'char(2)'], ['dwu_city', 'varchar(100)'],
+        ['dwu_state', 'varchar(100)'], ['dwu_address', 'text'], ['dwu_company_name', 'varchar(150)'],
+        ['dwu_website', 'varchar(200)'], ['dwu_source_url', 'text'], ['dwu_campaign', 'varchar(100)'],
+        ['dwu_email_status', 'varchar(20) NOT NULL DEFAULT ''valid'''], ['dwu_email_status_at', 'timestamptz'],
+        ['dwu_converted_at', 'timestamptz'], ['dwu_converted_to_opportunity_id', 'bigint'],
+        ['created_at', 'timestamptz NOT NULL DEFAULT now()'], ['updated_at', 'timestamptz NOT NULL DEFAULT now()']];
+    -- The checks, each by name, on the columns they need.
+    checks constant text[][] := ARRAY[
+        ['crm_leads_email_shape', 'dwu_email', $c$dwu_email IS NOT NULL AND dwu_email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'$c$],
+        ['crm_leads_name_not_blank', 'dwu_name', $c$btrim(dwu_name) <> ''$c$],
+        ['crm_leads_phone_shape', 'dwu_phone', $c$dwu_phone ~ '^\+?[0-9 ().-]{6,30}$'$c$],
+        ['crm_leads_origin_known', 'dwu_origin', $c$dwu_origin IN ('Dinamize', 'Manual', 'CSV', 'Webhook')$c$],
+        ['crm_leads_source_data_object', 'dwu_source_data', $c$jsonb_typeof(dwu_source_data) = 'object'$c$]];
+    added text[] := '{}';
+    not_valid text[] := '{}';
+    problems jsonb := '[]';
+    found_problems jsonb;
+    dup jsonb;
+    i int;
+    n_leads bigint;
+    n_links bigint := 0;
+    n_bad_links bigint := 0;
+    seq text;
+    result jsonb;
+BEGIN
+    IF src IS NULL THEN
+        RAISE EXCEPTION 'no table crm_leads in schema %', source_schema
+            USING ERRCODE = 'undefined_table', HINT = 'Name the schema of the CRM to adopt: adopt_crm(''my_schema'').';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.crm_leads) THEN
+        RAISE EXCEPTION 'dwu_crm.crm_leads already holds leads: only a fresh install adopts a CRM'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = src AND attname = 'dwu_id' AND NOT attisdropped)
+       OR NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = src AND attname = 'dwu_email' AND NOT attisdropped) THEN
+        RAISE EXCEPTION '%.crm_leads has no dwu_id or no dwu_email column', source_schema
+            USING ERRCODE = 'undefined_column';
+    END IF;
+    IF src_sync IS NOT NULL AND account IS NULL THEN
+        RAISE EXCEPTION 'the links of %.crm_lead_sync need a default Dinamize account', source_schema
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Configure it first: dinamize_configure(..., make_default => true).';
+    END IF;
+
+    -- Two leads with one address would fight over one contact: that must be fixed first.
+    EXECUTE format('SELECT jsonb_agg(d) FROM (SELECT lower(dwu_email) AS email, array_agg(dwu_id ORDER BY dwu_id) AS ids
+                      FROM %s WHERE dwu_email IS NOT NULL GROUP BY lower(dwu_email) HAVING count(*) > 1
+                     ORDER BY 1 LIMIT 10) d', src) INTO dup;
+    IF dup IS NOT NULL THEN
+        RAISE EXCEPTION '%.crm_leads has leads sharing an e-mail address; nothing was changed', source_schema
+            USING ERRCODE = 'unique_violation', DETAIL = 'First ones: ' || dup::text,
+                  HINT = 'Merge or delete the duplicates, then call adopt_crm() again.';
+    END IF;
+    FOR i IN 1 .. array_length(checks, 1) LOOP
+        CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = src AND attname = checks[i][2]
+                                                                 AND NOT attisdropped);
+        EXECUTE format('SELECT jsonb_agg(jsonb_build_object(''dwu_id'', dwu_id, ''check'', %L, %L, %I))
+                          FROM (SELECT * FROM %s WHERE NOT coalesce(%s, false) AND (%I IS NOT NULL OR %L = ''dwu_email'')
+                                 ORDER BY dwu_id LIMIT 10) r',
+                       checks[i][1], checks[i][2], checks[i][2], src, checks[i][3], checks[i][2], checks[i][2])
+            INTO found_problems;
+        IF found_problems IS NOT NULL THEN
+            problems := problems || found_problems;
+            not_valid := not_valid || checks[i][1];
+        END IF;
+    END LOOP;
+    IF jsonb_array_length(problems) > 0 AND NOT accept_invalid THEN
+        RAISE EXCEPTION '%.crm_leads has rows that do not fit dwu_crm''s checks; nothing was changed', source_schema
+            USING ERRCODE = 'check_violation', DETAIL = 'First ones: ' || problems::text,
+                  HINT = 'Fix those rows, or call adopt_crm(accept_invalid => true): the checks then hold for new '
+                         'writes only.';
+    END IF;
+
+    -- The fresh, empty table makes room for the user's.
+    DROP TABLE @extschema@.crm_leads;
+    EXECUTE format('ALTER TABLE %s SET SCHEMA @extschema@', src);
+    FOR i IN 1 .. array_length(wanted, 1) LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '@extschema@.crm_leads'::regclass
+                                                    AND attname = wanted[i][1] AND NOT attisdropped) THEN
+            EXECUTE format('ALTER TABLE @extschema@.crm_leads ADD COLUMN %I %s', wanted[i][1], wanted[i][2]);
+            added := added || wanted[i][1];
+        END IF;
+    END LOOP;
+    FOR i IN 1 .. array_length(checks, 1) LOOP
+        CONTINUE WHEN EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '@extschema@.crm_leads'::regclass
+                                                            AND conname = checks[i][1]);
+        EXECUTE format('ALTER TABLE @extschema@.crm_leads ADD CONSTRAINT %I CHECK (%s)%s', checks[i][1], checks[i][3],
+                       CASE WHEN checks[i][1] = ANY (not_valid) THEN ' NOT VALID' ELSE '' END);
+    END LOOP;
+    ALTER TABLE @extschema@.crm_leads
+        ADD CONSTRAINT crm_leads_email_status_known
+            CHECK (dwu_email_status IN ('valid', 'opted_out', 'spam_complaint', 'bounced', 'soft_bounced', 'invalid')),
+        ADD CONSTRAINT crm_leads_dwu_account_id_fkey FOREIGN KEY (dwu_account_id)
+            REFERENCES @extschema@.crm_dinamize_accounts (dwu_id),
+        ADD CONSTRAINT crm_leads_dwu_converted_to_opportunity_id_fkey FOREIGN KEY (dwu_converted_to_opportunity_id)
+            REFERENCES @extschema@.crm_opportunities (dwu_id) ON DELETE SET NULL;
+    CREATE UNIQUE INDEX IF NOT EXISTS crm_leads_email_key ON @extschema@.crm_leads (coalesce(dwu_account_id, 0), lower(dwu_email));
+    CREATE INDEX IF NOT EXISTS crm_leads_created_idx ON @extschema@.crm_leads (created_at);
+    CREATE TRIGGER crm_leads_capture AFTER INSERT OR UPDATE OR DELETE ON @extschema@.crm_leads
+        FOR EACH ROW EXECUTE FUNCTION @extschema@.capture_row_change();
+    CREATE TRIGGER crm_leads_touch BEFORE UPDATE ON @extschema@.crm_leads
+        FOR EACH ROW EXECUTE FUNCTION @extschema@.crm_leads_touch();
+    GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.crm_leads TO dwu_crm_app;
+    seq := pg_get_serial_sequence('@extschema@.crm_leads', 'dwu_id');
+    IF seq IS NOT NULL THEN
+        EXECUTE format('GRANT USAGE ON SEQUENCE %s TO dwu_crm_app', seq);
+    END IF;
+    COMMENT ON TABLE @extschema@.crm_leads IS
+        'Leads. Inserting a row queues its creation in Dinamize (crm_sync_queue); the worker syncs it.';
+    SELECT count(*) INTO n_leads FROM @extschema@.crm_leads;
+
+    -- The existing links: the lead is in Dinamize already, with that contact code.
+    IF src_sync IS NOT NULL THEN
+        EXECUTE format($q$
+            WITH links AS (
+                SELECT (r ->> 'dwu_lead_id')::bigint AS lead, r ->> 'dwu_dinamize_contact_id' AS code,
+                       r ->> 'dwu_list_id' AS list, coalesce(r ->> 'dwu_last_sync', r ->> 'last_sync')::timestamptz AS at
+                  FROM (SELECT to_jsonb(s) AS r FROM %s s) x
+            ), fit AS (
+                SELECT DISTINCT ON (k.code, k.list) k.* FROM links k JOIN @extschema@.crm_leads l ON l.dwu_id = k.lead
+                 WHERE k.code ~ '^[0-9]{1,32}$' AND k.list ~ '^[0-9]{1,32}$' ORDER BY k.code, k.list, k.lead
+            ), ins AS (
+                INSERT INTO @extschema@.crm_lead_sync (dwu_lead_id, dwu_account_id, dwu_dinamize_contact_id, dwu_list_id,
+                                                       dwu_sync_status, dwu_last_sync, dwu_last_successful_sync)
+                SELECT lead, $1, code, list, 'synced', at, at FROM fit
+                ON CONFLICT DO NOTHING
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM links) - (SELECT count(*) FROM ins)$q$, src_sync)
+            INTO n_links, n_bad_links USING account;
+    END IF;
+
+    result := jsonb_build_object('leads', n_leads, 'linked', n_links, 'links_not_carried', n_bad_links,
+                                 'columns_added', to_jsonb(added), 'checks_not_validated', to_jsonb(not_valid),
+                                 'rows_not_fitting', problems);
+    INSERT INTO @extschema@.crm_audit_log (dwu_action, dwu_entity_type, dwu_entity_id, dwu_changes)
+    VALUES ('CONFIGURE', 'adoption', NULL, jsonb_build_object('source_schema', source_schema) || (result - 'rows_not_fitting'));
+    RETURN result;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.adopt_crm(text, boolean) IS
+    'Adopts an existing CRM''s crm_leads in place (rows, ids, sequence kept; columns, checks, capture added) and its crm_lead_sync links. Returns what it did.';
+
+-- Sends the leads no Dinamize contact is linked to (after an adoption): one create job each, so a
+-- backlog goes through the bulk import (dwu_crm.import_threshold). Returns how many were queued.
+CREATE FUNCTION @extschema@.sync_unlinked_leads() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    queued bigint;
+BEGIN
+    INSERT INTO @extschema@.crm_sync_queue (dwu_lead_id, dwu_account_id, dwu_operation, dwu_payload)
+    SELECT l.dwu_id, coalesce(l.dwu_account_id, @extschema@.default_account_id()), 'create',
+           jsonb_build_object('email', l.dwu_email)
+      FROM @extschema@.crm_leads l
+     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.crm_lead_sync s
+                        WHERE s.dwu_lead_id = l.dwu_id AND s.dwu_dinamize_contact_id IS NOT NULL)
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.crm_sync_queue q
+                        WHERE q.dwu_lead_id = l.dwu_id AND q.dwu_status IN ('queued', 'processing'))
+     ORDER BY l.dwu_id;
+    GET DIAGNOSTICS queued = ROW_COUNT;
+    IF queued > 0 THEN PERFORM @extschema@.wake_worker_at_commit(); END IF;
+    RETURN queued;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.sync_unlinked_leads() IS
+    'Queues a create for every lead no Dinamize contact is linked to (after adopt_crm); returns how many.';
+
+REVOKE ALL ON FUNCTION @extschema@.adopt_crm(text, boolean), @extschema@.sync_unlinked_leads() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.sync_unlinked_leads() TO dwu_crm_admin;
