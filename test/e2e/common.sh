@@ -67,9 +67,11 @@ sim_contacts() { sim_admin_get "/__sim/contacts?client_code=$E2E_CLIENT&list=$E2
 
 worker_pid() { psql_q "select pid from pg_stat_activity where backend_type = 'dwu_crm sync worker'" 2>/dev/null; }
 
-# True when no job is queued or in flight, and no captured write waits to become one.
+# True when no job is queued or in flight, and no captured write waits to become one. (One
+# equality per status, so each count reads its partial index, not a queue full of finished jobs.)
 queue_drained() {
-    [ "$(psql_q "select (select count(*) from dwu_crm.crm_sync_queue where dwu_status in ('queued', 'processing'))
+    [ "$(psql_q "select (select count(*) from dwu_crm.crm_sync_queue where dwu_status = 'queued')
+                      + (select count(*) from dwu_crm.crm_sync_queue where dwu_status = 'processing')
                       + (select count(*) from dwu_crm.crm_captured_changes where dwu_sync)" 2>/dev/null)" = 0 ]
 }
 

@@ -13,6 +13,7 @@
 #include "pg/capture/capture_mover.h"
 #include "pg/worker/job_store.h"
 #include "pg/worker/pull_runner.h"
+#include "pg/worker/queue_statistics.h"
 #include "pg/worker/retention.h"
 #include "pg/worker/worker_rounds.h"
 #include "pg/cpp_boundary.h"
@@ -83,6 +84,7 @@ void worker_loop() {
         dwu_worker_about_to_claim();
         // The application's writes reach the queue (and the audit log) here.
         const CapturedChangesMover::Step moved = mover.move(round_start);
+        dwu_refresh_queue_statistics(empty_rounds_in_row > 0);  // a backlog the planner does not know of yet
         // A backlog large enough for the bulk import? (One index probe per account, counting up to
         // dwu_crm.import_threshold due creates: ~2 ms with a large backlog, before each round.)
         long long backfill_account = 0;
@@ -109,6 +111,11 @@ void worker_loop() {
                 std::chrono::duration_cast<std::chrono::milliseconds>(last_background + background_gap - now).count();
         }
         if (now >= next_retention) next_retention = now + std::chrono::milliseconds(dwu_run_retention());
+        // An idle worker comes back for the rest of the expired history (a second away while
+        // batches come back full) instead of at its next wake-up, a minute or more away.
+        const long retention_ms = Max(
+            0L, static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(next_retention - now).count()));
+        if (sleep_ms > 0 && background_ms > retention_ms) background_ms = Max(retention_ms, 1L);
         if (sleep_ms == 0) busy_since_trim = true;
         if (sleep_ms > 0 && busy_since_trim) {
             // A backlog leaves large freed blocks behind (import files, pages of 10,000 contacts):
