@@ -111,19 +111,24 @@ old_rows() {
 }
 no_old_rows() { [ "$(old_rows)" = 0 ]; }
 retain() {  # the worker's retention removes the history; the TTLs go back to their defaults after
-    local t0=$SECONDS
+    local t0=$SECONDS since
+    since=$(psql_q "select now()")
     reload_with "dwu_crm.finished_jobs_ttl = '1d'" "dwu_crm.sync_logs_ttl = '1d'" "dwu_crm.audit_log_ttl = '1d'"
     dwu_wait_for 1800 "retention" no_old_rows || dwu_die "retention left $(old_rows) old rows"
     reload_with "dwu_crm.finished_jobs_ttl = default" "dwu_crm.sync_logs_ttl = default" "dwu_crm.audit_log_ttl = default"
     RETAIN_SECONDS=$((SECONDS - t0))
     # Then autovacuum's own pass over what retention deleted (no manual VACUUM): the drain measures
     # the state retention leaves, not a vacuum of 3M dead rows running beside it on the same cores.
-    local since; since=$(psql_q "select now()")
+    # Done when each table was autovacuumed since retention began and its dead rows are under
+    # autovacuum's threshold (a pass during retention's last batches leaves nothing to trigger one
+    # more).
     t0=$SECONDS
     vacuumed_since() {
         [ "$(psql_q "select count(*) from pg_stat_user_tables where schemaname = 'dwu_crm'
                        and relname in ('crm_sync_queue', 'crm_sync_logs', 'crm_audit_log')
-                       and last_autovacuum >= '$since'")" = 3 ]
+                       and last_autovacuum >= '$since'
+                       and n_dead_tup < current_setting('autovacuum_vacuum_threshold')::int
+                                        + current_setting('autovacuum_vacuum_scale_factor')::float8 * n_live_tup")" = 3 ]
     }
     dwu_wait_for 600 "autovacuum after retention" vacuumed_since || detail "autovacuum had not visited all three tables after 600 s"
     AUTOVACUUM_SECONDS=$((SECONDS - t0))
@@ -141,7 +146,9 @@ table_state() {  # live and dead tuples of the queue, logs and audit log
 drain() {
     local kind=$1 prefix=$2 t0 t1 synced first
     if [ "$kind" = single ]; then reload_with "dwu_crm.import_threshold = 0"; else reload_with "dwu_crm.import_threshold = default"; fi
-    sim_admin_post /__sim/reset >/dev/null
+    # Emptied lists, but new contact codes: reused codes would make every earlier drain's links
+    # look stolen (crm_lead_sync rows unlinked by the thousand), which the real API never causes.
+    sim_admin_post "/__sim/reset?keep_codes=true" >/dev/null
     set_enabled false
     first=$(psql_q "select coalesce(max(dwu_id), 0) from dwu_crm.crm_sync_queue")
     psql_q "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email)

@@ -103,8 +103,8 @@ void register_admin_routes(httplib::Server& server, SimContext& ctx) {
     server.Get("/__sim/health", [](const Req&, Res& res) { send_json(res, json{{"ok", true}}); });
     server.Get("/__sim/contacts", [&ctx](const Req& req, Res& res) { handle_contacts(ctx, req, res); });
     server.Get("/__sim/stats", [&ctx](const Req&, Res& res) { send_json(res, ctx.stats.to_json()); });
-    server.Post("/__sim/reset", [&ctx](const Req&, Res& res) {
-        ctx.state.reset();
+    server.Post("/__sim/reset", [&ctx](const Req& req, Res& res) {
+        ctx.state.reset(req.get_param_value("keep_codes") == "true");
         ctx.stats.reset();
         ctx.limiter.reset();
         ctx.limiter.set_limit(ctx.startup_rate_limit);

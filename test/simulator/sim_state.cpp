@@ -187,11 +187,11 @@ Contact SimState::modify_contact(const std::string& client, const std::string& l
     return it->second;
 }
 
-void SimState::reset() {
+void SimState::reset(bool keep_codes) {
     std::lock_guard<std::mutex> lock(mutex_);
     tokens_.clear();
     lists_.clear();
-    next_code_ = kFirstContactCode;
+    if (!keep_codes) next_code_ = kFirstContactCode;
 }
 
 bool SimState::expired(const TokenInfo& info, Clock::time_point now) const {

@@ -73,8 +73,10 @@ public:
     Contact modify_contact(const std::string& client, const std::string& list, std::uint64_t code,
                            const std::string& email, const std::function<void(Contact&)>& change);
 
-    // Forget contacts and tokens; contact codes start again at the first one.
-    void reset();
+    // Forget contacts and tokens; contact codes start again at the first one unless keep_codes
+    // (the real Dinamize never hands out a code twice: a benchmark that empties the lists between
+    // drains must not see its earlier leads' codes come back).
+    void reset(bool keep_codes = false);
 
 private:
     using Clock = std::chrono::steady_clock;
