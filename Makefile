@@ -21,7 +21,7 @@ endif
 OBJS = $(CORE_OBJS) $(PG_SRCS:.cpp=.o)
 EXTRA_CLEAN = .unity $(CORE_SRCS:.cpp=.o)
 
-REGRESS = schema trigger change_capture bad_input worker_presence accounts api_enqueue api_contacts api_catalog api_history api_import api_errors api_cancel audit webhooks pull_conflicts outbound
+REGRESS = schema trigger change_capture bad_input worker_presence accounts response_codes api_enqueue api_contacts api_catalog api_history api_import api_errors api_cancel audit webhooks pull_conflicts outbound
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 

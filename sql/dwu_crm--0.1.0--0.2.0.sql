@@ -924,3 +924,190 @@ COMMENT ON FUNCTION @extschema@.sync_unlinked_leads() IS
 
 REVOKE ALL ON FUNCTION @extschema@.adopt_crm(text, boolean), @extschema@.sync_unlinked_leads() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.sync_unlinked_leads() TO dwu_crm_admin;
+
+-- ---------------------------------------------------------------------------------------------
+-- Response codes are configuration (issue 17). Five conditions have no published code
+-- (../shared/dinamize-api.md §15); the real API answers with numbers of its own. What each code
+-- means lives in tables: the defaults (the extension's, rebuilt by CREATE EXTENSION; the same rows
+-- as src/core/dinamize/dinamize_codes.cpp) and the codes an admin set or dinamize_probe_codes()
+-- learned, for every account or for one (dumped with the data). The worker and the SQL functions
+-- read the merge (response_codes_of) and reload it when crm_response_codes changes.
+-- ---------------------------------------------------------------------------------------------
+CREATE TABLE @extschema@.crm_response_code_defaults (
+    dwu_code      varchar(50) PRIMARY KEY,
+    dwu_meaning   varchar(20) NOT NULL CHECK (dwu_meaning IN ('credentials', 'rate_limited', 'expired_token',
+                                              'invalid_field', 'duplicate_email', 'not_found', 'duplicate_title')),
+    dwu_category  varchar(20) NOT NULL CHECK (dwu_category IN ('AUTH', 'VALIDATION', 'RATE_LIMIT', 'API_ERROR')),
+    dwu_retry     boolean NOT NULL,
+    dwu_relogin   boolean NOT NULL,
+    dwu_duplicate boolean NOT NULL,
+    dwu_not_found boolean NOT NULL,
+    dwu_published boolean NOT NULL  -- false: invented, it gives way to a code set or learned for its meaning
+);
+COMMENT ON TABLE @extschema@.crm_response_code_defaults IS
+    'The built-in meaning of Dinamize response codes; the unpublished ones (dwu_published false) are guesses.';
+INSERT INTO @extschema@.crm_response_code_defaults VALUES
+    ('240002', 'credentials',     'AUTH',       false, false, false, false, true),
+    ('240003', 'credentials',     'AUTH',       false, false, false, false, true),
+    ('240004', 'credentials',     'AUTH',       false, false, false, false, true),
+    ('240029', 'credentials',     'AUTH',       false, false, false, false, true),
+    ('240024', 'rate_limited',    'RATE_LIMIT', true,  false, false, false, true),
+    ('249001', 'expired_token',   'AUTH',       true,  true,  false, false, false),
+    ('249002', 'invalid_field',   'VALIDATION', false, false, false, false, false),
+    ('249003', 'duplicate_email', 'VALIDATION', false, false, true,  false, false),
+    ('249004', 'not_found',       'VALIDATION', false, false, false, true,  false),
+    ('249006', 'duplicate_title', 'VALIDATION', false, false, false, false, false);
+
+CREATE TABLE @extschema@.crm_response_codes (
+    dwu_account_id bigint REFERENCES @extschema@.crm_dinamize_accounts (dwu_id),  -- NULL: every account
+    dwu_code       varchar(50) NOT NULL CHECK (dwu_code ~ '^[0-9A-Za-z_.-]{1,50}$' AND dwu_code <> '480001'),
+    dwu_meaning    varchar(20) NOT NULL CHECK (dwu_meaning IN ('credentials', 'rate_limited', 'expired_token',
+                                               'invalid_field', 'duplicate_email', 'not_found', 'duplicate_title',
+                                               'other')),
+    dwu_category   varchar(20) NOT NULL CHECK (dwu_category IN ('AUTH', 'VALIDATION', 'RATE_LIMIT', 'API_ERROR')),
+    dwu_retry      boolean NOT NULL,
+    dwu_relogin    boolean NOT NULL,
+    dwu_duplicate  boolean NOT NULL DEFAULT false,
+    dwu_not_found  boolean NOT NULL DEFAULT false,
+    dwu_source     varchar(10) NOT NULL DEFAULT 'admin' CHECK (dwu_source IN ('admin', 'probe')),
+    dwu_learned_at timestamptz,
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT crm_response_codes_key UNIQUE NULLS NOT DISTINCT (dwu_account_id, dwu_code)
+);
+COMMENT ON TABLE @extschema@.crm_response_codes IS
+    'Dinamize response codes set by an admin or learned by dinamize_probe_codes(), for every account (NULL) or one; over crm_response_code_defaults.';
+
+-- Every write moves updated_at forward, so (count, max(updated_at)) changes with every change of
+-- the table: what the worker and the SQL functions compare before reloading it.
+CREATE FUNCTION @extschema@.crm_response_codes_touch() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    NEW.updated_at := clock_timestamp();
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER crm_response_codes_touch
+    BEFORE INSERT OR UPDATE ON @extschema@.crm_response_codes
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.crm_response_codes_touch();
+COMMENT ON FUNCTION @extschema@.crm_response_codes_touch() IS
+    'Trigger function of crm_response_codes_touch: every write moves updated_at, the reload signal.';
+
+-- The codes in force for an account (NULL: for every account): its own rows over the rows for
+-- every account over the defaults; an invented default gives way to any code set or learned for
+-- the same meaning.
+CREATE FUNCTION @extschema@.response_codes_of(account_id bigint,
+        OUT code text, OUT meaning text, OUT category text, OUT retry boolean, OUT relogin boolean,
+        OUT duplicate boolean, OUT not_found boolean, OUT source text, OUT learned_at timestamptz)
+    RETURNS SETOF record
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH own AS (
+        SELECT DISTINCT ON (c.dwu_code) c.*
+          FROM @extschema@.crm_response_codes c
+         WHERE c.dwu_account_id IS NULL OR c.dwu_account_id = $1
+         ORDER BY c.dwu_code, c.dwu_account_id NULLS LAST
+    )
+    SELECT o.dwu_code::text, o.dwu_meaning::text, o.dwu_category::text, o.dwu_retry, o.dwu_relogin,
+           o.dwu_duplicate, o.dwu_not_found, o.dwu_source::text, o.dwu_learned_at
+      FROM own o
+    UNION ALL
+    SELECT d.dwu_code::text, d.dwu_meaning::text, d.dwu_category::text, d.dwu_retry, d.dwu_relogin,
+           d.dwu_duplicate, d.dwu_not_found, 'default', NULL
+      FROM @extschema@.crm_response_code_defaults d
+     WHERE NOT EXISTS (SELECT 1 FROM own o WHERE o.dwu_code = d.dwu_code)
+       AND (d.dwu_published OR NOT EXISTS (SELECT 1 FROM own o WHERE o.dwu_meaning = d.dwu_meaning))
+     ORDER BY 1
+$$;
+COMMENT ON FUNCTION @extschema@.response_codes_of(bigint) IS
+    'The Dinamize response codes in force for an account id (NULL: every account), as the worker reads them.';
+
+CREATE FUNCTION @extschema@.dinamize_response_codes(account text DEFAULT NULL,
+        OUT code text, OUT meaning text, OUT category text, OUT retry boolean, OUT relogin boolean,
+        OUT duplicate boolean, OUT not_found boolean, OUT source text, OUT learned_at timestamptz)
+    RETURNS SETOF record
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id bigint;
+BEGIN
+    IF account IS NOT NULL THEN
+        SELECT a.dwu_id INTO id FROM @extschema@.crm_dinamize_accounts a WHERE a.dwu_name = account;
+        IF id IS NULL THEN
+            RAISE EXCEPTION 'no Dinamize account named "%"', left(account, 100)
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'SELECT dwu_name FROM dwu_crm.crm_dinamize_accounts lists them.';
+        END IF;
+    END IF;
+    RETURN QUERY SELECT * FROM @extschema@.response_codes_of(id);
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.dinamize_response_codes(text) IS
+    'The Dinamize response codes in force for an account (NULL: what holds for every account), with their meaning and source.';
+
+-- Sets what a code means, for one account or (account NULL) for every account, with the
+-- meaning's usual handling (that of its default code; 'other': an API error, not retried).
+-- Finer handling: UPDATE dwu_crm.crm_response_codes directly.
+CREATE FUNCTION @extschema@.dinamize_set_code(meaning text, code text, account text DEFAULT NULL)
+    RETURNS SETOF @extschema@.crm_response_codes
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id bigint;
+    d @extschema@.crm_response_code_defaults;
+BEGIN
+    IF meaning IS NULL OR code IS NULL THEN
+        RAISE EXCEPTION 'meaning and code must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF meaning NOT IN ('credentials', 'rate_limited', 'expired_token', 'invalid_field', 'duplicate_email',
+                       'not_found', 'duplicate_title', 'other') THEN
+        RAISE EXCEPTION 'unknown meaning "%"', left(meaning, 40)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'One of credentials, rate_limited, expired_token, invalid_field, duplicate_email, '
+                         'not_found, duplicate_title, other.';
+    END IF;
+    IF code !~ '^[0-9A-Za-z_.-]{1,50}$' OR code = '480001' THEN
+        RAISE EXCEPTION 'invalid response code "%"', left(code, 60)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A Dinamize code: 1-50 letters, digits, ''_'', ''.'' or ''-'' (480001 is success).';
+    END IF;
+    IF account IS NOT NULL THEN
+        SELECT a.dwu_id INTO id FROM @extschema@.crm_dinamize_accounts a WHERE a.dwu_name = account;
+        IF id IS NULL THEN
+            RAISE EXCEPTION 'no Dinamize account named "%"', left(account, 100)
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'SELECT dwu_name FROM dwu_crm.crm_dinamize_accounts lists them.';
+        END IF;
+    END IF;
+    SELECT * INTO d FROM @extschema@.crm_response_code_defaults x WHERE x.dwu_meaning = meaning
+     ORDER BY x.dwu_code LIMIT 1;
+    RETURN QUERY
+    INSERT INTO @extschema@.crm_response_codes AS c
+           (dwu_account_id, dwu_code, dwu_meaning, dwu_category, dwu_retry, dwu_relogin, dwu_duplicate,
+            dwu_not_found, dwu_source, dwu_learned_at)
+    VALUES (id, code, meaning, coalesce(d.dwu_category, 'API_ERROR'), coalesce(d.dwu_retry, false),
+            coalesce(d.dwu_relogin, false), coalesce(d.dwu_duplicate, false), coalesce(d.dwu_not_found, false),
+            'admin', NULL)
+    ON CONFLICT ON CONSTRAINT crm_response_codes_key DO UPDATE
+       SET dwu_meaning = EXCLUDED.dwu_meaning, dwu_category = EXCLUDED.dwu_category, dwu_retry = EXCLUDED.dwu_retry,
+           dwu_relogin = EXCLUDED.dwu_relogin, dwu_duplicate = EXCLUDED.dwu_duplicate,
+           dwu_not_found = EXCLUDED.dwu_not_found, dwu_source = 'admin', dwu_learned_at = NULL
+    RETURNING c.*;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.dinamize_set_code(text, text, text) IS
+    'Sets what a Dinamize response code means (for one account, or NULL: every account); the worker and the SQL functions follow at once.';
+
+REVOKE ALL ON FUNCTION @extschema@.crm_response_codes_touch(), @extschema@.response_codes_of(bigint),
+    @extschema@.dinamize_response_codes(text), @extschema@.dinamize_set_code(text, text, text) FROM PUBLIC;
+-- Not secret: every role that calls Dinamize from SQL reads how its answers are classified.
+GRANT SELECT ON @extschema@.crm_response_codes, @extschema@.crm_response_code_defaults TO dwu_crm_app;
+GRANT EXECUTE ON FUNCTION @extschema@.response_codes_of(bigint) TO dwu_crm_app;
+GRANT INSERT, UPDATE, DELETE ON @extschema@.crm_response_codes TO dwu_crm_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.dinamize_response_codes(text), @extschema@.dinamize_set_code(text, text, text)
+    TO dwu_crm_admin;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_response_codes', '');

@@ -3,16 +3,17 @@
 //   category / Dinamize code              SQLSTATE                                   hint
 //   NETWORK (timeout, refused, 5xx, ...)  08006 connection_failure                  retry later
 //   AUTH (240002/3/4/29, 249001 twice)    28000 invalid_authorization_specification  dinamize_configure()
-//   VALIDATION 249004 not found [INV]     P0002 no_data_found                        search first
-//   VALIDATION 249003 duplicate e-mail    23505 unique_violation                     update instead
-//   VALIDATION 249006 duplicate title     23505 unique_violation                     dinamize_fields()
+//   not found (249004 by default)         P0002 no_data_found                        search first
+//   duplicate e-mail (249003)             23505 unique_violation                     update instead
+//   duplicate title (249006)              23505 unique_violation                     dinamize_fields()
 //   VALIDATION other (249002, ...)        22023 invalid_parameter_value              -
 //   RATE_LIMIT 240024                     53400 configuration_limit_exceeded         wait retry-after s
 //   API_ERROR (unknown code, bad answer)  38000 external_routine_exception           -
 //
-// Codes marked [INV] are invented (see core/dinamize/dinamize_codes.h): correct them there, this table
-// follows. The detail always reads "category C, Dinamize code N" (never a secret: the client's
-// messages hold no token, password or request body).
+// Which code means what is the account's code table (dwu_crm.crm_response_codes, over the
+// defaults in core/dinamize/dinamize_codes.h): the mapping follows the meaning, not the number.
+// The detail always reads "category C, Dinamize code N" (never a secret: the client's messages
+// hold no token, password or request body).
 #include <string_view>
 
 #include "core/dinamize/dinamize_codes.h"
@@ -26,7 +27,6 @@ struct Mapping {
 };
 
 Mapping mapping_for(const dwu::DinamizeError& e) {
-    const std::string_view code = e.dinamize_code();
     switch (e.category()) {
         case dwu::ErrorCategory::Network:
             return {ERRCODE_CONNECTION_FAILURE,
@@ -36,15 +36,15 @@ Mapping mapping_for(const dwu::DinamizeError& e) {
             return {ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
                     "Check the account's user, password and client code with dwu_crm.dinamize_configure()."};
         case dwu::ErrorCategory::Validation:
-            if (code == dwu::codes::kNotFound)
+            if (e.not_found())
                 return {ERRCODE_NO_DATA_FOUND,
                         "Check the codes with dwu_crm.dinamize_search(), dinamize_lists() "
                         "or dinamize_fields()."};
-            if (code == dwu::codes::kDuplicateEmail)
+            if (e.duplicate())
                 return {ERRCODE_UNIQUE_VIOLATION,
                         "The list already holds a contact with that e-mail: find it with dwu_crm.dinamize_search() "
                         "and use dinamize_contact_update()."};
-            if (code == dwu::codes::kDuplicateTitle)
+            if (e.code_class().meaning == dwu::CodeMeaning::DuplicateTitle)
                 return {ERRCODE_UNIQUE_VIOLATION, "dwu_crm.dinamize_fields() lists the titles in use."};
             return {ERRCODE_INVALID_PARAMETER_VALUE, nullptr};
         case dwu::ErrorCategory::RateLimit:

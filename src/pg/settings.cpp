@@ -22,6 +22,7 @@ char* dwu_https_proxy = nullptr;
 int dwu_batch_size = 20;
 int dwu_workers = 1;
 int dwu_request_timeout_ms = 20000;
+int dwu_login_min_interval_ms = 1000;
 int dwu_connect_timeout_ms = 5000;
 int dwu_lease_seconds = 300;
 int dwu_max_attempts = 3;
@@ -207,6 +208,13 @@ void dwu_define_settings(bool preloading) {
                             20, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.request_timeout_ms", "Timeout of one Dinamize request.", nullptr,
                             &dwu_request_timeout_ms, 20000, 100, 600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                            nullptr);
+    // Each login of one account is at least this far from the previous one of this process: a
+    // token refused younger than that gets no new login (the job retries later), and an answer
+    // with a code we do not know is not taken for a token problem while the token is that young.
+    DefineCustomIntVariable("dwu_crm.login_min_interval", "Shortest time between two logins of one Dinamize account.",
+                            "A token refused sooner after its login is not replaced at once; the job retries later.",
+                            &dwu_login_min_interval_ms, 1000, 0, 3600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
                             nullptr);
     DefineCustomIntVariable("dwu_crm.connect_timeout_ms", "Timeout to connect to Dinamize.", nullptr,
                             &dwu_connect_timeout_ms, 5000, 100, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,

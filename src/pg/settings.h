@@ -15,6 +15,7 @@ extern char* dwu_https_proxy;
 extern int dwu_batch_size;
 extern int dwu_workers;
 extern int dwu_request_timeout_ms;
+extern int dwu_login_min_interval_ms;
 extern int dwu_connect_timeout_ms;
 extern int dwu_lease_seconds;
 extern int dwu_max_attempts;

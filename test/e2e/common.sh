@@ -37,7 +37,9 @@ e2e_redis_settings() {
 e2e_start_stack() {
     local name=$1; shift
     dwu_init_workdir
-    dwu_sim_start "$E2E_USER:$E2E_PASSWORD:$E2E_CLIENT"
+    # E2E_SIM_OPTIONS: more simulator options for this test (e.g. --code NAME=CODE).
+    # shellcheck disable=SC2086  # split into words on purpose
+    dwu_sim_start "$E2E_USER:$E2E_PASSWORD:$E2E_CLIENT" -- ${E2E_SIM_OPTIONS:-}
     dwu_redis_start
     E2E_KEY_FILE=$DWU_WORKDIR/keys
     dwu_make_key_file "$E2E_KEY_FILE"

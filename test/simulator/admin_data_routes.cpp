@@ -194,6 +194,15 @@ json post_event(SimContext& ctx, const json& body) {
     return json{{"event", to_item(e)}};
 }
 
+// A contact removed on Dinamize's side (by its code), as another tool or a person would: no login,
+// no request in the log.
+json post_contact_delete(SimContext& ctx, const json& body) {
+    const ContactRef ref = contact_ref(ctx, body);
+    if (ref.code == 0) throw AdminError("contact_code is required");
+    ctx.state.delete_contact(ref.client, ref.list, ref.code);
+    return json{{"deleted", std::to_string(ref.code)}};
+}
+
 }  // namespace
 
 void register_admin_data_routes(httplib::Server& server, SimContext& ctx) {
@@ -201,6 +210,7 @@ void register_admin_data_routes(httplib::Server& server, SimContext& ctx) {
     add_admin_post(server, ctx, "/__sim/fields", post_field);
     add_admin_post(server, ctx, "/__sim/field-lov", post_field_lov);
     add_admin_post(server, ctx, "/__sim/contact-update", post_contact_update);
+    add_admin_post(server, ctx, "/__sim/contact-delete", post_contact_delete);
     add_admin_post(server, ctx, "/__sim/optout", post_optout);
     add_admin_post(server, ctx, "/__sim/event", post_event);
 }

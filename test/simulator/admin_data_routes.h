@@ -11,6 +11,8 @@
 //   POST /__sim/contact-update {client_code, list, contact_code | email, any of email, name,
 //                      external_code, date_rest, custom_fields (merged), status ("V"|"I")}
 //                                                           -> {"contact": item}
+//   POST /__sim/contact-delete {client_code, list, contact_code}   removes the contact
+//                                                           -> {"deleted": code}
 //   POST /__sim/optout {client_code, list, contact_code | email[, origin (default "U";
 //                      "D" = spam complaint), request_date (default now)]}
 //       The contact is opted out (optout = true; origin "D" also spam = true), an opt-out record

@@ -8,7 +8,7 @@
 //                                                  limit back to start-up state; faults cleared,
 //                                                  request log emptied; lists back to the seeded
 //                                                  ones, fields, opt-outs, history, imports gone
-//   POST /__sim/lists, /__sim/fields, /__sim/field-lov, /__sim/contact-update, /__sim/optout,
+//   POST /__sim/lists, /__sim/fields, /__sim/field-lov, /__sim/contact-update, /__sim/contact-delete, /__sim/optout,
 //        /__sim/event                           -> see admin_data_routes.h
 //   POST /__sim/expire-tokens                   -> every issued token becomes invalid
 //   POST /__sim/config {"rate_limit_per_minute": N}  (0 = off) -> the new setting

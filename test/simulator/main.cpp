@@ -1,6 +1,7 @@
 // dinamize_sim: a local simulator of the Dinamize HTTP/JSON API for tests.
 // Start-up and shutdown only; see sim_routes.cpp / admin_routes.cpp for the endpoints.
 #include "admin_routes.h"
+#include "invented_codes.h"
 #include "sim_options.h"
 #include "sim_routes.h"
 
@@ -52,6 +53,10 @@ int main(int argc, char** argv) {
         std::cerr << "dinamize_sim: " << e.what() << '\n' << sim::usage();
         return 2;
     }
+
+    // Before any thread starts: the codes are read, never written, once the server runs. The
+    // strings live in `options` until main returns.
+    for (const auto& [name, code] : options.codes) sim::invented::set_code(name, code.c_str());
 
     // SIGTERM/SIGINT are blocked in every thread (the server's pool inherits the mask) and taken
     // by one dedicated thread with sigwait, which stops the server outside signal context.

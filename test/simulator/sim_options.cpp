@@ -87,6 +87,25 @@ ListSeed parse_list(const std::string& text) {
     return ListSeed{std::to_string(std::stoull(code)), text.substr(colon + 1)};
 }
 
+// NAME=CODE; the code is 1-50 of [0-9A-Za-z_.-] (what the client accepts as a code), not 480001.
+std::pair<std::string, std::string> parse_code(const std::string& text) {
+    const std::invalid_argument bad(
+        "--code needs NAME=CODE, NAME one of expired_token, invalid_field, duplicate_email, not_found, "
+        "duplicate_title, CODE 1-50 letters, digits, '_', '.' or '-' (not 480001)");
+    const std::size_t eq = text.find('=');
+    if (eq == std::string::npos) throw bad;
+    std::string name = text.substr(0, eq), code = text.substr(eq + 1);
+    if (code.empty() || code.size() > 50 || code == "480001") throw bad;
+    for (char c : code)
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '.' ||
+              c == '-'))
+            throw bad;
+    if (name != "expired_token" && name != "invalid_field" && name != "duplicate_email" && name != "not_found" &&
+        name != "duplicate_title")
+        throw bad;
+    return {name, code};
+}
+
 }  // namespace
 
 // Hand-parsed, not getopt_long: every option is "--flag value" with its own range check and message.
@@ -126,6 +145,8 @@ Options parse_options(int argc, char** argv) {
             o.faults.delay_ms = parse_number(flag, value, 0, kMaxDelayMs);
         else if (flag == "--seed")
             o.faults.seed = parse_seed(value);
+        else if (flag == "--code")
+            o.codes.push_back(parse_code(value));
         else
             throw std::invalid_argument("unknown option " + flag);
     }
@@ -151,13 +172,17 @@ const char* usage() {
            "                    [--fault-delay-ms 1500] [--fault-malformed-json P]\n"
            "                    [--fault-expired-token P] [--fault-duplicate-email P]\n"
            "                    [--fault-lost-response P] [--seed N]\n"
+           "                    [--code NAME=CODE ...]\n"
            "  --port 0 picks a free port; the actual port is written to --port-file.\n"
            "  --list seeds a contact list in every account (default: 1:Lista 1); contacts may\n"
            "    still go to any numeric list code, which then exists implicitly.\n"
            "  --rate-limit-per-minute 0 disables the 240024 rate limit; with\n"
            "    --rate-limit-window-seconds W it counts requests per W seconds instead of 60.\n"
            "  --fault-* P: probability (0..1) per protocol request; see GET/POST /__sim/faults.\n"
-           "  --seed N makes the fault draws reproducible (default: random).\n";
+           "  --seed N makes the fault draws reproducible (default: random).\n"
+           "  --code answers a condition without a published code with CODE instead of the\n"
+           "    invented default (expired_token 249001, invalid_field 249002, duplicate_email\n"
+           "    249003, not_found 249004, duplicate_title 249006).\n";
 }
 
 }  // namespace sim

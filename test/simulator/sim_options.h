@@ -6,6 +6,7 @@
 #include "sim_state.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sim {
@@ -23,6 +24,8 @@ struct Options {
     unsigned threads = 16;
     bool verbose = false;
     FaultSettings faults;  // --fault-* and --seed; all off by default
+    // --code NAME=CODE: the codes of the unpublished conditions (invented_codes.h), applied by main
+    std::vector<std::pair<std::string, std::string>> codes;
 };
 
 // Throws std::invalid_argument with a message fit for stderr (never containing a password).

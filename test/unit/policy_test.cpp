@@ -65,8 +65,9 @@ TEST(Codes, ClassifiesKnownAndUnknownCodes) {
     EXPECT_TRUE(codes::classify_code(codes::kDuplicateEmail).duplicate);
     const CodeClass unknown = codes::classify_code("123456");
     EXPECT_EQ(unknown.category, ErrorCategory::ApiError);
-    EXPECT_TRUE(unknown.reauthenticate);  // reference §2: one re-authentication, then give up
-    EXPECT_FALSE(unknown.retryable);
+    EXPECT_TRUE(unknown.reauthenticate);  // reference §2: one re-authentication
+    EXPECT_TRUE(unknown.retryable);       // then retried later: the lookups found nothing, max_attempts bounds it
+    EXPECT_FALSE(unknown.known());
 }
 
 TEST(Envelope, ReadsRetryAfterAsStringOrNumber) {

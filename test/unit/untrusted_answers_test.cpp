@@ -118,6 +118,9 @@ TEST(UntrustedJson, RepairsInvalidUtf8AndReportsNuls) {
     EXPECT_FALSE(parse_untrusted_json(R"({"a":"x\\u0000y"})").has_nul);  // an escaped backslash, then text
     EXPECT_TRUE(json_has_nul(json{{std::string("k\0y", 3), 1}}));        // keys too
     EXPECT_FALSE(json_has_nul(json{{"k", {1, "two", json::object()}}}));
+    // A key given twice keeps its last value: the NUL of the first is gone (found by the fuzzer).
+    EXPECT_FALSE(parse_untrusted_json(R"({"k":"a\u0000","k":"b"})").has_nul);
+    EXPECT_TRUE(parse_untrusted_json(R"({"k":"a","k":"b\u0000"})").has_nul);
 }
 
 TEST(StorableText, CutsBetweenCharactersAndCleansBytes) {

@@ -13,6 +13,7 @@ namespace {
 constexpr const char* kJson = "application/json; charset=utf-8";
 constexpr size_t kMaxDetailBytes = 200;  // Dinamize's text goes into logs: keep it short
 constexpr size_t kMaxTokenBytes = 1024;  // seen: about 70 characters (reference §2)
+constexpr size_t kMaxRememberedCodes = 64;
 
 // A code is what makes an answer an envelope: 1-50 (crm_sync_logs.dwu_error_code is
 // varchar(50)) of [0-9A-Za-z_.-]. Dinamize's are 6 digits; anything else is some other server.
@@ -53,7 +54,7 @@ void DinamizeClient::adopt_token(std::string token, Clock::time_point issued_at,
     token_ = std::move(token);
     wipe(token);
     issued_at_ = issued_at;
-    last_used_ = last_used;
+    last_used_ = last_accepted_ = last_used;
 }
 
 bool DinamizeClient::token_due_for_renewal() const {
@@ -103,18 +104,19 @@ Envelope parse_envelope(const HttpResponse& response, const std::string& path) {
     return env;
 }
 
-DinamizeError envelope_error(const Envelope& env, const std::string& path) {
-    const CodeClass cls = codes::classify_code(env.code);
+DinamizeError envelope_error(const Envelope& env, const std::string& path, const ResponseCodes& codes) {
+    const CodeClass cls = codes.classify(env.code);
     const std::string msg = "Dinamize " + storable_text(path, 200) + " answered " + env.code + ": " + env.detail;
     const int wait = cls.category == ErrorCategory::RateLimit ? retry_after_seconds(env.body) : 0;
-    return DinamizeError(cls.category, env.code, msg, cls.retryable, wait);
+    return DinamizeError(cls, env.code, msg, wait);
 }
 
-nlohmann::json answer_body(const HttpResponse& response, const std::string& path, std::string* request_unique) {
+nlohmann::json answer_body(const HttpResponse& response, const std::string& path, std::string* request_unique,
+                           const ResponseCodes& codes) {
     Envelope env = parse_envelope(response, path);
     if (request_unique) *request_unique = env.request_unique;
     if (env.code == codes::kSuccess) return std::move(env.body);
-    throw envelope_error(env, path);
+    throw envelope_error(env, path, codes);
 }
 
 int retry_after_seconds(const nlohmann::json& body) {
@@ -160,7 +162,11 @@ nlohmann::json DinamizeClient::post_envelope(const std::string& path, const Payl
         std::string& s;
         ~WipeBodyOnExit() { wipe(s); }  // an /auth answer holds a token
     } wipe_body{response.body};
-    return answer_body(response, path, &last_request_unique_);
+    return answer_body(response, path, &last_request_unique_, *codes_);
+}
+
+void DinamizeClient::set_codes(std::shared_ptr<const ResponseCodes> codes) {
+    codes_ = codes ? std::move(codes) : ResponseCodes::defaults();
 }
 
 void DinamizeClient::authenticate() {
@@ -212,16 +218,27 @@ nlohmann::json DinamizeClient::call_multipart(const std::string& path, const std
     return call_with_token(path, Payload{nullptr, nullptr, &parts});
 }
 
+bool DinamizeClient::wants_new_token(const DinamizeError& e) const {
+    if (e.dinamize_code().empty() || !e.code_class().reauthenticate) return false;
+    if (!e.unknown_code()) return !token_too_young();
+    return !not_token_codes_.count(e.dinamize_code()) && !token_recently_accepted();
+}
+
 nlohmann::json DinamizeClient::call_with_token(const std::string& path, const Payload& payload) {
     if (token_.empty() || token_due_for_renewal()) authenticate();
     try {
         nlohmann::json answer = post_envelope(path, payload, true);
-        last_used_ = now_();
+        last_used_ = last_accepted_ = now_();
         return answer;
     } catch (const DinamizeError& e) {
         if (e.dinamize_code().empty()) throw;
-        if (!codes::classify_code(e.dinamize_code()).reauthenticate) {
-            last_used_ = now_();  // Dinamize accepted the token, it just refused the request
+        if (!wants_new_token(e)) {
+            last_used_ = now_();  // Dinamize read the token, and the answer is about the request
+            if (!e.code_class().reauthenticate) last_accepted_ = last_used_;
+            if (!e.unknown_code() && e.code_class().reauthenticate)
+                throw DinamizeError(
+                    e.code_class(), e.dinamize_code(),
+                    std::string(e.what()) + " (a token this young gets no new login: " + "dwu_crm.login_min_interval)");
             throw;
         }
     }
@@ -230,15 +247,19 @@ nlohmann::json DinamizeClient::call_with_token(const std::string& path, const Pa
     authenticate();
     try {
         nlohmann::json answer = post_envelope(path, payload, true);
-        last_used_ = now_();
+        last_used_ = last_accepted_ = now_();
         return answer;
     } catch (const DinamizeError& e) {
         if (e.dinamize_code().empty()) throw;
-        const CodeClass cls = codes::classify_code(e.dinamize_code());
+        CodeClass cls = e.code_class();
         if (!cls.reauthenticate) throw;
-        const bool token_code = cls.category == ErrorCategory::Auth;
-        throw DinamizeError(token_code ? ErrorCategory::Auth : ErrorCategory::ApiError, e.dinamize_code(), e.what(),
-                            token_code);
+        if (e.unknown_code()) {
+            // Bounded: a server answering ever new codes must not grow this without end.
+            if (not_token_codes_.size() < kMaxRememberedCodes) not_token_codes_.insert(e.dinamize_code());
+            throw;
+        }
+        cls.category = ErrorCategory::Auth;  // a known token code twice in a row: the login is not usable
+        throw DinamizeError(cls, e.dinamize_code(), e.what());
     }
 }
 

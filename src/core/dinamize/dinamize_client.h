@@ -4,12 +4,16 @@
 // invalid token, error classification. PostgreSQL-free.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "core/dinamize/dinamize_codes.h"
 #include "core/dinamize/dinamize_errors.h"
 #include "core/dinamize/http_transport.h"
 
@@ -66,6 +70,18 @@ public:
     // the request or waits. What it throws propagates out of call() (e.g. Interrupted).
     void set_before_request(std::function<void()> hook) { before_request_ = std::move(hook); }
 
+    // The account's code table (default: the built-in one). Never null.
+    void set_codes(std::shared_ptr<const ResponseCodes> codes);
+    const ResponseCodes& codes() const { return *codes_; }
+
+    // No login within `interval` of this client's last one (dwu_crm.login_min_interval): a token
+    // refused that young gets no new login (the call fails retryable). An answer with a code the
+    // table does not know is taken for a token problem only when no call has been accepted with
+    // the token for that long (a revoked token refuses every call; a duplicate refuses one), and
+    // a code that comes back after a fresh login is remembered as not about the token.
+    void set_login_interval(std::chrono::milliseconds interval) { login_interval_ = interval; }
+    std::chrono::milliseconds login_interval() const { return login_interval_; }
+
     void authenticate();
     bool has_token() const { return !token_.empty(); }
     void forget_token();
@@ -96,15 +112,23 @@ private:
     // Authentication, one re-authentication and retry, classification: shared by call() and
     // call_multipart().
     nlohmann::json call_with_token(const std::string& path, const Payload& payload);
+    // Whether a refused call earns a new token now (see set_login_interval).
+    bool wants_new_token(const DinamizeError& e) const;
+    bool token_too_young() const { return now_() - issued_at_ < login_interval_; }
+    bool token_recently_accepted() const { return now_() - std::max(issued_at_, last_accepted_) < login_interval_; }
 
     Account account_;
     HttpTransport& http_;
     std::function<void()> before_request_;
+    std::shared_ptr<const ResponseCodes> codes_ = ResponseCodes::defaults();
+    std::chrono::milliseconds login_interval_{0};
+    std::set<std::string> not_token_codes_;  // unknown codes that came back after a fresh login
     TokenRules rules_;
     std::function<Clock::time_point()> now_;
     std::string token_;
     Clock::time_point issued_at_{};
     Clock::time_point last_used_{};
+    Clock::time_point last_accepted_{};  // last answer that shows Dinamize took the token
     unsigned long generation_ = 0;
     std::string last_request_unique_;
     long last_duration_ms_ = 0;
@@ -126,13 +150,14 @@ struct Envelope {
 Envelope parse_envelope(const HttpResponse& response, const std::string& path);
 
 // The classified error for an envelope whose code is not 480001 (dinamize_codes.h).
-DinamizeError envelope_error(const Envelope& env, const std::string& path);
+DinamizeError envelope_error(const Envelope& env, const std::string& path,
+                             const ResponseCodes& codes = *ResponseCodes::defaults());
 
 // One raw HTTP answer as the client reads it: the envelope's body on 480001, else throws the
 // DinamizeError that parse_envelope or envelope_error gives. request_unique, when given, gets the
 // answer's request_unique (or is left as it was when the answer has no envelope).
-nlohmann::json answer_body(const HttpResponse& response, const std::string& path,
-                           std::string* request_unique = nullptr);
+nlohmann::json answer_body(const HttpResponse& response, const std::string& path, std::string* request_unique = nullptr,
+                           const ResponseCodes& codes = *ResponseCodes::defaults());
 
 // Seconds to wait from a 240024 body: body["retry-after"] as string or number; else the rest of
 // the current minute (at least 1).

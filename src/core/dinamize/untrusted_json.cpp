@@ -97,6 +97,9 @@ UntrustedJson parse_untrusted_json(std::string_view text, int max_depth) {
     out.value = nlohmann::json::parse(text.data(), text.data() + text.size(), nullptr, /*allow_exceptions=*/false);
     out.ok = !out.value.is_discarded();
     if (!out.ok) out.problem = "malformed JSON";
+    // The scan saw a \u0000 escape; a key given twice keeps only its last value, so the value
+    // itself says whether one is left (the fuzzer found {"k": "a\u0000", "k": "b"}).
+    if (out.ok && out.has_nul) out.has_nul = json_has_nul(out.value);
     return out;
 }
 

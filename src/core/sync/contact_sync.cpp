@@ -1,6 +1,5 @@
 #include "core/sync/contact_sync.h"
 
-#include "core/dinamize/dinamize_codes.h"
 #include "core/dinamize/dinamize_errors.h"
 #include "core/dinamize/untrusted_json.h"
 
@@ -55,6 +54,21 @@ std::string find_contact_code(DinamizeClient& client, const std::string& email, 
     return contact_code_from_search(client.call("/emkt/contact/search", search_by_email_request(email, list_code)));
 }
 
+bool contact_still_exists(DinamizeClient& client, const std::string& list_code, const std::string& contact_code,
+                          const std::string& email, const DinamizeError& refusal) {
+    try {
+        client.call("/emkt/contact/get", {{"contact_code", contact_code}, {"contact-list_code", list_code}});
+        return true;
+    } catch (const DinamizeError& e) {
+        if (e.not_found()) return false;
+        if (!e.unknown_code()) throw;
+    }
+    // The get was refused with a code we do not know either: a missing contact, or a token that
+    // refuses everything. A search by e-mail tells them apart (it answers for any valid token).
+    if (email.empty()) throw refusal;
+    return find_contact_code(client, email, list_code) == contact_code;
+}
+
 std::string upsert_contact(DinamizeClient& client, const Contact& contact, const std::string& list_code,
                            const std::string& known_code) {
     if (!known_code.empty()) {
@@ -62,21 +76,27 @@ std::string upsert_contact(DinamizeClient& client, const Contact& contact, const
             client.call("/emkt/contact/update", update_contact_request(contact, list_code, known_code));
             return known_code;
         } catch (const DinamizeError& e) {
-            if (e.dinamize_code() != codes::kNotFound) throw;
             // Deleted on Dinamize's side: fall through and create it again.
+            if (!e.not_found() && !(e.unknown_code() && !contact_still_exists(client, list_code, known_code,
+                                                                              contact.email.value_or(""), e)))
+                throw;
         }
     }
     try {
         return contact_code_from_add(client.call("/emkt/contact/add", add_contact_request(contact, list_code)));
     } catch (const DinamizeError& e) {
-        if (e.dinamize_code().empty() || !codes::classify_code(e.dinamize_code()).duplicate) throw;
+        // A duplicate, or a code we do not know yet (a duplicate under another number, our own
+        // earlier add whose answer was lost...): whether the contact is there decides.
+        if (!e.duplicate() && !e.unknown_code()) throw;
+        const std::string existing = find_contact_code(client, contact.email.value_or(""), list_code);
+        if (existing.empty()) {
+            if (e.unknown_code()) throw;  // nothing there: the add itself was refused
+            throw DinamizeError(ErrorCategory::ApiError, e.dinamize_code(),
+                                "Dinamize reports the e-mail as a duplicate but no contact has it", true);
+        }
+        client.call("/emkt/contact/update", update_contact_request(contact, list_code, existing));
+        return existing;
     }
-    const std::string existing = find_contact_code(client, contact.email.value_or(""), list_code);
-    if (existing.empty())
-        throw DinamizeError(ErrorCategory::ApiError, std::string(codes::kDuplicateEmail),
-                            "Dinamize reports the e-mail as a duplicate but no contact has it", true);
-    client.call("/emkt/contact/update", update_contact_request(contact, list_code, existing));
-    return existing;
 }
 
 }  // namespace dwu

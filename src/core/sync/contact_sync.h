@@ -12,8 +12,19 @@ namespace dwu {
 // Creates or updates the contact and returns its Dinamize contact code.
 // - known_code given: update it; if Dinamize no longer knows it, create anew.
 // - no code: add; if the e-mail already exists in the list, find it and update it.
+// An answer whose code the account's table does not know is never taken at its word: after an
+// update, a contact/get tells whether the contact is gone; after an add, a search by e-mail
+// whether it is there (a duplicate, or an earlier add of ours whose answer was lost).
+// Only then does the job fail (retryable: the code may be a token's).
 std::string upsert_contact(DinamizeClient& client, const Contact& contact, const std::string& list_code,
                            const std::string& known_code);
+
+// After `refusal` (a call about the contact answered with a code we do not know): asks contact/get
+// whether the contact is still there. A not-found answer: false. Another unknown code: a search by
+// `email` decides (true when it finds this contact code), since a revoked token would refuse the
+// get too; without an e-mail, `refusal` is thrown. Any other failure is thrown.
+bool contact_still_exists(DinamizeClient& client, const std::string& list_code, const std::string& contact_code,
+                          const std::string& email, const DinamizeError& refusal);
 
 // The contact code for an e-mail in a list, or empty when there is none.
 std::string find_contact_code(DinamizeClient& client, const std::string& email, const std::string& list_code);

@@ -4,7 +4,6 @@
 #include <climits>
 
 #include "core/sync/contact_sync.h"
-#include "core/dinamize/dinamize_codes.h"
 #include "core/dinamize/untrusted_json.h"
 
 namespace dwu {
@@ -58,8 +57,11 @@ void perform(DinamizeClient& client, const SyncJob& job, const FieldMap& field_m
             client.call("/emkt/contact/delete", {{"contact_code", code}, {"contact-list_code", list_code}});
         } catch (const DinamizeError& e) {
             // Already gone (deleted on Dinamize's side, or our earlier attempt landed after we gave
-            // up waiting for its answer): the delete has its effect.
-            if (e.dinamize_code() != codes::kNotFound) throw;
+            // up waiting for its answer): the delete has its effect. A code we do not know: ask.
+            if (!e.not_found() &&
+                !(e.unknown_code() &&
+                  !contact_still_exists(client, list_code, code, payload_string(job.payload_json, "email"), e)))
+                throw;
             out.message = "contact was already absent from Dinamize";
         }
         out.contact_code = code;

@@ -5,6 +5,7 @@
 
 #include "core/crypto/account_secrets.h"
 #include "core/limiter/cached_token.h"
+#include "pg/accounts/code_store.h"
 #include "pg/accounts/key_ring.h"
 #include "pg/cpp_boundary.h"
 #include "pg/pg_headers.h"
@@ -141,6 +142,7 @@ Session& Sessions::open(const StoredAccount& a, StepRunner reseal) {
     s.token_binding = a.client_code + "\n" + a.base_url + "\n" + a.user;
     s.client = std::make_unique<dwu::DinamizeClient>(dwu::Account(a.base_url, a.user, password, a.client_code), *http_);
     dwu::wipe(password);
+    s.client->set_login_interval(std::chrono::milliseconds(dwu_login_min_interval_ms));
     if (dwu::RateGate* gate = limits_.gate.get())
         s.client->set_before_request([gate, key = s.limiter_key] { gate->before_request(key); });
     if (a.token_id != 0 && !a.token_blob.empty()) {
@@ -154,6 +156,35 @@ Session& Sessions::open(const StoredAccount& a, StepRunner reseal) {
         }
     }
     return sessions_.emplace(a.id, std::move(s)).first->second;
+}
+
+void Sessions::refresh_codes(StepRunner run, std::chrono::milliseconds min_interval) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!codes_version_.empty() && now - codes_checked_ < min_interval) return;
+    std::string version;
+    if (!load_codes_version(run, version)) return;
+    codes_checked_ = now;
+    if (version == codes_version_) return;
+    codes_version_ = version;
+    codes_.clear();
+    for (auto& [id, s] : sessions_)
+        if (s.client) attach_codes(run, s);
+}
+
+void Sessions::attach_codes(StepRunner run, Session& s) {
+    if (!s.client) return;
+    auto it = codes_.find(s.account_id);
+    if (it == codes_.end()) {
+        std::vector<StoredCode> rows;
+        if (!load_codes(run, s.account_id, rows)) return;  // keeps the table it has
+        std::vector<dwu::ResponseCodes::Entry> entries;
+        for (const StoredCode& r : rows)
+            if (auto cls =
+                    dwu::codes::stored_class(r.meaning, r.category, r.retry, r.relogin, r.duplicate, r.not_found))
+                entries.push_back({r.code, *cls});
+        it = codes_.emplace(s.account_id, std::make_shared<const dwu::ResponseCodes>(entries)).first;
+    }
+    s.client->set_codes(it->second);
 }
 
 bool Sessions::redis_usable() const {

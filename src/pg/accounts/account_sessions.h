@@ -6,6 +6,7 @@
 //
 // Sessions are cached by account id and rebuilt when the account's settings change
 // (config_version) or when refresh() finds new HTTP or rate-limit settings.
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -86,6 +87,13 @@ public:
     // Redis is configured and could not be reached; true when done or when there is no Redis.
     bool forget_shared_token(const std::string& client_code, std::string& why);
 
+    // Response codes (code_store.h): re-read when crm_response_codes changed, checked at most once
+    // per `min_interval`; every open session's client then gets its account's new table. A read
+    // that fails keeps the tables there are.
+    void refresh_codes(StepRunner run, std::chrono::milliseconds min_interval);
+    // Gives the session's client its account's table (read once per version and account).
+    void attach_codes(StepRunner run, Session& s);
+
     // Dinamize's own 240024: the account pauses everywhere (shared block) for its retry-after.
     void rate_limited(Session& s, int retry_after_seconds);
     // Logs the rate limiter's switches (Redis lost / back) since the last call, at `elevel`.
@@ -108,6 +116,9 @@ private:
     RequestLimits limits_;
     std::optional<dwu::KeyRing> ring_;
     std::map<long long, Session> sessions_;
+    std::string codes_version_;  // empty: not read yet
+    std::chrono::steady_clock::time_point codes_checked_{};
+    std::map<long long, std::shared_ptr<const dwu::ResponseCodes>> codes_;  // by account id
 };
 
 }  // namespace dwu_accounts

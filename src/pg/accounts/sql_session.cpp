@@ -43,9 +43,13 @@ dwu_accounts::Session& session_for(const std::optional<std::string>& account) {
                             "dwu_crm.dinamize_set_account_enabled(name, true) resumes it.");
     dwu_accounts::Sessions& sessions = backend_sessions();
     sessions.refresh();  // dwu_crm.request_timeout_ms, verify_tls, the rate limit may have changed
+    // What this transaction sees of crm_response_codes: a change just made here counts at once.
+    sessions.refresh_codes(dwu_accounts::run_in_callers_transaction, std::chrono::milliseconds(0));
     if (dwu_accounts::Session* s = sessions.find(row.id, row.config_version)) return *s;
     try {
-        return sessions.open(row);
+        dwu_accounts::Session& s = sessions.open(row);
+        sessions.attach_codes(dwu_accounts::run_in_callers_transaction, s);
+        return s;
     } catch (const dwu_accounts::RefusedHost& e) {
         throw SqlStateError(ERRCODE_INSUFFICIENT_PRIVILEGE, e.what(),
                             "A superuser decides which hosts may be called: dwu_crm.allowed_hosts.");

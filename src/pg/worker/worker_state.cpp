@@ -36,6 +36,8 @@ void apply_settings(WorkerState& w) {
 }
 
 Session& session_for(WorkerState& w, long long account_id, int config_version) {
+    // An admin's dinamize_set_code() or a probe's findings reach the worker within a second.
+    w.sessions.refresh_codes(dwu_run_in_transaction, std::chrono::seconds(1));
     if (Session* s = w.sessions.find(account_id, config_version)) return *s;
     const std::string account = std::to_string(account_id);
     std::string why;
@@ -47,7 +49,9 @@ Session& session_for(WorkerState& w, long long account_id, int config_version) {
     if (!stored.found || !stored.enabled)  // the worker leaves a paused account's jobs queued
         return w.sessions.unusable(account_id, "Dinamize account " + account + " is disabled or removed");
     try {
-        return w.sessions.open(stored, dwu_run_in_transaction);
+        Session& s = w.sessions.open(stored, dwu_run_in_transaction);
+        w.sessions.attach_codes(dwu_run_in_transaction, s);
+        return s;
     } catch (const dwu_accounts::RefusedHost& e) {  // its jobs wait until the setting allows it
         return w.sessions.unusable(account_id, e.what());
     } catch (const dwu::CryptoError& e) {
