@@ -2529,6 +2529,74 @@ GRANT EXECUTE ON FUNCTION @extschema@.dinamize_response_codes(text), @extschema@
     TO dwu_crm_admin;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_response_codes', '');
 
+-- Learning the unpublished codes from the live API (opt-in: an admin calls it). The requests
+-- change nothing (core/dinamize/code_probe.h); each counts against the rate limit.
+CREATE FUNCTION @extschema@.dinamize_probe_requests(list_code text, account text DEFAULT NULL)
+    RETURNS TABLE (meaning text, code text, note text)
+    AS 'MODULE_PATHNAME', 'dwu_crm_dinamize_probe_requests'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.dinamize_probe_requests(text, text) IS
+    'The requests of dinamize_probe_codes(): what Dinamize answered for each unpublished condition.';
+
+-- Stores what the probe learned for the account (source probe, with the date), unless the code
+-- has a published meaning of another kind; returns each finding and whether it was stored.
+CREATE FUNCTION @extschema@.dinamize_probe_codes(account text DEFAULT NULL,
+        OUT meaning text, OUT code text, OUT stored boolean, OUT note text)
+    RETURNS SETOF record
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a record;
+    f record;
+    d @extschema@.crm_response_code_defaults;
+    published text;
+BEGIN
+    SELECT x.dwu_id, x.dwu_name, x.dwu_list_code INTO a FROM @extschema@.crm_dinamize_accounts x
+     WHERE x.dwu_removed_at IS NULL AND CASE WHEN account IS NULL THEN x.dwu_is_default ELSE x.dwu_name = account END;
+    IF a.dwu_id IS NULL THEN
+        RAISE EXCEPTION '%', CASE WHEN account IS NULL THEN 'no default Dinamize account'
+                                  ELSE format('no Dinamize account named "%s"', left(account, 100)) END
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT dwu_name FROM dwu_crm.crm_dinamize_accounts lists them.';
+    END IF;
+    FOR f IN SELECT * FROM @extschema@.dinamize_probe_requests(a.dwu_list_code, a.dwu_name) LOOP
+        meaning := f.meaning;
+        code := f.code;
+        note := f.note;
+        stored := false;
+        IF f.code IS NOT NULL THEN
+            SELECT x.dwu_meaning INTO published FROM @extschema@.crm_response_code_defaults x
+             WHERE x.dwu_code = f.code AND x.dwu_published AND x.dwu_meaning <> f.meaning;
+            IF published IS NOT NULL THEN
+                note := format('answered %s, published as %s: not stored', f.code, published);
+            ELSE
+                SELECT * INTO d FROM @extschema@.crm_response_code_defaults x WHERE x.dwu_meaning = f.meaning
+                 ORDER BY x.dwu_code LIMIT 1;
+                INSERT INTO @extschema@.crm_response_codes AS c
+                       (dwu_account_id, dwu_code, dwu_meaning, dwu_category, dwu_retry, dwu_relogin, dwu_duplicate,
+                        dwu_not_found, dwu_source, dwu_learned_at)
+                VALUES (a.dwu_id, f.code, f.meaning, d.dwu_category, d.dwu_retry, d.dwu_relogin, d.dwu_duplicate,
+                        d.dwu_not_found, 'probe', now())
+                ON CONFLICT ON CONSTRAINT crm_response_codes_key DO UPDATE
+                   SET dwu_meaning = EXCLUDED.dwu_meaning, dwu_category = EXCLUDED.dwu_category,
+                       dwu_retry = EXCLUDED.dwu_retry, dwu_relogin = EXCLUDED.dwu_relogin,
+                       dwu_duplicate = EXCLUDED.dwu_duplicate, dwu_not_found = EXCLUDED.dwu_not_found,
+                       dwu_source = 'probe', dwu_learned_at = now();
+                stored := true;
+            END IF;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.dinamize_probe_codes(text) IS
+    'Learns the response codes Dinamize does not publish with harmless requests, stores them for the account (NULL: the default one) and reports what it could not learn.';
+REVOKE ALL ON FUNCTION @extschema@.dinamize_probe_requests(text, text), @extschema@.dinamize_probe_codes(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.dinamize_probe_requests(text, text), @extschema@.dinamize_probe_codes(text)
+    TO dwu_crm_admin;
+
 -- ---------------------------------------------------------------------------------------------
 -- Backups: the rows of an extension's tables are left out of pg_dump unless marked. A CRM's data
 -- must be in its backups (secrets only as ciphertext).

@@ -3,10 +3,12 @@
 # the simulator answers them with codes none of our defaults name, and:
 #   (1) from SQL, a code means what crm_response_codes says, at once, and again the default when
 #       the row goes;
+#   (1b) dinamize_probe_codes() learns the simulator's codes with requests that change nothing;
 #   (2) a mixed workload under faults (duplicates in Dinamize already, contacts deleted on
 #       Dinamize's side, updates and deletes of those, lost answers, 5xx, a revoked token) ends
 #       with Dinamize equal to the CRM field by field, no job failed for good, and few logins,
-#       never two within dwu_crm.login_min_interval.
+#       never two within dwu_crm.login_min_interval;
+#   (3) after a probe the worker takes the learned codes at their word.
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib.sh"
 source "$(dirname "$0")/common.sh"
@@ -38,6 +40,21 @@ check "with the row gone the code is unknown again" [ "$(sqlstate_of "$missing")
 check "dinamize_set_code refuses an unknown meaning with 22023" \
     bash -c "'$PG_BIN/psql' -X -At -d '$E2E_DB' -v VERBOSITY=verbose \
              -c \"SELECT dwu_crm.dinamize_set_code('teapot', '1')\" 2>&1 | grep -q 'ERROR:  22023: unknown meaning'"
+
+# (1b) The probe, on an empty list: three codes learned and stored, the duplicate skipped (no
+# e-mail to add twice), the duplicate title not probed; nothing created in Dinamize.
+probe=$(psql_q "SELECT meaning || '=' || coalesce(code, '-') || ':' || stored FROM dwu_crm.dinamize_probe_codes() ORDER BY 1")
+echo "# probe: $(echo $probe)"
+check "the probe learns the expired-token, not-found and invalid-field codes" \
+    [ "$(grep -cxE "expired_token=$EXPIRED:true|not_found=$NOT_FOUND:true|invalid_field=$INVALID:true" <<<"$probe")" = 3 ]
+check "on an empty list the duplicate is skipped, the title not probed" \
+    [ "$(grep -cxE 'duplicate_email=-:false|duplicate_title=-:false' <<<"$probe")" = 2 ]
+check "the probe created nothing in Dinamize" [ "$(sim_contacts | jq '.contacts | length')" = 0 ]
+check "the learned codes are stored for the account, dated" \
+    [ "$(psql_q "SELECT count(*) FROM dwu_crm.crm_response_codes WHERE dwu_source = 'probe' AND dwu_learned_at IS NOT NULL
+                  AND dwu_account_id = dwu_crm.default_account_id()")" = 3 ]
+check "a missing contact is no_data_found (P0002) now" [ "$(sqlstate_of "$missing")" = P0002 ]
+psql_q "DELETE FROM dwu_crm.crm_response_codes" >/dev/null  # the workload below knows none of them
 
 # (2) The workload, with the defaults only (none of the simulator's codes known).
 # 40 of the leads' addresses are in Dinamize already: their adds answer a duplicate.
@@ -92,8 +109,32 @@ logins=$(sim_admin_get "/__sim/requests?since_ms=$t_start" | jq -c '[.requests[]
 count=$(jq 'length' <<<"$logins")
 closest=$(jq '[range(1; length) as $i | .[$i] - .[$i - 1]] | min // 1000000' <<<"$logins")
 echo "# $count logins during the workload (auth_ok $auth_before -> $(jq '.auth_ok' <<<"$stats")), closest ${closest} ms apart"
+if [ "${DWU_DEBUG_LOGINS:-}" ]; then
+    sim_admin_get "/__sim/requests?since_ms=$t_start" | jq -c --argjson r "$t_revoked" '.requests as $q | [range(0; $q | length) as $i
+        | select($q[$i].path == "/auth") | {t: ($q[$i].t_ms - $r), before: [$q[($i - 3):$i][] | [.path, .outcome]]}]'
+fi
 check "at most 3 logins during the workload" [ "$count" -le 3 ]
 check "the revoked token was replaced (a login after it)" [ "$(jq --argjson t "$t_revoked" 'map(select(. > $t)) | length' <<<"$logins")" -ge 1 ]
 check "never two logins within the interval" [ "$closest" -ge $((INTERVAL_S * 1000)) ]
+# (3) The probe on a list with contacts learns the duplicate too, changing no contact, and the
+# worker then takes each answer at its word: a contact gone from Dinamize is created again
+# without a contact/get to ask.
+contacts_before=$(sim_contacts | jq -S -c '.contacts')
+probe=$(psql_q "SELECT meaning || '=' || coalesce(code, '-') || ':' || stored FROM dwu_crm.dinamize_probe_codes() ORDER BY 1")
+check "with contacts in the list the probe learns the duplicate code" grep -qx "duplicate_email=$DUPLICATE:true" <<<"$probe"
+check "and the probe changed no contact" [ "$(sim_contacts | jq -S -c '.contacts')" = "$contacts_before" ]
+gone=$(psql_q "SELECT dwu_lead_id || ':' || dwu_dinamize_contact_id FROM dwu_crm.crm_lead_sync
+                WHERE dwu_dinamize_contact_id IS NOT NULL ORDER BY dwu_lead_id DESC LIMIT 10")
+for pair in $gone; do
+    sim_admin_post /__sim/contact-delete \
+        "{\"client_code\": \"$E2E_CLIENT\", \"list\": \"$E2E_LIST\", \"contact_code\": \"${pair#*:}\"}" >/dev/null
+done
+sleep 1.2  # the worker re-reads the codes at most once a second
+t_known=$(date +%s%3N)
+psql_q "UPDATE dwu_crm.crm_leads SET dwu_name = 'Known ' || dwu_id WHERE dwu_id IN ($(for p in $gone; do echo "${p%%:*}"; done | paste -sd,))" >/dev/null
+check "the queue drains again" dwu_wait_for 60 "queue drained" queue_drained
+check "the 10 gone contacts are back, converged" converged
+gets=$(sim_admin_get "/__sim/requests?since_ms=$t_known" | jq '[.requests[] | select(.path == "/emkt/contact/get")] | length')
+check "with the learned not-found code, no contact/get was needed" [ "$gets" = 0 ]
 check "no crash in the server log" no_crash_in_log
 e2e_finish unknown_codes

@@ -224,6 +224,18 @@ bool DinamizeClient::wants_new_token(const DinamizeError& e) const {
     return !not_token_codes_.count(e.dinamize_code()) && !token_recently_accepted();
 }
 
+bool DinamizeClient::token_still_works() {
+    static const std::string kRead = R"({"page_number":"1","page_size":"1"})";
+    try {
+        post_envelope("/emkt/contact-list/search", Payload{kJson, &kRead, nullptr}, true);
+    } catch (const DinamizeError& e) {
+        // Refused for a reason that is not the token's: the token was read and taken.
+        if (e.dinamize_code().empty() || e.code_class().reauthenticate) return false;
+    }
+    last_used_ = last_accepted_ = now_();
+    return true;
+}
+
 nlohmann::json DinamizeClient::call_with_token(const std::string& path, const Payload& payload) {
     if (token_.empty() || token_due_for_renewal()) authenticate();
     try {
@@ -238,7 +250,13 @@ nlohmann::json DinamizeClient::call_with_token(const std::string& path, const Pa
             if (!e.unknown_code() && e.code_class().reauthenticate)
                 throw DinamizeError(
                     e.code_class(), e.dinamize_code(),
-                    std::string(e.what()) + " (a token this young gets no new login: " + "dwu_crm.login_min_interval)");
+                    std::string(e.what()) + " (a token this young gets no new login: dwu_crm.login_min_interval)");
+            throw;
+        }
+        // A code we do not know, on a token idle for a while: one harmless read tells whether
+        // the token still works (a request is cheaper than a login, and the answer is remembered).
+        if (e.unknown_code() && token_still_works()) {
+            if (not_token_codes_.size() < kMaxRememberedCodes) not_token_codes_.insert(e.dinamize_code());
             throw;
         }
     }

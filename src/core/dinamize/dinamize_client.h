@@ -78,7 +78,8 @@ public:
     // refused that young gets no new login (the call fails retryable). An answer with a code the
     // table does not know is taken for a token problem only when no call has been accepted with
     // the token for that long (a revoked token refuses every call; a duplicate refuses one), and
-    // a code that comes back after a fresh login is remembered as not about the token.
+    // then only when a harmless read with the token is refused too; a code that came with a token
+    // Dinamize still takes, or came back after a fresh login, is remembered as not the token's.
     void set_login_interval(std::chrono::milliseconds interval) { login_interval_ = interval; }
     std::chrono::milliseconds login_interval() const { return login_interval_; }
 
@@ -114,6 +115,9 @@ private:
     nlohmann::json call_with_token(const std::string& path, const Payload& payload);
     // Whether a refused call earns a new token now (see set_login_interval).
     bool wants_new_token(const DinamizeError& e) const;
+    // One harmless read (contact-list/search, one row) with the current token: true when Dinamize
+    // took the token.
+    bool token_still_works();
     bool token_too_young() const { return now_() - issued_at_ < login_interval_; }
     bool token_recently_accepted() const { return now_() - std::max(issued_at_, last_accepted_) < login_interval_; }
 

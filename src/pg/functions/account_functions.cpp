@@ -158,6 +158,18 @@ Datum configure(FunctionCallInfo fcinfo) {
     if (exists) {
         forget_shared_token(f.client_code);
         if (f.client_code != dwu_or_empty(stored[2])) forget_shared_token(dwu_or_empty(stored[2]));
+    } else {
+        // Five response codes are not published: the probe learns them (opt-in, a few requests).
+        const std::string hint =
+            "To learn the response codes Dinamize does not publish, run SELECT * FROM "
+            "dwu_crm.dinamize_probe_codes('" +
+            f.name +
+            "') (harmless requests, counted "
+            "against the rate limit).";
+        pg_guarded([&] {
+            ereport(NOTICE,
+                    (errmsg("Dinamize account \"%s\" configured", f.name.c_str()), errhint("%s", hint.c_str())));
+        });
     }
     return Int64GetDatum(id);
 }
