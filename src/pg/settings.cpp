@@ -34,6 +34,8 @@ int dwu_update_delay_ms = 1000;
 int dwu_import_threshold = 1000;
 int dwu_import_batch = 10000;
 char* dwu_redis_host = nullptr;
+char* dwu_redis_sentinels = nullptr;
+char* dwu_redis_sentinel_master = nullptr;
 int dwu_redis_port = 6379;
 char* dwu_redis_password_file = nullptr;
 int dwu_redis_database = 0;
@@ -43,6 +45,7 @@ int dwu_rate_limit = 60;
 int dwu_rate_limit_window_seconds = 60;
 int dwu_rate_limit_per_hour = 0;
 int dwu_rate_limit_margin_ms = 250;
+int dwu_rate_limit_resync_pause_ms = 2000;
 double dwu_rate_limit_local_share = 0.5;
 int dwu_rate_limit_max_wait_ms = 10000;
 int dwu_api_max_rows = 100000;
@@ -123,6 +126,13 @@ void define_rate_limit_settings() {
                                "127.0.0.1", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.redis_port", "Port of the Redis server.", nullptr, &dwu_redis_port, 6379, 1, 65535,
                             PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.redis_sentinels", "Redis Sentinels to ask where the Redis master is.",
+                               "host:port, comma-separated (port 26379 by default). Set: dwu_crm.redis_host and "
+                               "redis_port are not used.",
+                               &dwu_redis_sentinels, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("dwu_crm.redis_sentinel_master", "Name of the master the Redis Sentinels monitor.",
+                               nullptr, &dwu_redis_sentinel_master, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr,
+                               nullptr, nullptr);
     // A file, not the password itself: a changed setting's value is written to the server log.
     DefineCustomStringVariable("dwu_crm.redis_password_file", "File holding the Redis password (first line).",
                                "Empty: no AUTH. Readable only by the server's user.", &dwu_redis_password_file, "",
@@ -147,6 +157,12 @@ void define_rate_limit_settings() {
     DefineCustomIntVariable("dwu_crm.rate_limit_margin_ms", "Added to each rate limit window.",
                             "Covers the varying delay between admitting a request and its arrival at Dinamize.",
                             &dwu_rate_limit_margin_ms, 250, 0, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("dwu_crm.rate_limit_resync_pause",
+                            "Pause of every server's requests after Redis is found to have lost the rate limit.",
+                            "A restart without persistence, FLUSHALL or a failover: meanwhile each process puts "
+                            "its recent requests back into Redis. At most the rate limit window.",
+                            &dwu_rate_limit_resync_pause_ms, 2000, 0, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
                             nullptr);
     DefineCustomRealVariable("dwu_crm.rate_limit_local_share",
                              "Share of the limits this server's worker uses while Redis is unreachable.",

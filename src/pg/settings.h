@@ -28,6 +28,8 @@ extern int dwu_import_threshold;
 extern int dwu_import_batch;
 // The shared rate limiter (see pg/accounts/request_limits.h).
 extern char* dwu_redis_host;
+extern char* dwu_redis_sentinels;
+extern char* dwu_redis_sentinel_master;
 extern int dwu_redis_port;
 extern char* dwu_redis_password_file;
 extern int dwu_redis_database;
@@ -37,6 +39,7 @@ extern int dwu_rate_limit;
 extern int dwu_rate_limit_window_seconds;
 extern int dwu_rate_limit_per_hour;
 extern int dwu_rate_limit_margin_ms;
+extern int dwu_rate_limit_resync_pause_ms;
 extern double dwu_rate_limit_local_share;
 extern int dwu_rate_limit_max_wait_ms;
 // What the dinamize_* SQL functions may take (superuser-only): rows and bytes of one multi-page

@@ -125,5 +125,19 @@ TEST_F(GateFixture, ABlockDefersTheAccountsNextJob) {
     EXPECT_TRUE(gate.take_changes().empty());  // no Redis configured: no mode changes to report
 }
 
+TEST_F(GateFixture, WithARecheckNoSleepOrDeferralIsLongerThanIt) {
+    RateLimiter limiter = limiter_for(1, 10);
+    RateGate gate(limiter, sleeper(), 500, 1000);
+    EXPECT_EQ(gate.admit_job("300001"), 0);
+    gate.end_job();
+    EXPECT_EQ(gate.admit_job("300001"), 1000);  // the window says 10 s: asked again in 1 s
+    gate.before_request("300001");              // sleeps in steps of at most 1 s until the slot
+    ASSERT_EQ(slept.size(), 10u);
+    for (long ms : slept) EXPECT_EQ(ms, 1000);
+    gate.set_max_wait_ms(3000);
+    EXPECT_THROW(gate.before_request("300001"), DinamizeError);  // the maximum still sees 10 s
+    EXPECT_THROW(RateGate(limiter, sleeper(), 500, -1), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace dwu

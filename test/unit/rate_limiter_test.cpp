@@ -381,6 +381,250 @@ TEST_F(RateLimitSharedTest, RejectsInvalidLimits) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// SharedRateLimiter when Redis loses its data: each limiter puts its own admissions back
+
+class RateLimitRestoreTest : public RedisSuite<kNoPassword> {
+protected:
+    std::string run_id() {
+        ReplyPtr info = admin().command({"INFO", "server"});
+        const std::string text(info->str, info->len);
+        const size_t at = text.find("run_id:") + 7;
+        return text.substr(at, text.find('\r', at) - at);
+    }
+    long long window_count(const SharedRateLimiter& l, const std::string& account = "300001") {
+        return integer_of(admin(), {"ZCARD", l.window_key(account, 60)});
+    }
+};
+
+TEST_F(RateLimitRestoreTest, RestartedEmptyBetweenTwoCallsTheNextAdmissionSeesThePreviousOnes) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{60, 5}}));
+    for (int i = 0; i < 3; i++) ASSERT_TRUE(limiter.try_acquire("300001").admitted) << i;
+    server_->stop();
+    server_->start();  // empty: no persistence
+    admin_.reset();
+    // The old connection died with the server: that call fails (the facade then goes local).
+    EXPECT_THROW(limiter.try_acquire("300001"), RedisError);
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);  // reconnects, puts 3 back, admits the 4th
+    EXPECT_EQ(window_count(limiter), 4);
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_FALSE(limiter.try_acquire("300001").admitted);  // 5 per minute, whatever Redis forgot
+    EXPECT_EQ(window_count(limiter), 5);
+    EXPECT_EQ(limiter.remembered("300001"), 5u);
+}
+
+TEST_F(RateLimitRestoreTest, AFlushallCountsAsARestart) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{60, 4}, {3600, 10}}));
+    for (int i = 0; i < 3; i++) ASSERT_TRUE(limiter.try_acquire("300001").admitted) << i;
+    admin().command({"FLUSHALL"});  // same server, same connection: only the epoch marker tells
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_FALSE(limiter.try_acquire("300001").admitted);
+    EXPECT_EQ(window_count(limiter), 4);
+    EXPECT_EQ(integer_of(admin(), {"ZCARD", limiter.window_key("300001", 3600)}), 4);  // every window
+    EXPECT_EQ(limiter.take_restored(), 3);
+}
+
+TEST_F(RateLimitRestoreTest, TwoLimitersEachPutBackTheirOwnAndTheUnionCounts) {
+    RedisConnection redis_a(options());
+    RedisConnection redis_b(options());
+    SharedRateLimiter a(redis_a, limits({{60, 6}}));
+    SharedRateLimiter b(redis_b, limits({{60, 6}}));
+    for (int i = 0; i < 2; i++) {
+        ASSERT_TRUE(a.try_acquire("300001").admitted);
+        ASSERT_TRUE(b.try_acquire("300001").admitted);
+    }
+    admin().command({"FLUSHALL"});
+    EXPECT_TRUE(a.try_acquire("300001").admitted);  // a finds the loss: its 2 back, then its 3rd
+    EXPECT_EQ(window_count(a), 3);
+    EXPECT_TRUE(b.try_acquire("300001").admitted);  // b sees a new epoch: its 2 back, then its 3rd
+    EXPECT_EQ(window_count(a), 6);
+    EXPECT_FALSE(a.try_acquire("300001").admitted);
+    EXPECT_FALSE(b.try_acquire("300001").admitted);
+}
+
+TEST_F(RateLimitRestoreTest, PuttingBackTwiceAddsNothing) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{60, 10}}));
+    for (int i = 0; i < 3; i++) ASSERT_TRUE(limiter.try_acquire("300001").admitted) << i;
+    // Another epoch while the window is still there (another limiter found a loss it repaired):
+    // the same members again, ZADD NX keeps one of each.
+    admin().command({"SET", limiter.epoch_key(), "some-other-epoch"});
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_EQ(window_count(limiter), 4);
+    EXPECT_EQ(limiter.take_restored(), 0);
+}
+
+TEST_F(RateLimitRestoreTest, AMarkerOfAnotherServerProcessMeansAFailover) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{60, 4}}));
+    for (int i = 0; i < 3; i++) ASSERT_TRUE(limiter.try_acquire("300001").admitted) << i;
+    // A promoted replica: the marker replicated long ago (another run_id), the latest writes not.
+    admin().command({"SET", limiter.epoch_key(), "0123456789abcdef:an-old-epoch"});
+    admin().command({"DEL", limiter.window_key("300001", 60)});
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_FALSE(limiter.try_acquire("300001").admitted);
+    EXPECT_EQ(window_count(limiter), 4);
+}
+
+TEST_F(RateLimitRestoreTest, RestoredAdmissionsKeepTheirAge) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{1, 2}}));
+    ASSERT_TRUE(limiter.try_acquire("300001").admitted);
+    ASSERT_TRUE(limiter.try_acquire("300001").admitted);
+    std::this_thread::sleep_for(milliseconds(400));
+    admin().command({"FLUSHALL"});
+    const Admission refused = limiter.try_acquire("300001");
+    ASSERT_FALSE(refused.admitted);
+    EXPECT_LE(refused.wait_ms, 650);  // they leave a second after they were first admitted
+    std::this_thread::sleep_for(milliseconds(refused.wait_ms + 30));
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+}
+
+TEST_F(RateLimitRestoreTest, TheLimiterThatFindsTheLossPausesEveryoneForTheSettle) {
+    RedisConnection redis_a(options());
+    RedisConnection redis_b(options());
+    SharedRateLimiter a(redis_a, limits({{60, 10}}), "dwu_crm:", 400);
+    SharedRateLimiter b(redis_b, limits({{60, 10}}), "dwu_crm:", 400);
+    admin().command({"SET", a.epoch_key(), run_id() + ":preset"});  // not a loss: no settle at the start
+    ASSERT_TRUE(a.try_acquire("300001").admitted);
+    ASSERT_TRUE(b.try_acquire("300001").admitted);
+    admin().command({"FLUSHALL"});
+    Admission refused = a.try_acquire("300001");
+    EXPECT_FALSE(refused.admitted);
+    EXPECT_GT(refused.wait_ms, 0);
+    EXPECT_LE(refused.wait_ms, 400);
+    refused = b.try_acquire("300001");  // b puts its own back during the pause
+    EXPECT_FALSE(refused.admitted);
+    EXPECT_EQ(window_count(a), 2);
+    std::this_thread::sleep_for(milliseconds(refused.wait_ms + 30));
+    EXPECT_TRUE(a.try_acquire("300001").admitted);
+    EXPECT_EQ(window_count(a), 3);
+}
+
+TEST_F(RateLimitRestoreTest, TheSettleIsNeverLongerThanTheWindow) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{1, 10}}), "dwu_crm:", 60000);
+    const Admission refused = limiter.try_acquire("300001");  // fresh Redis: a loss, for all it knows
+    EXPECT_FALSE(refused.admitted);
+    EXPECT_LE(refused.wait_ms, 1000);
+}
+
+TEST_F(RateLimitRestoreTest, ABlockIsPutBackToo) {
+    RedisConnection redis(options());
+    SharedRateLimiter limiter(redis, limits({{60, 10}}));
+    limiter.block("300001", 30);
+    admin().command({"FLUSHALL"});
+    const Admission refused = limiter.try_acquire("300001");
+    EXPECT_FALSE(refused.admitted);
+    EXPECT_GT(refused.wait_ms, 29000);
+    EXPECT_GT(integer_of(admin(), {"PTTL", limiter.block_key("300001")}), 29000);
+}
+
+TEST_F(RateLimitRestoreTest, TheCallerShareWindowsArePutBackToo) {
+    RedisConnection redis(options());
+    RateLimits l = limits({{60, 10}});
+    l.caller_share = CallerShare{"api", 0.5};
+    SharedRateLimiter limiter(redis, l);
+    for (int i = 0; i < 5; i++) ASSERT_TRUE(limiter.try_acquire("300001").admitted) << i;
+    admin().command({"FLUSHALL"});
+    EXPECT_FALSE(limiter.try_acquire("300001").admitted);  // the share's 5 are back
+    EXPECT_EQ(integer_of(admin(), {"ZCARD", limiter.share_window_key("300001", 60)}), 5);
+    EXPECT_EQ(window_count(limiter), 5);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis Sentinel: the master is asked of the sentinels at each (re)connect
+
+class RedisSentinelTest : public RedisSuite<kNoPassword> {
+protected:
+    static RedisOptions via(int sentinel_port, const std::string& master = "dwu") {
+        RedisOptions o = options_for(test::unused_port());  // host and port are not used
+        o.sentinels = {{"127.0.0.1", sentinel_port}};
+        o.sentinel_master = master;
+        return o;
+    }
+};
+
+TEST(RedisEndpointsTest, ParsesAListOfAddresses) {
+    const auto list = parse_redis_endpoints(" 10.0.0.1:26380, sentinel-b ", 26379);
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_EQ(list[0].host, "10.0.0.1");
+    EXPECT_EQ(list[0].port, 26380);
+    EXPECT_EQ(list[1].host, "sentinel-b");
+    EXPECT_EQ(list[1].port, 26379);
+    EXPECT_TRUE(parse_redis_endpoints("", 26379).empty());
+    EXPECT_THROW(parse_redis_endpoints("a:1,,b:2", 26379), std::invalid_argument);
+    EXPECT_THROW(parse_redis_endpoints("a:port", 26379), std::invalid_argument);
+    EXPECT_THROW(parse_redis_endpoints("a:70000", 26379), std::invalid_argument);
+    RedisOptions o;
+    o.sentinels = {{"127.0.0.1", 26379}};
+    EXPECT_THROW(RedisConnection{o}, std::invalid_argument);  // sentinels without a master name
+}
+
+TEST_F(RedisSentinelTest, ReachesTheMasterTheSentinelNames) {
+    test::SentinelProcess sentinel("dwu", server_->port());
+    RedisConnection redis(via(sentinel.port()));
+    redis.command({"SET", "k", "through the sentinel"});
+    ReplyPtr got = admin().command({"GET", "k"});
+    ASSERT_EQ(got->type, REDIS_REPLY_STRING);
+    EXPECT_EQ(std::string(got->str, got->len), "through the sentinel");
+    EXPECT_EQ(redis.endpoint(), "dwu@127.0.0.1:" + std::to_string(server_->port()));
+}
+
+TEST_F(RedisSentinelTest, AnUnknownMasterOrNoSentinelIsUnavailable) {
+    test::SentinelProcess sentinel("dwu", server_->port());
+    RedisConnection unknown(via(sentinel.port(), "nope"));
+    try {
+        unknown.command({"PING"});
+        FAIL() << "no error";
+    } catch (const RedisError& e) {
+        EXPECT_EQ(e.kind(), RedisError::Kind::Unavailable);
+        EXPECT_NE(std::string(e.what()).find("does not know master nope"), std::string::npos) << e.what();
+    }
+    RedisConnection none(via(test::unused_port()));
+    EXPECT_THROW(none.command({"PING"}), RedisError);
+}
+
+TEST_F(RedisSentinelTest, AServerWhoseRoleIsNotMasterIsRefused) {
+    test::SentinelProcess sentinel("dwu", server_->port());
+    test::RedisServerProcess other;
+    admin().command({"REPLICAOF", "127.0.0.1", std::to_string(other.port())});  // demoted, sentinel not told
+    RedisConnection redis(via(sentinel.port()));
+    std::string message;
+    try {
+        redis.command({"PING"});
+    } catch (const RedisError& e) {
+        message = e.what();
+        EXPECT_EQ(e.kind(), RedisError::Kind::Unavailable);
+    }
+    admin().command({"REPLICAOF", "NO", "ONE"});
+    EXPECT_NE(message.find("its ROLE is slave"), std::string::npos) << message;
+    EXPECT_FALSE(redis.connected());
+    EXPECT_EQ(redis.command({"PING"})->type, REDIS_REPLY_STATUS);  // a master again
+}
+
+TEST_F(RedisSentinelTest, AFailoverToAReplicaWithoutTheLatestWritesIsRepaired) {
+    test::SentinelProcess sentinel("dwu", server_->port());
+    test::RedisServerProcess replica;  // promoted without the window: as if replication lagged
+    RedisConnection redis(via(sentinel.port()));
+    SharedRateLimiter limiter(redis, limits({{60, 5}}));
+    for (int i = 0; i < 3; i++) ASSERT_TRUE(limiter.try_acquire("300001").admitted) << i;
+    RedisConnection sentinel_admin(options_for(sentinel.port()));
+    sentinel_admin.command({"SENTINEL", "REMOVE", "dwu"});
+    sentinel_admin.command({"SENTINEL", "MONITOR", "dwu", "127.0.0.1", std::to_string(replica.port()), "1"});
+    server_->stop();  // the old master is gone
+    admin_.reset();
+    EXPECT_THROW(limiter.try_acquire("300001"), RedisError);  // its connection died with it
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);      // the new master: 3 put back, then the 4th
+    EXPECT_EQ(redis.endpoint(), "dwu@127.0.0.1:" + std::to_string(replica.port()));
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+    EXPECT_FALSE(limiter.try_acquire("300001").admitted);
+    RedisConnection on_replica(options_for(replica.port()));
+    EXPECT_EQ(integer_of(on_replica, {"ZCARD", limiter.window_key("300001", 60)}), 5);
+}
+
+// ---------------------------------------------------------------------------------------------
 // LocalRateLimiter (fake clock, no Redis)
 
 TEST(RateLimitLocalTest, ScalesEachLimitByTheShare) {
@@ -484,8 +728,8 @@ TEST(RateLimitLocalTest, RecordedRequestsCountAgainstTheShare) {
 class RateLimitFacadeTest : public RedisSuite<kNoPassword> {
 protected:
     RateLimiter make(RedisConnection& redis, RateLimits l) {
-        return RateLimiter(std::make_unique<SharedRateLimiter>(redis, l), LocalRateLimiter(l, 0.5, clock_.fn()),
-                           seconds(5), clock_.fn());
+        return RateLimiter(std::make_unique<SharedRateLimiter>(redis, l, "dwu_crm:", 0, clock_.fn()),
+                           LocalRateLimiter(l, 0.5, clock_.fn()), seconds(5), clock_.fn());
     }
     FakeClock clock_;
 };
@@ -530,7 +774,8 @@ TEST_F(RateLimitFacadeTest, FailsOpenToTheLocalShareOnceAndReturnsWhenRedisIsBac
     ASSERT_TRUE(d.change);
     EXPECT_EQ(d.change->to, LimiterMode::Shared);
     EXPECT_TRUE(d.admitted);
-    EXPECT_EQ(integer_of(admin(), {"ZCARD", "dwu_crm:rl:300002:60"}), 1);  // recorded in Redis again
+    // Recorded in Redis again, after the one admitted locally within the backoff was put back.
+    EXPECT_EQ(integer_of(admin(), {"ZCARD", "dwu_crm:rl:300002:60"}), 2);
     EXPECT_FALSE(limiter.try_acquire("300002").change);
 }
 
@@ -567,6 +812,65 @@ TEST_F(RateLimitFacadeTest, BlockReachesBothLimiters) {
     EXPECT_TRUE(d.change);
     EXPECT_FALSE(d.admitted);
     EXPECT_EQ(d.wait_ms, 30000);  // fake clock has not moved
+}
+
+TEST_F(RateLimitFacadeTest, AfterAnOutageAndAnEmptyRestartTheLocalAdmissionsAreRestored) {
+    RedisConnection redis(options());
+    RateLimiter limiter = make(redis, limits({{60, 10}}));
+    for (int i = 0; i < 2; i++) ASSERT_TRUE(limiter.try_acquire("300001").admitted) << i;
+    server_->stop();
+    int local = 0;
+    for (int i = 0; i < 10; i++)
+        if (limiter.try_acquire("300001").admitted) local++;
+    EXPECT_EQ(local, 3);  // the share is 5 a minute; 2 of them went through Redis
+    server_->start();     // empty
+    admin_.reset();
+    clock_.now += seconds(5);
+    RateDecision d = limiter.try_acquire("300001");
+    EXPECT_EQ(d.mode, LimiterMode::Shared);
+    EXPECT_TRUE(d.admitted);
+    EXPECT_EQ(d.restored, 5);  // the 2 shared and the 3 local ones, before the new one
+    EXPECT_EQ(integer_of(admin(), {"ZCARD", "dwu_crm:rl:300001:60"}), 6);
+    int shared = 1;
+    for (int i = 0; i < 10; i++)
+        if (limiter.try_acquire("300001").admitted) shared++;
+    EXPECT_EQ(shared, 5);  // 10 a minute in all, what Redis forgot included
+}
+
+TEST_F(RateLimitFacadeTest, RestartedBetweenTwoCallsTheAdmissionsBeforeStillCount) {
+    RedisConnection redis(options());
+    RateLimiter limiter = make(redis, limits({{60, 6}}));
+    for (int i = 0; i < 3; i++) ASSERT_TRUE(limiter.try_acquire("300001").admitted) << i;
+    server_->stop();
+    server_->start();
+    admin_.reset();
+    RateDecision d = limiter.try_acquire("300001");  // the dead connection: local for the backoff
+    EXPECT_EQ(d.mode, LimiterMode::Local);
+    EXPECT_FALSE(d.admitted);  // the local share (3) is used up by the 3 shared admissions
+    clock_.now += seconds(5);
+    int admitted = 0;
+    for (int i = 0; i < 6; i++) {
+        d = limiter.try_acquire("300001");
+        EXPECT_EQ(d.mode, LimiterMode::Shared);
+        if (d.admitted) admitted++;
+    }
+    EXPECT_EQ(admitted, 3);
+    EXPECT_EQ(integer_of(admin(), {"ZCARD", "dwu_crm:rl:300001:60"}), 6);
+}
+
+TEST_F(RateLimitFacadeTest, ABlockSetWithoutRedisIsPutIntoRedisWhenItIsBack) {
+    RedisConnection redis(options());
+    RateLimiter limiter = make(redis, limits({{60, 10}}));
+    ASSERT_TRUE(limiter.try_acquire("300001").admitted);
+    server_->stop();
+    EXPECT_TRUE(limiter.block("300001", 60));  // Redis gone: a mode change, the block kept locally
+    server_->start();
+    admin_.reset();
+    clock_.now += seconds(5);
+    const RateDecision d = limiter.try_acquire("300001");
+    EXPECT_EQ(d.mode, LimiterMode::Shared);
+    EXPECT_FALSE(d.admitted);
+    EXPECT_GT(integer_of(admin(), {"PTTL", "dwu_crm:block:300001"}), 50000);
 }
 
 TEST(RateLimitFacadeLocalOnlyTest, WithoutRedisItIsLocalWithoutTransitions) {

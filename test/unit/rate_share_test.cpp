@@ -122,7 +122,8 @@ TEST_F(RateShareTest, TheApiShareStopsTheBackendsAndTheWorkerKeepsTheRest) {
     // keys are the ones it always used.
     EXPECT_EQ(zcard("dwu_crm:rl:300001:60"), 4);
     EXPECT_EQ(zcard("dwu_crm:rl:300001:api:60"), 2);
-    EXPECT_EQ(keys(), (std::vector<std::string>{"dwu_crm:rl:300001:60", "dwu_crm:rl:300001:api:60"}));
+    EXPECT_EQ(keys(),
+              (std::vector<std::string>{"dwu_crm:rl-epoch", "dwu_crm:rl:300001:60", "dwu_crm:rl:300001:api:60"}));
     EXPECT_EQ(backend.share_window_key("300001", 60), "dwu_crm:rl:300001:api:60");
     EXPECT_EQ(worker.window_key("300001", 60), "dwu_crm:rl:300001:60");
     EXPECT_THROW(worker.share_window_key("300001", 60), std::logic_error);

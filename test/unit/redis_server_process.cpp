@@ -120,6 +120,56 @@ void RedisServerProcess::stop() {
     pid_ = -1;
 }
 
+SentinelProcess::SentinelProcess(const std::string& name, int master_port) {
+    char tmpl[] = "/tmp/dwu_sentinel_XXXXXX";
+    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+    port_ = unused_port();
+    const std::string conf = dir_ + "/sentinel.conf";
+    const std::string log = dir_ + "/sentinel.log";
+    {
+        std::ofstream out(conf);  // the sentinel rewrites it: a file of its own
+        out << "port " << port_ << "\nbind 127.0.0.1\ndir " << dir_ << "\nlogfile " << log << "\n"
+            << "sentinel monitor " << name << " 127.0.0.1 " << master_port << " 1\n";
+    }
+    std::vector<std::string> args{kRedisServer, conf, "--sentinel"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t parent = getpid();
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(126);
+        execv(kRedisServer, argv.data());
+        _exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (answers_ping(port_)) return;
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            throw std::runtime_error("redis sentinel exited at start: " + file_tail(log));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    throw std::runtime_error("redis sentinel did not answer PING within 10 s on port " + std::to_string(port_));
+}
+
+SentinelProcess::~SentinelProcess() {
+    if (pid_ > 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+}
+
 void RedisServerProcess::pause() {
     if (pid_ > 0) kill(pid_, SIGSTOP);
 }

@@ -28,6 +28,24 @@ private:
     int pid_ = -1;
 };
 
+// A Redis Sentinel (redis-server --sentinel) on a free loopback port monitoring one master,
+// `name` at 127.0.0.1:master_port with a quorum of 1; ready once it answers PING, killed at
+// destruction. Re-point it with SENTINEL REMOVE / SENTINEL MONITOR.
+class SentinelProcess {
+public:
+    SentinelProcess(const std::string& name, int master_port);
+    ~SentinelProcess();
+    SentinelProcess(const SentinelProcess&) = delete;
+    SentinelProcess& operator=(const SentinelProcess&) = delete;
+
+    int port() const { return port_; }
+
+private:
+    std::string dir_;
+    int port_ = 0;
+    int pid_ = -1;
+};
+
 // A loopback TCP port on which nothing listens (bound, then released).
 int unused_port();
 

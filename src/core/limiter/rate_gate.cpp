@@ -1,20 +1,25 @@
 #include "core/limiter/rate_gate.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "core/dinamize/dinamize_errors.h"
 
 namespace dwu {
 
-RateGate::RateGate(RateLimiter& limiter, Sleep sleep, long inline_wait_ms)
-    : limiter_(limiter), sleep_(std::move(sleep)), inline_wait_ms_(inline_wait_ms) {
+RateGate::RateGate(RateLimiter& limiter, Sleep sleep, long inline_wait_ms, long recheck_ms)
+    : limiter_(limiter), sleep_(std::move(sleep)), inline_wait_ms_(inline_wait_ms), recheck_ms_(recheck_ms) {
     if (!sleep_) throw std::invalid_argument("rate gate: no sleep function");
     if (inline_wait_ms_ < 0) throw std::invalid_argument("rate gate: negative inline wait");
+    if (recheck_ms_ < 0) throw std::invalid_argument("rate gate: negative recheck interval");
 }
+
+long RateGate::capped(long wait_ms) const { return recheck_ms_ > 0 ? std::min(wait_ms, recheck_ms_) : wait_ms; }
 
 RateDecision RateGate::ask(const std::string& account) {
     RateDecision d = limiter_.try_acquire(account);
     if (d.change) changes_.push_back(std::move(*d.change));
+    restored_ += d.restored;
     return d;
 }
 
@@ -26,8 +31,8 @@ long RateGate::admit_job(const std::string& account) {
             prepaid_ = account;
             return 0;
         }
-        if (d.wait_ms > inline_wait_ms_) return d.wait_ms;
-        if (!sleep_(d.wait_ms)) throw Interrupted();
+        if (d.wait_ms > inline_wait_ms_) return capped(d.wait_ms);
+        if (!sleep_(capped(d.wait_ms))) throw Interrupted();
     }
 }
 
@@ -46,7 +51,7 @@ void RateGate::before_request(const std::string& account) {
                                     " soon enough: its rate limit is reached, or Dinamize paused it (240024)",
                                 true, seconds);
         }
-        if (!sleep_(d.wait_ms)) throw Interrupted();
+        if (!sleep_(capped(d.wait_ms))) throw Interrupted();
     }
 }
 

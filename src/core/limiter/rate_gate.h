@@ -19,7 +19,10 @@ public:
     using Sleep = std::function<bool(long ms)>;
 
     // Waits up to `inline_wait_ms` at a job's start are slept through; longer ones defer the job.
-    RateGate(RateLimiter& limiter, Sleep sleep, long inline_wait_ms = 500);
+    // With `recheck_ms` > 0 no sleep and no deferral is longer than it: the limiter is asked again
+    // at least that often, so a process waiting for a slot soon sees that Redis lost its windows
+    // (and puts its admissions back within the resync pause) or that Redis is back.
+    RateGate(RateLimiter& limiter, Sleep sleep, long inline_wait_ms = 500, long recheck_ms = 0);
 
     // Before a job of `account`: admits its first request (returns 0), or returns how long the
     // job should wait (ms > 0) without taking a slot.
@@ -42,18 +45,27 @@ public:
 
     // Mode changes (Redis lost / back) since the last call, oldest first, for the caller to log.
     std::vector<ModeChange> take_changes();
+    // Admissions put back into Redis (it had lost them) since the last call, for the caller to log.
+    long take_restored() {
+        const long n = restored_;
+        restored_ = 0;
+        return n;
+    }
 
     LimiterMode mode() const { return limiter_.mode(); }
 
 private:
     RateDecision ask(const std::string& account);
+    long capped(long wait_ms) const;
 
     RateLimiter& limiter_;
     Sleep sleep_;
     long inline_wait_ms_;
+    long recheck_ms_;
     long max_wait_ms_ = -1;
     std::string prepaid_;  // account whose next request is already admitted
     std::vector<ModeChange> changes_;
+    long restored_ = 0;
 };
 
 }  // namespace dwu

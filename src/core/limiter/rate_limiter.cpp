@@ -41,6 +41,7 @@ RateDecision RateLimiter::try_acquire(const std::string& account) {
         try {
             const Admission a = shared_->try_acquire(account);
             d.change = note_success();
+            d.restored = shared_->take_restored();
             if (a.admitted) local_.record(account);  // so a fallback later knows our recent traffic
             d.admitted = a.admitted;
             d.wait_ms = a.wait_ms;
@@ -52,6 +53,8 @@ RateDecision RateLimiter::try_acquire(const std::string& account) {
         }
     }
     const Admission a = local_.try_acquire(account);
+    // Sent without Redis knowing: put into Redis before the shared limiter admits again there.
+    if (a.admitted && shared_) shared_->record_local(account);
     d.admitted = a.admitted;
     d.wait_ms = a.wait_ms;
     d.mode = LimiterMode::Local;
@@ -61,12 +64,17 @@ RateDecision RateLimiter::try_acquire(const std::string& account) {
 std::optional<ModeChange> RateLimiter::block(const std::string& account, long seconds) {
     const auto now = clock_();
     local_.block(account, seconds);
-    if (!shared_usable(now)) return std::nullopt;
+    if (!shared_) return std::nullopt;
+    if (!shared_usable(now)) {
+        shared_->record_local_block(account, seconds);
+        return std::nullopt;
+    }
     const LimiterMode before = mode_;
     try {
         shared_->block(account, seconds);
         return note_success();
     } catch (const RedisError& e) {
+        shared_->record_local_block(account, seconds);
         ModeChange change = note_failure(e, now);
         if (before == LimiterMode::Shared) return change;
         return std::nullopt;

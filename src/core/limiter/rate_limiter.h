@@ -4,6 +4,8 @@
 // cannot be used it fails open to the local limiter (this process's share of the limits, never
 // unlimited) and asks Redis again only after a backoff, so a Redis outage costs one connect
 // timeout per interval rather than one per job.
+// Back on Redis, the shared limiter first puts into Redis what this process admitted without it
+// (and whatever Redis lost of its recent admissions: see rate_limiter_shared.h).
 // A change of mode comes back in the result instead of through a callback: the caller logs it
 // with ereport, which must not run while C++ frames of ours are on the stack. Exactly one result
 // carries each transition, so the log has one line per outage, not one per job.
@@ -29,6 +31,7 @@ struct RateDecision {
     long wait_ms = 0;                        // when refused: sleep this long, then ask again
     LimiterMode mode = LimiterMode::Shared;  // which limiter decided
     std::optional<ModeChange> change;        // set on the one call that switched modes
+    long restored = 0;                       // admissions this call put back into Redis first
 };
 
 class RateLimiter {

@@ -6,6 +6,7 @@
 // stuck worker. Connect and command timeouts are mandatory: with 0 hiredis waits forever, and a
 // PostgreSQL worker blocked in read() cannot honour SIGTERM.
 // Not thread-safe: one connection per thread (a PostgreSQL worker has one thread anyway).
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,9 +18,23 @@ struct redisReply;
 
 namespace dwu {
 
+struct RedisEndpoint {
+    std::string host;
+    int port = 0;
+};
+
+// "host:port, host:port" (a missing port is default_port). Throws std::invalid_argument.
+std::vector<RedisEndpoint> parse_redis_endpoints(const std::string& text, int default_port);
+
 struct RedisOptions {
     std::string host = "127.0.0.1";
     int port = 6379;
+    // With sentinels, host and port are not used: each (re)connect asks the sentinels in turn
+    // (SENTINEL get-master-addr-by-name) where `sentinel_master` is, and keeps the connection only
+    // if ROLE there says master: after a failover the next reconnect finds the promoted replica.
+    // The sentinels are asked without a password.
+    std::vector<RedisEndpoint> sentinels;
+    std::string sentinel_master;
     std::string password;  // empty: no AUTH. Never appears in a message.
     int database = 0;      // SELECTed after AUTH when not 0
     long connect_timeout_ms = 2000;
@@ -45,8 +60,13 @@ public:
     ReplyPtr command(const std::vector<std::string>& args);
 
     bool connected() const { return static_cast<bool>(context_); }
-    void disconnect();             // the next command reconnects
-    std::string endpoint() const;  // "host:port", safe for messages
+    // How many connections were set up so far: a change means the server may not be the one
+    // seen before (a restart or a failover always breaks the connection).
+    std::uint64_t connect_count() const { return connect_count_; }
+    void disconnect();  // the next command reconnects
+    // "host:port", safe for messages; with sentinels "<master name>@host:port" (of the master in
+    // use or last found; "?" before any).
+    std::string endpoint() const;
     const RedisOptions& options() const { return options_; }
 
 private:
@@ -54,11 +74,15 @@ private:
         void operator()(redisContext* c) const;
     };
     void connect();
+    RedisEndpoint find_master();
+    void check_master_role();
     ReplyPtr send(const std::vector<std::string>& args);
     [[noreturn]] void fail_io(const std::string& command_name, int call_errno);
 
     RedisOptions options_;
     std::unique_ptr<redisContext, ContextDeleter> context_;
+    std::uint64_t connect_count_ = 0;
+    RedisEndpoint master_;  // with sentinels: the master in use or last found
 };
 
 }  // namespace dwu

@@ -275,6 +275,12 @@ void Sessions::log_limiter_changes(int elevel, const char* who) {
         else
             pg_guarded([=] { ereport(elevel, (errmsg("%s is back on the shared rate limit: %s", who, reason))); });
     }
+    if (const long restored = limits_.gate->take_restored(); restored > 0)
+        pg_guarded([=] {
+            ereport(LOG, (errmsg("%s put %ld of its recent requests back into the shared rate limit", who, restored),
+                          errdetail("Redis had lost them (a restart without persistence, FLUSHALL, a failover) "
+                                    "or had not seen them (sent while Redis could not be reached).")));
+        });
 }
 
 }  // namespace dwu_accounts

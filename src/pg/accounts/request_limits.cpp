@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <stdexcept>
+#include <vector>
 
 #include "core/crypto/secret_box.h"
 #include "pg/settings.h"
@@ -42,7 +43,12 @@ std::string describe(const dwu::RateLimits& limits, const RequestLimits& built) 
             text += " (" + std::to_string(dwu::share_limit(*limits.caller_share, w)) + " for the SQL functions)";
     }
     text += " per Dinamize account, ";
-    text += built.redis ? "shared through redis " + built.redis->endpoint() : "this server alone (no Redis)";
+    if (!built.redis) return text + "this server alone (no Redis)";
+    const dwu::RedisOptions& o = built.redis->options();
+    if (o.sentinels.empty()) return text + "shared through redis " + built.redis->endpoint();
+    text += "shared through redis master " + o.sentinel_master + " (sentinels";
+    for (const auto& e : o.sentinels) text += " " + e.host + ":" + std::to_string(e.port);
+    text += ")";
     return text;
 }
 
@@ -53,24 +59,34 @@ void build(RequestLimits& out, const dwu::RateLimits& limits, bool use_redis, dw
     }
     std::unique_ptr<dwu::SharedRateLimiter> shared;
     const std::string host = dwu_redis_host ? dwu_redis_host : "";
+    const std::vector<dwu::RedisEndpoint> sentinels =
+        dwu::parse_redis_endpoints(dwu_redis_sentinels ? dwu_redis_sentinels : "", 26379);
+    const bool redis_configured = !host.empty() || !sentinels.empty();
     // Without Redis by choice this server is alone and takes the whole limit; otherwise, whenever
     // it cannot reach Redis, only its share. Either way split among this server's sync workers.
-    const double share = (host.empty() ? 1.0 : dwu_rate_limit_local_share) / std::max(1, dwu_workers);
-    if (use_redis && !host.empty()) {
+    const double share = (redis_configured ? dwu_rate_limit_local_share : 1.0) / std::max(1, dwu_workers);
+    if (use_redis && redis_configured) {
         dwu::RedisOptions redis;
-        redis.host = host;
+        redis.host = host.empty() ? "127.0.0.1" : host;
         redis.port = dwu_redis_port;
+        redis.sentinels = sentinels;
+        redis.sentinel_master = dwu_redis_sentinel_master ? dwu_redis_sentinel_master : "";
         redis.database = dwu_redis_database;
         redis.connect_timeout_ms = redis.command_timeout_ms = dwu_redis_timeout_ms;
         if (dwu_redis_password_file && *dwu_redis_password_file)
             redis.password = read_password_file(dwu_redis_password_file);
         out.redis = std::make_unique<dwu::RedisConnection>(std::move(redis));
         const std::string prefix = dwu_redis_key_prefix ? dwu_redis_key_prefix : "";
-        shared = std::make_unique<dwu::SharedRateLimiter>(*out.redis, limits, prefix);
+        shared = std::make_unique<dwu::SharedRateLimiter>(*out.redis, limits, prefix, dwu_rate_limit_resync_pause_ms);
         out.token_cache = std::make_unique<dwu::TokenCache>(*out.redis, prefix);
     }
     out.limiter = std::make_unique<dwu::RateLimiter>(std::move(shared), dwu::LocalRateLimiter(limits, share));
-    out.gate = std::make_unique<dwu::RateGate>(*out.limiter, std::move(sleep));
+    // Sharing through Redis: whoever waits for a slot asks again within half the resync pause,
+    // so that it puts its admissions back in time when another process found Redis emptied.
+    const long recheck_ms = out.redis && dwu_rate_limit_resync_pause_ms > 0
+                                ? std::max(200L, static_cast<long>(dwu_rate_limit_resync_pause_ms) / 2)
+                                : 0;
+    out.gate = std::make_unique<dwu::RateGate>(*out.limiter, std::move(sleep), 500, recheck_ms);
     out.description = describe(limits, out);
 }
 
@@ -78,11 +94,12 @@ void build(RequestLimits& out, const dwu::RateLimits& limits, bool use_redis, dw
 
 std::string dwu_request_limits_fingerprint(LimiterUser user) {
     auto text = [](const char* s) { return std::string(s ? s : "") + '\x1f'; };
-    return text(dwu_redis_host) + std::to_string(dwu_redis_port) + ':' + text(dwu_redis_password_file) +
-           std::to_string(dwu_redis_database) + ':' + text(dwu_redis_key_prefix) +
-           std::to_string(dwu_redis_timeout_ms) + ':' + std::to_string(dwu_rate_limit) + ':' +
-           std::to_string(dwu_rate_limit_window_seconds) + ':' + std::to_string(dwu_rate_limit_per_hour) + ':' +
-           std::to_string(dwu_rate_limit_margin_ms) + ':' + std::to_string(dwu_rate_limit_local_share) +
+    return text(dwu_redis_host) + std::to_string(dwu_redis_port) + ':' + text(dwu_redis_sentinels) +
+           text(dwu_redis_sentinel_master) + text(dwu_redis_password_file) + std::to_string(dwu_redis_database) + ':' +
+           text(dwu_redis_key_prefix) + std::to_string(dwu_redis_timeout_ms) + ':' + std::to_string(dwu_rate_limit) +
+           ':' + std::to_string(dwu_rate_limit_window_seconds) + ':' + std::to_string(dwu_rate_limit_per_hour) + ':' +
+           std::to_string(dwu_rate_limit_margin_ms) + ':' + std::to_string(dwu_rate_limit_local_share) + ':' +
+           std::to_string(dwu_rate_limit_resync_pause_ms) +
            (user == LimiterUser::SqlFunctions ? ':' + std::to_string(dwu_api_rate_share) : std::string());
 }
 
