@@ -34,7 +34,7 @@ ProbeFinding refused_with(CodeMeaning meaning, const DinamizeError& e) {
 
 ProbeFinding probe_expired_token(DinamizeClient& client) {
     const CodeMeaning m = CodeMeaning::ExpiredToken;
-    if (!client.has_token() || client.token_due_for_renewal()) client.authenticate();
+    if (!client.has_token() || client.token_due_for_renewal()) client.login();
     std::string saved = client.token();
     const Clock::time_point issued = client.token_issued_at(), used = client.token_last_used();
     const std::chrono::milliseconds interval = client.login_interval();

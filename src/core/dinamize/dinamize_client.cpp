@@ -224,6 +224,21 @@ bool DinamizeClient::wants_new_token(const DinamizeError& e) const {
     return !not_token_codes_.count(e.dinamize_code()) && !token_recently_accepted();
 }
 
+void DinamizeClient::login() {
+    if (!coordinator_) {
+        authenticate();
+        return;
+    }
+    if (coordinator_->before_login(*this)) return;
+    try {
+        authenticate();
+    } catch (...) {
+        coordinator_->after_login(*this, false);
+        throw;
+    }
+    coordinator_->after_login(*this, true);
+}
+
 bool DinamizeClient::token_still_works() {
     static const std::string kRead = R"({"page_number":"1","page_size":"1"})";
     try {
@@ -237,7 +252,7 @@ bool DinamizeClient::token_still_works() {
 }
 
 nlohmann::json DinamizeClient::call_with_token(const std::string& path, const Payload& payload) {
-    if (token_.empty() || token_due_for_renewal()) authenticate();
+    if (token_.empty() || token_due_for_renewal()) login();
     try {
         nlohmann::json answer = post_envelope(path, payload, true);
         last_used_ = last_accepted_ = now_();
@@ -262,7 +277,7 @@ nlohmann::json DinamizeClient::call_with_token(const std::string& path, const Pa
     }
     // Per the reference's §2: an invalid/expired (or unrecognised) code earns one fresh token and
     // one retry. If the same thing comes back, it is not a token problem: classify and give up.
-    authenticate();
+    login();
     try {
         nlohmann::json answer = post_envelope(path, payload, true);
         last_used_ = last_accepted_ = now_();

@@ -47,6 +47,20 @@ inline long long epoch_ms(Clock::time_point t) {
 }
 inline Clock::time_point from_epoch_ms(long long ms) { return Clock::time_point(std::chrono::milliseconds(ms)); }
 
+class DinamizeClient;
+
+// Coordinates the logins of one account among processes (through Redis: pg/accounts): asked
+// before each login of the client, told after it.
+class LoginCoordinator {
+public:
+    virtual ~LoginCoordinator() = default;
+    // True when it gave the client a token obtained elsewhere meanwhile: no login then. May throw
+    // DinamizeError (no login allowed now: the call fails with it) or Interrupted.
+    virtual bool before_login(DinamizeClient& client) = 0;
+    // After the login (`ok`) or its failure. Must not throw.
+    virtual void after_login(DinamizeClient& client, bool ok) noexcept = 0;
+};
+
 class DinamizeClient {
 public:
     DinamizeClient(Account account, HttpTransport& http, TokenRules rules = {},
@@ -84,6 +98,10 @@ public:
     std::chrono::milliseconds login_interval() const { return login_interval_; }
 
     void authenticate();
+    // authenticate() through the coordinator, if any: what call() does when it needs a token.
+    void login();
+    // Not owned; must outlive the client (null: none).
+    void set_login_coordinator(LoginCoordinator* coordinator) { coordinator_ = coordinator; }
     bool has_token() const { return !token_.empty(); }
     void forget_token();
 
@@ -124,6 +142,7 @@ private:
     Account account_;
     HttpTransport& http_;
     std::function<void()> before_request_;
+    LoginCoordinator* coordinator_ = nullptr;
     std::shared_ptr<const ResponseCodes> codes_ = ResponseCodes::defaults();
     std::chrono::milliseconds login_interval_{0};
     std::set<std::string> not_token_codes_;  // unknown codes that came back after a fresh login

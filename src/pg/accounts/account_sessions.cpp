@@ -14,6 +14,18 @@
 namespace dwu_accounts {
 namespace {
 
+// The client's side of Sessions::before_login / after_login.
+class SessionLogins : public dwu::LoginCoordinator {
+public:
+    SessionLogins(Sessions& sessions, long long account_id) : sessions_(sessions), account_id_(account_id) {}
+    bool before_login(dwu::DinamizeClient&) override { return sessions_.before_login(account_id_); }
+    void after_login(dwu::DinamizeClient&, bool ok) noexcept override { sessions_.after_login(account_id_, ok); }
+
+private:
+    Sessions& sessions_;
+    long long account_id_;
+};
+
 dwu::HttpOptions http_options_from_settings() {
     dwu::HttpOptions http;
     http.timeout_ms = dwu_request_timeout_ms;
@@ -140,6 +152,7 @@ Session& Sessions::open(const StoredAccount& a, StepRunner reseal) {
     s.list_code = a.list_code;
     s.limiter_key = a.client_code;
     s.token_binding = a.client_code + "\n" + a.base_url + "\n" + a.user;
+    s.login_key = dwu::LoginLock::account_key(a.client_code, s.token_binding);
     s.client = std::make_unique<dwu::DinamizeClient>(dwu::Account(a.base_url, a.user, password, a.client_code), *http_);
     dwu::wipe(password);
     s.client->set_login_interval(std::chrono::milliseconds(dwu_login_min_interval_ms));
@@ -155,7 +168,10 @@ Session& Sessions::open(const StoredAccount& a, StepRunner reseal) {
             // An unreadable stored token is simply not reused: the client authenticates anew.
         }
     }
-    return sessions_.emplace(a.id, std::move(s)).first->second;
+    Session& placed = sessions_.emplace(a.id, std::move(s)).first->second;
+    placed.logins = std::make_unique<SessionLogins>(*this, a.id);
+    placed.client->set_login_coordinator(placed.logins.get());
+    return placed;
 }
 
 void Sessions::refresh_codes(StepRunner run, std::chrono::milliseconds min_interval) {
@@ -196,7 +212,7 @@ void Sessions::adopt_shared_token(Session& s) {
     if (!redis_usable() || (c.has_token() && !c.token_due_for_renewal())) return;
     std::optional<std::string> blob;
     try {
-        blob = limits_.token_cache->get(s.limiter_key);
+        blob = limits_.token_cache->get(s.login_key);
     } catch (const dwu::RedisError&) {
         return;  // the limiter notices and reports the outage
     }
@@ -214,22 +230,90 @@ void Sessions::adopt_shared_token(Session& s) {
 
 void Sessions::share_token(Session& s) {
     if (!s.used || !s.client || !s.client->has_token() || !redis_usable()) return;
+    if (s.client->token_generation() == s.shared_generation) return;
+    put_shared_token(s);
+}
+
+void Sessions::put_shared_token(Session& s) {
     const dwu::DinamizeClient& c = *s.client;
-    if (c.token_generation() == s.shared_generation) return;
     try {
         const std::string blob = dwu::seal_cached_token(*ring_, c, s.token_binding);
-        limits_.token_cache->put(s.limiter_key, blob, dwu::cached_token_ttl(c, dwu::TokenRules{}, dwu::Clock::now()));
+        limits_.token_cache->put(s.login_key, blob, dwu::cached_token_ttl(c, dwu::TokenRules{}, dwu::Clock::now()));
         s.shared_generation = c.token_generation();
     } catch (const dwu::RedisError&) {
     } catch (const dwu::CryptoError&) {
     }
 }
 
-bool Sessions::forget_shared_token(const std::string& client_code, std::string& why) {
+bool Sessions::adopt_newer_shared_token(Session& s) {
+    std::optional<std::string> blob;
+    try {
+        blob = limits_.token_cache->get(s.login_key);
+    } catch (const dwu::RedisError&) {
+        return false;
+    }
+    if (!blob) return false;
+    std::optional<dwu::CachedToken> cached = dwu::open_cached_token(*ring_, *blob, s.token_binding);
+    if (!cached) return false;
+    dwu::DinamizeClient& c = *s.client;
+    if (c.has_token() && cached->token == c.token()) {  // the very token that was refused
+        dwu::wipe(cached->token);
+        return false;
+    }
+    c.adopt_token(std::move(cached->token), cached->issued_at, cached->last_used);
+    if (c.token_due_for_renewal()) {
+        c.forget_token();
+        return false;
+    }
+    s.token_id = 0;
+    s.shared_generation = c.token_generation();
+    return true;
+}
+
+bool Sessions::before_login(long long account_id) {
+    auto it = sessions_.find(account_id);
+    if (it == sessions_.end() || !it->second.client || !limits_.login_lock || !redis_usable()) return false;
+    Session& s = it->second;
+    // A login takes one request: the lock outlives it, and expires if this process dies.
+    const std::chrono::milliseconds hold(std::max(1000, 2 * dwu_request_timeout_ms));
+    const auto deadline = std::chrono::steady_clock::now() + hold;
+    for (;;) {
+        if (adopt_newer_shared_token(s)) return true;
+        dwu::LoginLock::Outcome o;
+        try {
+            o = limits_.login_lock->try_acquire(s.login_key, hold);
+        } catch (const dwu::RedisError&) {
+            return false;  // the limiter notices; each process keeps to its own interval meanwhile
+        }
+        if (o == dwu::LoginLock::Outcome::Acquired) return false;
+        if (o == dwu::LoginLock::Outcome::Recent)
+            throw dwu::DinamizeError(dwu::ErrorCategory::Auth, "",
+                                     "another process logged in to this Dinamize account less than "
+                                     "dwu_crm.login_min_interval ago, and its token is not usable here",
+                                     true);
+        if (std::chrono::steady_clock::now() >= deadline) return false;  // the holder is too slow: log in
+        if (!sleep_on_latch(50)) throw dwu::Interrupted();
+    }
+}
+
+void Sessions::after_login(long long account_id, bool ok) noexcept {
+    auto it = sessions_.find(account_id);
+    if (it == sessions_.end() || !it->second.client) return;
+    Session& s = it->second;
+    try {
+        if (ok && redis_usable()) put_shared_token(s);  // before the lock goes: whoever waits finds it
+        if (limits_.login_lock)
+            limits_.login_lock->release(s.login_key, ok, std::chrono::milliseconds(dwu_login_min_interval_ms));
+    } catch (...) {
+        // Redis went away meanwhile: the lock expires by itself, the limiter reports the outage.
+    }
+}
+
+bool Sessions::forget_shared_token(const std::string& login_key, std::string& why) {
     if (!http_) refresh();
     if (!limits_.token_cache) return true;
     try {
-        limits_.token_cache->invalidate(client_code);
+        limits_.token_cache->invalidate(login_key);
         return true;
     } catch (const dwu::RedisError& e) {
         why = e.what();

@@ -34,6 +34,9 @@ struct Session {
     std::string list_code;
     std::string limiter_key;    // the Dinamize account (client code) as the rate limiter and Redis know it
     std::string token_binding;  // what a token shared through Redis is bound to: client code, base URL, user
+    std::string login_key;      // that binding's key for the login lock and the token cache (LoginLock::account_key)
+    // The client's logins go through it (declared first: the client, which refers to it, goes first).
+    std::unique_ptr<dwu::LoginCoordinator> logins;
     std::unique_ptr<dwu::DinamizeClient> client;  // null when unusable
     long long token_id = 0;                       // the crm_auth_tokens row of the client's token (0: none)
     unsigned long stored_generation = 0;          // token generation last written to crm_auth_tokens
@@ -83,9 +86,17 @@ public:
     void adopt_shared_token(Session& s);
     void share_token(Session& s);
     void persist_token(StepRunner run, Session& s);
+    // One login per account at a time across processes (RequestLimits::login_lock; the client's
+    // LoginCoordinator calls these): before a login, a newer token another process shared is
+    // adopted instead, a login in progress elsewhere is waited for (its token taken), and within
+    // dwu_crm.login_min_interval of another login none is made (a retryable AUTH error). Without
+    // Redis, each process keeps to its own interval (dinamize_client.h).
+    bool before_login(long long account_id);
+    void after_login(long long account_id, bool ok) noexcept;
+
     // Removes the account's token from Redis (its settings changed). False with the reason when
     // Redis is configured and could not be reached; true when done or when there is no Redis.
-    bool forget_shared_token(const std::string& client_code, std::string& why);
+    bool forget_shared_token(const std::string& login_key, std::string& why);
 
     // Response codes (code_store.h): re-read when crm_response_codes changed, checked at most once
     // per `min_interval`; every open session's client then gets its account's new table. A read
@@ -106,6 +117,9 @@ private:
     std::string open_secret(const std::string& blob, const std::string& aad);
     dwu::OpenedPassword open_password(const std::string& blob, const dwu::PasswordBinding& binding);
     bool redis_usable() const;
+    // A token in Redis other than the one the client holds, not due for renewal: adopted.
+    bool adopt_newer_shared_token(Session& s);
+    void put_shared_token(Session& s);
 
     Interrupted interrupted_;
     LimiterUser user_;

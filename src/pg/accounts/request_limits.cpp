@@ -79,6 +79,7 @@ void build(RequestLimits& out, const dwu::RateLimits& limits, bool use_redis, dw
         const std::string prefix = dwu_redis_key_prefix ? dwu_redis_key_prefix : "";
         shared = std::make_unique<dwu::SharedRateLimiter>(*out.redis, limits, prefix, dwu_rate_limit_resync_pause_ms);
         out.token_cache = std::make_unique<dwu::TokenCache>(*out.redis, prefix);
+        out.login_lock = std::make_unique<dwu::LoginLock>(*out.redis, prefix);
     }
     out.limiter = std::make_unique<dwu::RateLimiter>(std::move(shared), dwu::LocalRateLimiter(limits, share));
     // Sharing through Redis: whoever waits for a slot asks again within half the resync pause,

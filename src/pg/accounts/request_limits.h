@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "core/limiter/login_lock.h"
 #include "core/limiter/rate_gate.h"
 #include "core/limiter/rate_limiter.h"
 #include "core/limiter/redis_connection.h"
@@ -25,6 +26,7 @@ struct RequestLimits {
     std::unique_ptr<dwu::RedisConnection> redis;   // null: no Redis configured
     std::unique_ptr<dwu::RateLimiter> limiter;     // null: rate limiting off
     std::unique_ptr<dwu::TokenCache> token_cache;  // null: no Redis configured
+    std::unique_ptr<dwu::LoginLock> login_lock;    // null: no Redis configured
     std::unique_ptr<dwu::RateGate> gate;           // null: rate limiting off
     std::string description;                       // one line for the server log, e.g. "30 requests per 10 s ..."
     std::string problem;                           // a setting that could not be used (the defaults were taken)

@@ -63,6 +63,7 @@ void with_account_client(const std::optional<std::string>& account,
     dwu_accounts::Session& session = session_for(account);
     dwu_accounts::Sessions& sessions = backend_sessions();
     if (dwu::RateGate* gate = sessions.gate()) gate->set_max_wait_ms(dwu_rate_limit_max_wait_ms);
+    sessions.adopt_shared_token(session);  // no usable token yet: the one the others share
     WaitReport waiting;
     try {
         call(*session.client);
@@ -74,11 +75,12 @@ void with_account_client(const std::optional<std::string>& account,
     sessions.log_limiter_changes(LOG, "dwu_crm");
 }
 
-void forget_shared_token(const std::string& client_code) {
+void forget_shared_token(const std::string& client_code, const std::string& base_url, const std::string& user) {
     dwu_accounts::Sessions& sessions = backend_sessions();
     sessions.refresh();
     std::string why;
-    if (sessions.forget_shared_token(client_code, why)) return;
+    const std::string key = dwu::LoginLock::account_key(client_code, client_code + "\n" + base_url + "\n" + user);
+    if (sessions.forget_shared_token(key, why)) return;
     pg_guarded([&why] {
         ereport(WARNING, (errmsg("dwu_crm: the shared Dinamize token could not be removed from Redis: %s", why.c_str()),
                           errhint("It expires by itself; tokens are bound to the base URL and user they were "

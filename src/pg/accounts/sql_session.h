@@ -28,9 +28,9 @@ void with_account_client(const std::optional<std::string>& account,
                          const std::function<void(dwu::DinamizeClient&)>& call);
 
 // After an account's settings changed: the token other processes share for its Dinamize account
-// (client code) is removed from Redis. Redis unreachable: a WARNING (a token shared meanwhile is
+// (client code, base URL and user) is removed from Redis. Redis unreachable: a WARNING (a token shared meanwhile is
 // bound to the old base URL and user, and the workers drop the ones they hold at the change).
-void forget_shared_token(const std::string& client_code);
+void forget_shared_token(const std::string& client_code, const std::string& base_url, const std::string& user);
 
 // What one multi-page read of a SQL function may read in all (all_pages, history, opt-outs, the
 // catalog): dwu_crm.api_max_rows and dwu_crm.api_max_bytes, superuser-only. Past them the read

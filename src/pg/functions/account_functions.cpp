@@ -156,8 +156,9 @@ Datum configure(FunctionCallInfo fcinfo) {
         dwu_wake_worker_at_commit();  // the worker picks up the new settings at once
     });
     if (exists) {
-        forget_shared_token(f.client_code);
-        if (f.client_code != dwu_or_empty(stored[2])) forget_shared_token(dwu_or_empty(stored[2]));
+        // Shared tokens are kept per client code, base URL and user: both the old and the new.
+        forget_shared_token(dwu_or_empty(stored[2]), dwu_or_empty(stored[0]), dwu_or_empty(stored[1]));
+        forget_shared_token(f.client_code, f.base_url, f.user);
     } else {
         // Five response codes are not published: the probe learns them (opt-in, a few requests).
         const std::string hint =
