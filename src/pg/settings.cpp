@@ -45,7 +45,7 @@ int dwu_rate_limit = 60;
 int dwu_rate_limit_window_seconds = 60;
 int dwu_rate_limit_per_hour = 0;
 int dwu_rate_limit_margin_ms = 250;
-int dwu_rate_limit_resync_pause_ms = 2000;
+int dwu_rate_limit_resync_pause_ms = 4000;
 double dwu_rate_limit_local_share = 0.5;
 int dwu_rate_limit_max_wait_ms = 10000;
 int dwu_api_max_rows = 100000;
@@ -162,7 +162,7 @@ void define_rate_limit_settings() {
                             "Pause of every server's requests after Redis is found to have lost the rate limit.",
                             "A restart without persistence, FLUSHALL or a failover: meanwhile each process puts "
                             "its recent requests back into Redis. At most the rate limit window.",
-                            &dwu_rate_limit_resync_pause_ms, 2000, 0, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                            &dwu_rate_limit_resync_pause_ms, 4000, 0, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
                             nullptr);
     DefineCustomRealVariable("dwu_crm.rate_limit_local_share",
                              "Share of the limits this server's worker uses while Redis is unreachable.",

@@ -57,6 +57,31 @@ e2e_start_stack() {
     E2E_LOG=$(dwu_pg_log "$name")
 }
 
+# How many tokens of the simulator's account Redis holds (one key per client code, base URL and
+# user: <prefix>token:<client code>:<hash of the three>).
+shared_tokens() { redis-cli -h 127.0.0.1 -p "$DWU_REDIS_PORT" --scan --pattern "dwu_crm:token:$E2E_CLIENT:*" | wc -l; }
+
+# e2e_cluster NAME [postgresql.conf lines...] — one of several clusters ("servers") sharing the
+# simulator and the key file $E2E_KEY_FILE: the database, the extension and the account; sets
+# NAME_HOST / NAME_PORT for on().
+e2e_cluster() {
+    local name=$1; shift
+    dwu_pg_start "$name" "$(dwu_free_port)" \
+        "dwu_crm.database = '$E2E_DB'" \
+        "dwu_crm.encryption_key_file = '$E2E_KEY_FILE'" \
+        "$@"
+    printf -v "${name}_HOST" '%s' "$PGHOST"
+    printf -v "${name}_PORT" '%s' "$PGPORT"
+    "$PG_BIN/createdb" "$E2E_DB"
+    psql_q "CREATE EXTENSION dwu_crm" >/dev/null
+    e2e_configure_account
+}
+# on NAME SQL — runs SQL on that cluster.
+on() {
+    local host_var="${1}_HOST" port_var="${1}_PORT"
+    PGHOST=${!host_var} PGPORT=${!port_var} psql_q "$2"
+}
+
 # The simulator's account as the default Dinamize account of the CRM.
 e2e_configure_account() {
     psql_q "SELECT dwu_crm.dinamize_configure('e2e', '$DWU_SIM_URL', '$E2E_USER', '$E2E_PASSWORD',

@@ -22,26 +22,12 @@ dwu_redis_start
 E2E_KEY_FILE=$DWU_WORKDIR/keys
 dwu_make_key_file "$E2E_KEY_FILE"  # one key file: each cluster can open the token the other shared
 
-# start_cluster NAME — sets NAME_HOST / NAME_PORT for on().
-start_cluster() {
-    local name=$1
-    dwu_pg_start "$name" "$(dwu_free_port)" \
-        "dwu_crm.database = '$E2E_DB'" \
-        "dwu_crm.encryption_key_file = '$E2E_KEY_FILE'" \
+start_cluster() {  # start_cluster NAME (common.sh: e2e_cluster, on)
+    e2e_cluster "$1" \
         "dwu_crm.redis_port = $DWU_REDIS_PORT" \
         "dwu_crm.rate_limit = $LIMIT" \
         "dwu_crm.rate_limit_window = ${WINDOW}s" \
         "dwu_crm.idle_check_seconds = 3600"
-    printf -v "${name}_HOST" '%s' "$PGHOST"
-    printf -v "${name}_PORT" '%s' "$PGPORT"
-    "$PG_BIN/createdb" "$E2E_DB"
-    psql_q "CREATE EXTENSION dwu_crm" >/dev/null
-    e2e_configure_account
-}
-# on NAME SQL — runs SQL on that cluster.
-on() {
-    local host_var="${1}_HOST" port_var="${1}_PORT"
-    PGHOST=${!host_var} PGPORT=${!port_var} psql_q "$2"
 }
 
 start_cluster east
@@ -93,8 +79,7 @@ check "every window with backlog used at least 90% of the limit" \
 check "one login served both clusters (token shared through Redis)" [ "$(jq .auth_ok <<<"$stats")" = 1 ]
 check "west stored the shared token too, sealed" \
     [ "$(on west "select count(*) from dwu_crm.crm_auth_tokens where dwu_active and length(dwu_token) > 31")" = 1 ]
-token_key="dwu_crm:token:$E2E_CLIENT"
-check "the token is cached in Redis" [ "$(dwu_redis_cli EXISTS "$token_key")" = 1 ]
+check "the token is cached in Redis" [ "$(shared_tokens)" = 1 ]
 redis_dump=$DWU_WORKDIR/redis-values.txt
 for key in $(dwu_redis_cli --scan --pattern 'dwu_crm:*'); do
     echo "$key"; redis-cli -h 127.0.0.1 -p "$DWU_REDIS_PORT" --no-raw DUMP "$key"

@@ -24,27 +24,14 @@ dwu_redis_start
 E2E_KEY_FILE=$DWU_WORKDIR/keys
 dwu_make_key_file "$E2E_KEY_FILE"
 
-# start_cluster NAME — sets NAME_HOST / NAME_PORT for on().
-start_cluster() {
-    local name=$1
-    dwu_pg_start "$name" "$(dwu_free_port)" \
-        "dwu_crm.database = '$E2E_DB'" \
-        "dwu_crm.encryption_key_file = '$E2E_KEY_FILE'" \
+start_cluster() {  # start_cluster NAME (common.sh: e2e_cluster, on)
+    e2e_cluster "$1" \
         "dwu_crm.redis_port = $DWU_REDIS_PORT" \
         "dwu_crm.redis_timeout_ms = 300" \
         "dwu_crm.rate_limit = $LIMIT" \
         "dwu_crm.rate_limit_window = ${WINDOW}s" \
         "dwu_crm.rate_limit_local_share = $SHARE" \
         "dwu_crm.idle_check_seconds = 3600"
-    printf -v "${name}_HOST" '%s' "$PGHOST"
-    printf -v "${name}_PORT" '%s' "$PGPORT"
-    "$PG_BIN/createdb" "$E2E_DB"
-    psql_q "CREATE EXTENSION dwu_crm" >/dev/null
-    e2e_configure_account
-}
-on() {  # on NAME SQL
-    local host_var="${1}_HOST" port_var="${1}_PORT"
-    PGHOST=${!host_var} PGPORT=${!port_var} psql_q "$2"
 }
 
 start_cluster east

@@ -49,10 +49,8 @@ check "and the re-sealed password works" dwu_wait_for 30 "sync" queue_drained
 check "no lead failed" [ "$(psql_q "select count(*) from dwu_crm.crm_sync_queue where dwu_status <> 'completed'")" = 0 ]
 
 # Any change of an account's settings retires its tokens, in the table and in Redis.
-# (one key per client code, base URL and user: dwu_crm:token:<client code>:<hash of the three>)
-shared_tokens() { redis-cli -h 127.0.0.1 -p "$DWU_REDIS_PORT" --scan --pattern "dwu_crm:token:$E2E_CLIENT:*" | wc -l; }
-check "the worker shared its token through Redis" dwu_wait_for 10 "token in Redis" \
-    bash -c "[ \"\$(redis-cli -h 127.0.0.1 -p $DWU_REDIS_PORT --scan --pattern 'dwu_crm:token:$E2E_CLIENT:*' | wc -l)\" = 1 ]"
+one_shared_token() { [ "$(shared_tokens)" = 1 ]; }
+check "the worker shared its token through Redis" dwu_wait_for 10 "token in Redis" one_shared_token
 e2e_configure_account
 check "reconfiguring removed the token from Redis" [ "$(shared_tokens)" = 0 ]
 check "and retired the stored one" \
