@@ -659,6 +659,25 @@ TEST(RateLimitLocalTest, AdmitsItsShareThenWaitsExactlyUntilTheOldestLeaves) {
     EXPECT_FALSE(limiter.try_acquire("300001").admitted);
 }
 
+// Two servers had split the last Redis window 37 / 23 of 60. The one that sent 23, now on its
+// local share of 24, must not send its 24th while the other's 37 may still be in the window.
+TEST(RateLimitLocalTest, TheOthersPartOfTheLastSharedWindowStillCounts) {
+    FakeClock clock;
+    LocalRateLimiter limiter(limits({{5, 60}}), 0.4, clock.fn());
+    for (long i = 1; i <= 23; i++) limiter.record("300001", {37 + i});  // ours, with the other's 37
+    Admission refused = limiter.try_acquire("300001");
+    EXPECT_FALSE(refused.admitted);  // 23 + 37 = 60: the window is full
+    EXPECT_EQ(refused.wait_ms, 5000);
+    clock.now += milliseconds(5000);  // the other's can have left by now, and so have ours
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);
+
+    // Without the totals (or with a window the others left alone), only the share binds.
+    LocalRateLimiter alone(limits({{5, 60}}), 0.4, clock.fn());
+    for (int i = 0; i < 23; i++) alone.record("300001", {i + 1});
+    EXPECT_TRUE(alone.try_acquire("300001").admitted);  // the 24th
+    EXPECT_FALSE(alone.try_acquire("300001").admitted);
+}
+
 TEST(RateLimitLocalTest, TheMarginLengthensTheWindow) {
     FakeClock clock;
     RateLimits with_margin = limits({{10, 2}});

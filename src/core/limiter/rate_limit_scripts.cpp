@@ -39,11 +39,13 @@ for i = 4, #KEYS do
   end
 end
 if wait > 0 then return {0, wait} end
+local totals = {1, 0}
 for i = 4, #KEYS do
   redis.call('ZADD', KEYS[i], now, ARGV[1])
   redis.call('PEXPIRE', KEYS[i], ARGV[2 * i - 2])
+  totals[#totals + 1] = redis.call('ZCARD', KEYS[i])
 end
-return {1, 0}
+return totals
 )lua";
 
 const char* const kRestoreScript = R"lua(

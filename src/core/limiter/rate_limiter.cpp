@@ -42,7 +42,8 @@ RateDecision RateLimiter::try_acquire(const std::string& account) {
             const Admission a = shared_->try_acquire(account);
             d.change = note_success();
             d.restored = shared_->take_restored();
-            if (a.admitted) local_.record(account);  // so a fallback later knows our recent traffic
+            // So that a fallback later knows our recent traffic, and the others' part of the window.
+            if (a.admitted) local_.record(account, a.window_totals);
             d.admitted = a.admitted;
             d.wait_ms = a.wait_ms;
             d.mode = LimiterMode::Shared;

@@ -29,12 +29,16 @@ long ceil_ms(std::chrono::steady_clock::duration d) {
 LocalRateLimiter::LocalRateLimiter(const RateLimits& account_limits, double share, MonotonicClock clock)
     : limits_(scaled(account_limits, share)), active_(active_windows(limits_)), clock_(std::move(clock)) {
     if (!clock_) throw std::invalid_argument("local rate limiter: no clock");
+    for (const auto& w : active_windows(account_limits)) account_limits_.push_back(w.limit);
+    account_limits_.resize(active_.size(), 0);
 }
 
 LocalRateLimiter::AccountLog& LocalRateLimiter::log_for(const std::string& account, TimePoint now) {
     if (account.empty()) throw std::invalid_argument("rate limiter: empty account");
     AccountLog& log = logs_[account];
     log.windows.resize(active_.size());
+    log.others.resize(active_.size(), 0);
+    log.others_until.resize(active_.size());
     for (size_t i = 0; i < active_.size(); i++) {
         const TimePoint horizon = now - enforced_length(limits_, active_[i]);
         auto& entries = log.windows[i];
@@ -55,14 +59,31 @@ Admission LocalRateLimiter::try_acquire(const std::string& account) {
         const TimePoint leaves = entries[entries.size() - limit] + enforced_length(limits_, active_[i]);
         wait = std::max(wait, std::max(1L, ceil_ms(leaves - now)));
     }
-    if (wait > 0) return {false, wait};
+    for (size_t i = 0; i < active_.size(); i++) {
+        // What the other processes had sent through Redis still counts against the whole limit.
+        if (log.others_until[i] <= now || log.others[i] <= 0 || account_limits_[i] <= 0) continue;
+        if (static_cast<long>(log.windows[i].size()) + log.others[i] < account_limits_[i]) continue;
+        wait = std::max(wait, std::max(1L, ceil_ms(log.others_until[i] - now)));
+    }
+    if (wait > 0) return {false, wait, {}};
     for (auto& entries : log.windows) entries.push_back(now);
-    return {true, 0};
+    return {true, 0, {}};
 }
 
 void LocalRateLimiter::record(const std::string& account) {
     const TimePoint now = clock_();
     for (auto& entries : log_for(account, now).windows) entries.push_back(now);
+}
+
+void LocalRateLimiter::record(const std::string& account, const std::vector<long>& window_totals) {
+    const TimePoint now = clock_();
+    AccountLog& log = log_for(account, now);
+    for (size_t i = 0; i < active_.size(); i++) {
+        log.windows[i].push_back(now);
+        if (i >= window_totals.size()) continue;
+        log.others[i] = std::max(0L, window_totals[i] - static_cast<long>(log.windows[i].size()));
+        log.others_until[i] = now + enforced_length(limits_, active_[i]);
+    }
 }
 
 long LocalRateLimiter::block(const std::string& account, long seconds) {

@@ -28,6 +28,11 @@ public:
     // Counts a request admitted elsewhere (by the shared limiter), so that when Redis goes away
     // this process's recent traffic still counts against its share.
     void record(const std::string& account);
+    // The same, with the shared window's totals at that admission (Admission::window_totals):
+    // the other processes' part of each is counted too, as if it stayed for a whole window (when
+    // their requests leave is not known), so that a window straddling a switch to the local share
+    // never holds more than the limit however unevenly the processes had shared it.
+    void record(const std::string& account, const std::vector<long>& window_totals);
 
     // Refuses `account` for `seconds`, never shortening a longer block. Returns the remaining ms.
     long block(const std::string& account, long seconds);
@@ -38,12 +43,15 @@ private:
     using TimePoint = std::chrono::steady_clock::time_point;
     struct AccountLog {
         std::vector<std::deque<TimePoint>> windows;  // parallel to active_
+        std::vector<long> others;                    // other processes' requests in each window...
+        std::vector<TimePoint> others_until;         // ...counted until then
         TimePoint blocked_until{};
     };
     AccountLog& log_for(const std::string& account, TimePoint now);
 
     RateLimits limits_;
     std::vector<WindowLimit> active_;
+    std::vector<long> account_limits_;  // parallel to active_: the whole account's, not this share's
     MonotonicClock clock_;
     std::unordered_map<std::string, AccountLog> logs_;
 };

@@ -224,12 +224,17 @@ Admission SharedRateLimiter::try_acquire(const std::string& account) {
             restore_pending_ = true;
             continue;
         }
-        if (!shape_ok || reply->elements != 2 || integer_at(reply.get(), 0) > 1)
+        const bool admitted = shape_ok && integer_at(reply.get(), 0) == 1;
+        const size_t expected = admitted ? 2 + windows.size() : 2;
+        if (!shape_ok || reply->elements != expected || integer_at(reply.get(), 0) > 1)
             throw RedisError(RedisError::Kind::Reply,
                              "redis " + redis_.endpoint() + ": admit script: unexpected reply");
         Admission a;
-        a.admitted = integer_at(reply.get(), 0) == 1;
+        a.admitted = admitted;
         a.wait_ms = a.admitted ? 0 : std::max(1L, integer_at(reply.get(), 1));
+        if (a.admitted)  // the account's windows come first (the caller share's after them)
+            for (size_t w = 0; w < active_windows(limits_).size(); w++)
+                a.window_totals.push_back(integer_at(reply.get(), 2 + w));
         if (a.admitted) remember(account, member, clock_());
         return a;
     }

@@ -53,6 +53,9 @@ std::vector<WindowLimit> active_windows(const RateLimits& limits);
 struct Admission {
     bool admitted = false;
     long wait_ms = 0;  // when refused: how long until a request can be admitted (>= 1)
+    // The shared limiter's, when admitted: each of the account's windows' count after this
+    // admission, every process's requests together (empty otherwise).
+    std::vector<long> window_totals;
 };
 
 using MonotonicClock = std::function<std::chrono::steady_clock::time_point()>;
