@@ -1,5 +1,6 @@
 #include "core/crypto/webhook_signature.h"
 
+#include "core/crypto/hex_digest.h"
 #include "core/crypto/openssl_calls.h"
 #include "core/crypto/secret_box.h"
 #include "core/crypto/secret_file.h"
@@ -67,17 +68,6 @@ bool decode_signature(std::string_view hex, unsigned char* out) {
         out[i] = static_cast<unsigned char>(hi << 4 | lo);
     }
     return true;
-}
-
-std::string to_hex(const unsigned char* bytes, std::size_t n) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(2 * n);
-    for (std::size_t i = 0; i < n; i++) {
-        out.push_back(digits[bytes[i] >> 4]);
-        out.push_back(digits[bytes[i] & 15]);
-    }
-    return out;
 }
 
 // Wipes a buffer that held a MAC (of a secret), whichever way we leave.

@@ -1,9 +1,8 @@
 #include "core/dinamize/code_probe.h"
 
-#include <openssl/rand.h>
-
 #include <map>
 
+#include "core/crypto/hex_digest.h"
 #include "core/crypto/secret_box.h"
 #include "core/dinamize/untrusted_json.h"
 
@@ -14,17 +13,7 @@ namespace {
 constexpr const char* kNoSuchContact = "999999999999999999";
 constexpr const char* kInvalidAddress = "dwu-crm-probe.invalid-address";
 
-std::string made_up_token() {
-    unsigned char bytes[16];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-    static const char* hex = "0123456789abcdef";
-    std::string t = "dwuprobe";
-    for (unsigned char b : bytes) {
-        t += hex[b >> 4];
-        t += hex[b & 15];
-    }
-    return t;
-}
+std::string made_up_token() { return "dwuprobe" + random_hex(16); }
 
 // The code a refused call answered, or a note saying why nothing was learned.
 ProbeFinding refused_with(CodeMeaning meaning, const DinamizeError& e) {

@@ -1,7 +1,6 @@
 #include "core/limiter/login_lock.h"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include "core/crypto/hex_digest.h"
 
 #include <hiredis/hiredis.h>
 
@@ -23,36 +22,14 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 )lua";
 
-std::string random_owner() {
-    unsigned char bytes[12];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-    static const char* hex = "0123456789abcdef";
-    std::string s;
-    for (unsigned char b : bytes) {
-        s += hex[b >> 4];
-        s += hex[b & 15];
-    }
-    return s;
-}
-
 }  // namespace
 
 std::string LoginLock::account_key(const std::string& client_code, const std::string& token_binding) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(token_binding.data(), token_binding.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-        throw std::runtime_error("EVP_Digest failed");
-    static const char* hex = "0123456789abcdef";
-    std::string key = client_code + ":";
-    for (unsigned int i = 0; i < 8 && i < length; ++i) {
-        key += hex[digest[i] >> 4];
-        key += hex[digest[i] & 15];
-    }
-    return key;
+    return client_code + ":" + sha256_hex(token_binding).substr(0, 16);
 }
 
 LoginLock::LoginLock(RedisConnection& redis, std::string key_prefix)
-    : redis_(redis), prefix_(std::move(key_prefix)), owner_(random_owner()), acquire_(kAcquire), release_(kRelease) {}
+    : redis_(redis), prefix_(std::move(key_prefix)), owner_(random_hex(12)), acquire_(kAcquire), release_(kRelease) {}
 
 LoginLock::Outcome LoginLock::try_acquire(const std::string& account, std::chrono::milliseconds hold) {
     ReplyPtr r = acquire_.run(redis_, {lock_key(account), recent_key(account)},

@@ -1,10 +1,8 @@
 #include "core/sync/pull_diff.h"
 
-#include <openssl/evp.h>
-
-#include <memory>
 #include <stdexcept>
 
+#include "core/crypto/hex_digest.h"
 #include "core/dinamize/untrusted_json.h"
 
 namespace dwu {
@@ -42,10 +40,6 @@ std::string text_of(const nlohmann::json& item, const char* key) {
     return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
-struct MdCtxFree {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
 }  // namespace
 
 std::string email_status_of(const nlohmann::json& item) {
@@ -57,23 +51,9 @@ std::string email_status_of(const nlohmann::json& item) {
 
 std::string record_hash(const nlohmann::json& fields, const std::string& email_status) {
     const std::string canonical = nlohmann::json{{"email_status", email_status}, {"fields", fields}}.dump();
-    std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
-        EVP_DigestUpdate(ctx.get(), canonical.data(), canonical.size()) != 1 ||
-        EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1)
-        throw std::runtime_error("SHA-256 failed");
-    // Lower-case hex by hand: OpenSSL's OPENSSL_buf2hexstr_ex writes upper case, and the stored
-    // hashes (crm_remote_contacts) are lower case; a change of case would re-apply every contact.
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(hex[digest[i] >> 4]);
-        out.push_back(hex[digest[i] & 0xf]);
-    }
-    return out;
+    // Lower case, as the stored hashes (crm_remote_contacts) are: a change of case would re-apply
+    // every contact.
+    return sha256_hex(canonical);
 }
 
 PulledContact pulled_contact(const nlohmann::json& item, const FieldMap& field_map) {
