@@ -678,6 +678,33 @@ TEST(RateLimitLocalTest, TheOthersPartOfTheLastSharedWindowStillCounts) {
     EXPECT_FALSE(alone.try_acquire("300001").admitted);
 }
 
+// The last total this server saw was 50 of 60 (its 20, the other's 30); the other may have sent
+// up to 10 more before Redis failed. So after the failure only what leaves makes room: none
+// until our oldest leaves, then one per entry of ours that leaves, until the others' part ends.
+TEST(RateLimitLocalTest, AfterRedisFailsWhatTheOthersSentSinceStillCounts) {
+    FakeClock clock;
+    LocalRateLimiter limiter(limits({{5, 60}}), 0.4, clock.fn());
+    limiter.record("300001", {31});  // ours first, at t0
+    clock.now += milliseconds(1000);
+    for (long i = 2; i <= 20; i++) limiter.record("300001", {30 + i});  // the other's 30 and ours
+    clock.now += milliseconds(10);
+    limiter.shared_lost();
+    Admission refused = limiter.try_acquire("300001");
+    EXPECT_FALSE(refused.admitted);    // 20 + 30 + up to 10 unknown: maybe 60 already
+    EXPECT_EQ(refused.wait_ms, 3990);  // our first leaves at t0 + 5 s
+    clock.now += milliseconds(3990);
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);  // in its place
+    EXPECT_FALSE(limiter.try_acquire("300001").admitted);
+    clock.now += milliseconds(1000);                      // ours of t0 + 1 s and the others' known 30 have left:
+    EXPECT_TRUE(limiter.try_acquire("300001").admitted);  // 2 of ours + 10 unknown leave room
+
+    // A process that saw no one else in the window goes on with its share at once.
+    LocalRateLimiter alone(limits({{5, 60}}), 0.4, clock.fn());
+    for (long i = 1; i <= 20; i++) alone.record("300001", {i});
+    alone.shared_lost();
+    EXPECT_TRUE(alone.try_acquire("300001").admitted);
+}
+
 TEST(RateLimitLocalTest, TheMarginLengthensTheWindow) {
     FakeClock clock;
     RateLimits with_margin = limits({{10, 2}});
@@ -796,6 +823,25 @@ TEST_F(RateLimitFacadeTest, FailsOpenToTheLocalShareOnceAndReturnsWhenRedisIsBac
     // Recorded in Redis again, after the one admitted locally within the backoff was put back.
     EXPECT_EQ(integer_of(admin(), {"ZCARD", "dwu_crm:rl:300002:60"}), 2);
     EXPECT_FALSE(limiter.try_acquire("300002").change);
+}
+
+// Two servers share the window; the first fills it after the second's last admission, and then
+// Redis fails. The second, on its local share, must not add to the full window.
+TEST_F(RateLimitFacadeTest, AfterAFailureWhatTheOthersAdmittedSinceTheLastTotalStillCounts) {
+    RedisConnection redis_a(options());
+    RedisConnection redis_b(options());
+    RateLimiter a = make(redis_a, limits({{60, 10}}));
+    RateLimiter b = make(redis_b, limits({{60, 10}}));
+    for (int i = 0; i < 2; i++) EXPECT_TRUE(a.try_acquire("300001").admitted);
+    EXPECT_TRUE(b.try_acquire("300001").admitted);                              // b saw 3 of 10, 2 of them a's
+    for (int i = 0; i < 7; i++) EXPECT_TRUE(a.try_acquire("300001").admitted);  // full, b does not know
+    server_->stop();
+    RateDecision d = b.try_acquire("300001");
+    EXPECT_EQ(d.mode, LimiterMode::Local);
+    EXPECT_FALSE(d.admitted);  // its share of 5 has room; the window may not
+    EXPECT_EQ(d.wait_ms, 60000);
+    clock_.now += seconds(60);
+    EXPECT_TRUE(b.try_acquire("300001").admitted);
 }
 
 TEST_F(RateLimitFacadeTest, UnreachableFromTheStartReportsOnceAndRetriesAfterTheBackoff) {

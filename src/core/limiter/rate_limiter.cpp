@@ -26,6 +26,7 @@ std::optional<ModeChange> RateLimiter::note_success() {
 }
 
 ModeChange RateLimiter::note_failure(const RedisError& e, std::chrono::steady_clock::time_point now) {
+    if (mode_ == LimiterMode::Shared) local_.shared_lost();
     next_redis_attempt_ = now + retry_interval_;
     mode_ = LimiterMode::Local;
     return ModeChange{LimiterMode::Local, e.what()};

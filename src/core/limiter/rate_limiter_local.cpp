@@ -39,6 +39,9 @@ LocalRateLimiter::AccountLog& LocalRateLimiter::log_for(const std::string& accou
     log.windows.resize(active_.size());
     log.others.resize(active_.size(), 0);
     log.others_until.resize(active_.size());
+    log.last_totals.resize(active_.size(), 0);
+    log.unknown.resize(active_.size(), 0);
+    log.unknown_until.resize(active_.size());
     for (size_t i = 0; i < active_.size(); i++) {
         const TimePoint horizon = now - enforced_length(limits_, active_[i]);
         auto& entries = log.windows[i];
@@ -61,9 +64,19 @@ Admission LocalRateLimiter::try_acquire(const std::string& account) {
     }
     for (size_t i = 0; i < active_.size(); i++) {
         // What the other processes had sent through Redis still counts against the whole limit.
-        if (log.others_until[i] <= now || log.others[i] <= 0 || account_limits_[i] <= 0) continue;
-        if (static_cast<long>(log.windows[i].size()) + log.others[i] < account_limits_[i]) continue;
-        wait = std::max(wait, std::max(1L, ceil_ms(log.others_until[i] - now)));
+        if (account_limits_[i] <= 0) continue;
+        const bool others = log.others_until[i] > now && log.others[i] > 0;
+        const bool unknown = log.unknown_until[i] > now && log.unknown[i] > 0;
+        if (!others && !unknown) continue;
+        const auto& entries = log.windows[i];
+        const long total =
+            static_cast<long>(entries.size()) + (others ? log.others[i] : 0) + (unknown ? log.unknown[i] : 0);
+        if (total < account_limits_[i]) continue;
+        // Room comes when any part leaves: ours one by one, the others' each at its end.
+        TimePoint room = others ? log.others_until[i] : log.unknown_until[i];
+        if (unknown) room = std::min(room, log.unknown_until[i]);
+        if (!entries.empty()) room = std::min(room, entries.front() + enforced_length(limits_, active_[i]));
+        wait = std::max(wait, std::max(1L, ceil_ms(room - now)));
     }
     if (wait > 0) return {false, wait, {}};
     for (auto& entries : log.windows) entries.push_back(now);
@@ -83,6 +96,20 @@ void LocalRateLimiter::record(const std::string& account, const std::vector<long
         if (i >= window_totals.size()) continue;
         log.others[i] = std::max(0L, window_totals[i] - static_cast<long>(log.windows[i].size()));
         log.others_until[i] = now + enforced_length(limits_, active_[i]);
+        log.last_totals[i] = window_totals[i];
+        log.unknown[i] = 0;  // what Redis said now is known
+    }
+}
+
+void LocalRateLimiter::shared_lost() {
+    const TimePoint now = clock_();
+    for (auto& entry : logs_) {
+        AccountLog& log = entry.second;  // sized by log_for when it was made
+        for (size_t i = 0; i < active_.size(); i++) {
+            if (log.others_until[i] <= now || log.others[i] <= 0 || account_limits_[i] <= 0) continue;
+            log.unknown[i] = std::max(0L, account_limits_[i] - log.last_totals[i]);
+            log.unknown_until[i] = now + enforced_length(limits_, active_[i]);
+        }
     }
 }
 

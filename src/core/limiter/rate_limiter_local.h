@@ -34,6 +34,12 @@ public:
     // never holds more than the limit however unevenly the processes had shared it.
     void record(const std::string& account, const std::vector<long>& window_totals);
 
+    // The shared limiter just failed. The others went on admitting after the totals we last saw,
+    // up to the moment it failed, and how many is not known: where others had a part of the last
+    // window, the rest of the whole limit counts as theirs until one window from now. A process
+    // that saw no one else in the window (a single worker) goes on with its share at once.
+    void shared_lost();
+
     // Refuses `account` for `seconds`, never shortening a longer block. Returns the remaining ms.
     long block(const std::string& account, long seconds);
 
@@ -45,6 +51,9 @@ private:
         std::vector<std::deque<TimePoint>> windows;  // parallel to active_
         std::vector<long> others;                    // other processes' requests in each window...
         std::vector<TimePoint> others_until;         // ...counted until then
+        std::vector<long> last_totals;               // the shared totals last seen
+        std::vector<long> unknown;                   // what the others may have admitted since...
+        std::vector<TimePoint> unknown_until;        // ...counted until then (shared_lost)
         TimePoint blocked_until{};
     };
     AccountLog& log_for(const std::string& account, TimePoint now);
