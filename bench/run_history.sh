@@ -4,7 +4,7 @@
 # fsync on (the server's default), the installed extension, the simulator, no Redis, rate_limit 0,
 # the default dwu_crm.workers. Each round measures, in this order:
 #   fresh     — the extension created anew (schema dropped), one account;
-#   history   — the same database after N finished jobs, N sync log rows and N audit rows, 10 days
+#   history   — the same database after N finished jobs, N sync log rows and N audit rows, 2 days
 #               old, were added (VACUUM ANALYZE afterwards, as autovacuum would have over months);
 #   retained  — after the worker's retention (TTLs of 1 day) deleted that history and autovacuum
 #               went over the three tables (no manual VACUUM);
@@ -12,9 +12,12 @@
 # import (the default) and one contact/add per lead (import_threshold 0, the per-job path).
 # Rounds alternate the states (fresh, history, retained, fresh, …); each round's ratios are its
 # own state / its own fresh. Prints one table.
-# Usage: bash bench/run_history.sh [--rounds R] [--leads N] [--history N]
-#   defaults: 2 rounds, 5,000 leads per drain, 1,000,000 history rows per table (~10 min).
+# Usage: bash bench/run_history.sh [--rounds R] [--leads N] [--import-leads N] [--history N]
+#   defaults: 2 rounds, 5,000 leads per one-by-one drain and 50,000 per import drain, 1,000,000
+#   history rows per table (~15 min).
 #   DWU_BENCH_PG_CONF: more postgresql.conf lines (e.g. auto_explain's, to see the slow plans).
+#   DWU_BENCH_STATEMENTS=1: pg_stat_statements (worker statements included) reset before each
+#               drain; the statements that took most of it are listed in the details.
 # Uses the extension installed in $PG_BIN (it does not run `make install`), builds dinamize_sim.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
@@ -22,14 +25,16 @@ source "$DWU_ROOT/test/e2e/common.sh"
 trap dwu_cleanup EXIT
 
 ROUNDS=2
-LEADS=5000
+LEADS=5000          # per one-by-one drain
+IMPORT_LEADS=50000  # per bulk-import drain: 5 batches, so one slow batch does not decide the ratio
 HISTORY=1000000
 while [ $# -gt 0 ]; do
     case $1 in
         --rounds) ROUNDS=$2; shift ;;
         --leads) LEADS=$2; shift ;;
+        --import-leads) IMPORT_LEADS=$2; shift ;;
         --history) HISTORY=$2; shift ;;
-        -h|--help) sed -n 2,19p "$0"; exit 0 ;;
+        -h|--help) sed -n 2,21p "$0"; exit 0 ;;
         *) dwu_die "unknown option $1 (see --help)" ;;
     esac
     shift
@@ -51,9 +56,13 @@ dwu_pg_start history "$(dwu_free_port)" \
     "dwu_crm.encryption_key_file = '$E2E_KEY_FILE'" \
     "dwu_crm.rate_limit = 0" \
     "dwu_crm.redis_host = ''" \
+    ${DWU_BENCH_STATEMENTS:+"shared_preload_libraries = 'dwu_crm,pg_stat_statements'"} \
+    ${DWU_BENCH_STATEMENTS:+"pg_stat_statements.track = all"} \
+    ${DWU_BENCH_STATEMENTS:+"pg_stat_statements.track_planning = on"} \
     ${DWU_BENCH_PG_CONF:+"$DWU_BENCH_PG_CONF"}
 E2E_LOG=$(dwu_pg_log history)
 "$PG_BIN/createdb" "$E2E_DB"
+[ -n "${DWU_BENCH_STATEMENTS:-}" ] && psql_q "CREATE EXTENSION pg_stat_statements" >/dev/null
 WORKERS=$(psql_q "show dwu_crm.workers")
 
 set_enabled() { psql_q "SELECT count(dwu_crm.dinamize_set_account_enabled(dwu_name, $1)) FROM dwu_crm.crm_dinamize_accounts" >/dev/null; }
@@ -79,8 +88,9 @@ fresh_extension() {
     psql_q "CHECKPOINT" >/dev/null
 }
 
-# What months of sync leave behind: N completed jobs of leads long deleted, one success log row
-# each, one audit row each, all 10 days old.
+# What a busy week of sync leaves behind: N completed jobs of leads long deleted, one success log row
+# each, one audit row each, all 2 days old: kept by the default TTLs (7 days for jobs), so no retention
+# runs beside the drains of this state (that is the retained state's part).
 add_history() {
     psql_q "
       INSERT INTO dwu_crm.crm_sync_queue (dwu_lead_id, dwu_operation, dwu_payload, dwu_status, dwu_attempt_count,
@@ -88,17 +98,17 @@ add_history() {
       SELECT -i, (array['create', 'update', 'delete'])[1 + i % 3],
              jsonb_build_object('email', 'old.' || i || '@example.com', 'name', 'Old lead ' || i),
              'completed', 1, t, t, t, t
-        FROM generate_series(1, $HISTORY) i, LATERAL (SELECT now() - interval '10 days' - i * interval '1 ms' AS t) x" >/dev/null
+        FROM generate_series(1, $HISTORY) i, LATERAL (SELECT now() - interval '2 days' - i * interval '1 ms' AS t) x" >/dev/null
     psql_q "
       INSERT INTO dwu_crm.crm_sync_logs (dwu_queue_id, dwu_lead_id, dwu_operation, dwu_status, dwu_attempt,
                                          dwu_duration_ms, dwu_request_unique, created_at)
       SELECT i, -i, (array['create', 'update', 'delete'])[1 + i % 3], 'success', 1, 3, 'req-' || i,
-             now() - interval '10 days' - i * interval '1 ms'
+             now() - interval '2 days' - i * interval '1 ms'
         FROM generate_series(1, $HISTORY) i" >/dev/null
     psql_q "
       INSERT INTO dwu_crm.crm_audit_log (dwu_action, dwu_entity_type, dwu_entity_id, dwu_changes, created_at)
       SELECT 'UPDATE', 'crm_leads', i, jsonb_build_object('dwu_name', jsonb_build_array('Old ' || i, 'Older ' || i)),
-             now() - interval '10 days' - i * interval '1 ms'
+             now() - interval '2 days' - i * interval '1 ms'
         FROM generate_series(1, $HISTORY) i" >/dev/null
     psql_q "VACUUM ANALYZE dwu_crm.crm_sync_queue, dwu_crm.crm_sync_logs, dwu_crm.crm_audit_log" >/dev/null
     psql_q "CHECKPOINT" >/dev/null
@@ -132,6 +142,9 @@ retain() {  # the worker's retention removes the history; the TTLs go back to th
     }
     dwu_wait_for 600 "autovacuum after retention" vacuumed_since || detail "autovacuum had not visited all three tables after 600 s"
     AUTOVACUUM_SECONDS=$((SECONDS - t0))
+    # As after the other two states' set-up: no checkpoint of retention's dirty pages runs beside
+    # the drains.
+    psql_q "CHECKPOINT" >/dev/null
 }
 
 table_state() {  # live and dead tuples of the queue, logs and audit log
@@ -140,11 +153,19 @@ table_state() {  # live and dead tuples of the queue, logs and audit log
                and relname in ('crm_sync_queue', 'crm_sync_logs', 'crm_audit_log')"
 }
 
-# drain KIND PREFIX — loads $LEADS leads while the account is paused, moves them into the queue,
+top_statements() {  # the statements that took most of the drain's time (DWU_BENCH_STATEMENTS)
+    psql_q "SELECT format('$1: %s calls %s ms exec %s ms plan: %s', calls, round(total_exec_time), round(total_plan_time),
+                          left(regexp_replace(query, '\s+', ' ', 'g'), 90))
+              FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+             ORDER BY total_exec_time + total_plan_time DESC LIMIT 8" | while read -r line; do dwu_log "$line"; done
+}
+
+# drain KIND PREFIX — loads $LEADS leads ($IMPORT_LEADS for the import) while the account is paused, moves them into the queue,
 # resumes, and prints leads/s from the resume's commit to the last job's completion, both by the
 # server's clock.
 drain() {
-    local kind=$1 prefix=$2 t0 t1 synced first
+    local kind=$1 prefix=$2 t0 t1 synced first leads=$LEADS
+    [ "$kind" = import ] && leads=$IMPORT_LEADS
     if [ "$kind" = single ]; then reload_with "dwu_crm.import_threshold = 0"; else reload_with "dwu_crm.import_threshold = default"; fi
     # Emptied lists, but new contact codes: reused codes would make every earlier drain's links
     # look stolen (crm_lead_sync rows unlinked by the thousand), which the real API never causes.
@@ -152,26 +173,37 @@ drain() {
     set_enabled false
     first=$(psql_q "select coalesce(max(dwu_id), 0) from dwu_crm.crm_sync_queue")
     psql_q "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email)
-            SELECT 'Lead ' || i, '$prefix.' || i || '@example.com' FROM generate_series(1, $LEADS) i" >/dev/null
+            SELECT 'Lead ' || i, '$prefix.' || i || '@example.com' FROM generate_series(1, $leads) i" >/dev/null
     move_captured
+    [ -n "${DWU_BENCH_STATEMENTS:-}" ] && psql_q "SELECT pg_stat_statements_reset()" >/dev/null
     t0=$(psql_q "WITH e AS (SELECT count(dwu_crm.dinamize_set_account_enabled(dwu_name, true)) FROM dwu_crm.crm_dinamize_accounts)
                  SELECT extract(epoch FROM clock_timestamp()) FROM e")
     dwu_wait_for 600 "the $prefix backlog" queue_drained || dwu_die "$prefix: the backlog did not drain"
     t1=$(psql_q "select extract(epoch from max(dwu_completed_at)) from dwu_crm.crm_sync_queue where dwu_id > $first")
     synced=$(psql_q "select count(*) from dwu_crm.crm_sync_queue where dwu_id > $first and dwu_status = 'completed'")
-    [ "$synced" = "$LEADS" ] || dwu_die "$prefix: $synced of $LEADS jobs completed"
-    calc "$LEADS / ($t1 - $t0)"
+    [ "$synced" = "$leads" ] || dwu_die "$prefix: $synced of $leads jobs completed"
+    [ -n "${DWU_BENCH_STATEMENTS:-}" ] && top_statements "$prefix"
+    calc "$leads / ($t1 - $t0)"
 }
 
 declare -A RATE   # RATE[state,kind,round]
 DETAILS=()
 detail() { DETAILS+=("$*"); dwu_log "$*"; }
+# What the server wrote: buffers the backends (the worker) had to write out themselves to free one,
+# WAL bytes and full-page images. Printed per drain as the difference.
+io_counters() {
+    psql_q "select b.buffers_backend || ' ' || w.wal_bytes || ' ' || w.wal_fpi from pg_stat_bgwriter b, pg_stat_wal w"
+}
 measure() {  # measure STATE ROUND
-    local kind
+    local kind before after
     detail "round $2, $1: $(table_state)"
     for kind in import single; do
+        before=$(io_counters)
         RATE[$1,$kind,$2]=$(drain "$kind" "r$2$1$kind")
-        detail "round $2, $1, $kind: $(fmt "${RATE[$1,$kind,$2]}" 0) leads/s"
+        after=$(io_counters)
+        detail "round $2, $1, $kind: $(fmt "${RATE[$1,$kind,$2]}" 0) leads/s; $(awk -v a="$before" -v b="$after" 'BEGIN {
+            split(a, x, " "); split(b, y, " ")
+            printf "%d buffers written by backends, %.0f MB of WAL, %d full-page images", y[1] - x[1], (y[2] - x[2]) / 1048576, y[3] - x[3] }')"
     done
 }
 
@@ -198,7 +230,7 @@ grep -Eq 'PANIC|terminated by signal' "$E2E_LOG" && detail "WARNING: crash in th
     echo "machine: $(. /etc/os-release; echo "$PRETTY_NAME"), nproc $(nproc)"
     echo "build:   checkout $(git -C "$DWU_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$DWU_ROOT" diff --quiet HEAD 2>/dev/null || echo ' (+ local changes)')"
     echo "setup:   PostgreSQL $("$PG_BIN/postgres" -V | awk '{ print $3 }') fsync on, dwu_crm.workers $WORKERS, rate_limit 0, no Redis, loopback simulator;"
-    echo "         $LEADS leads per drain, history $HISTORY rows each in crm_sync_queue, crm_sync_logs, crm_audit_log"
+    echo "         $IMPORT_LEADS leads per import drain, $LEADS per one-by-one drain, history $HISTORY rows each in crm_sync_queue, crm_sync_logs, crm_audit_log"
     echo
     printf '%-9s %-7s %-28s %-24s %s\n' state drain "leads/s by round" "ratio to fresh by round" "worst ratio"
     for state in fresh history retained; do

@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "utils/array.h"
+#include "utils/jsonb.h"
 }
 
 namespace {
@@ -357,8 +358,10 @@ KeptPlan claim_plan{kClaim.c_str(), 5, {INT4OID, INT4OID, INT8OID, BOOLOID, INT4
 KeptPlan backfill_account_plan{
     kBackfillAccount.c_str(), 5, {INT4OID, INT4OID, INT8OID, BOOLOID, INT4OID}, nullptr, true};
 KeptPlan next_due_plan{kNextDue, 0, {}, nullptr};
-KeptPlan record_plan{kRecord, 1, {TEXTOID}, nullptr};
-KeptPlan release_taken_plan{kReleaseTakenContacts, 1, {TEXTOID}, nullptr};
+// Both take the batch's outcomes as jsonb, parsed once by record_in_txn: as text, each statement
+// parsed the same 10,000 rows again (tens of ms per import batch).
+KeptPlan record_plan{kRecord, 1, {JSONBOID}, nullptr};
+KeptPlan release_taken_plan{kReleaseTakenContacts, 1, {JSONBOID}, nullptr};
 KeptPlan release_plan{kRelease, 2, {INT8ARRAYOID, INT8OID}, nullptr};
 KeptPlan renew_leases_plan{kRenewLeases, 2, {INT8ARRAYOID, INT4OID}, nullptr};
 // wait => false: when another worker (or a session) is moving them, this one goes on to its claim.
@@ -451,7 +454,7 @@ void recover_in_txn(void* p) {
 }
 
 void record_in_txn(void* p) {
-    Datum values[1] = {CStringGetTextDatum(static_cast<const char*>(p))};
+    Datum values[1] = {DirectFunctionCall1(jsonb_in, CStringGetDatum(static_cast<const char*>(p)))};
     if (execute_kept(release_taken_plan, values, false, 0) != SPI_OK_UPDATE)
         elog(ERROR, "dwu_crm: releasing taken contact codes failed");
     if (execute_kept(record_plan, values, false, 0) != SPI_OK_SELECT) elog(ERROR, "dwu_crm: recording outcomes failed");
