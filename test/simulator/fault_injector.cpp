@@ -2,7 +2,8 @@
 
 namespace sim {
 
-FaultInjector::FaultInjector(FaultSettings startup) : startup_(startup), settings_(startup) {
+FaultInjector::FaultInjector(FaultSettings startup, long latency_ms)
+    : startup_(startup), latency_ms_(latency_ms), settings_(startup) {
     seed_locked(startup_.seed);  // no other thread can see us yet
 }
 
@@ -45,10 +46,20 @@ int FaultInjector::pick_5xx_status() {
     return statuses[std::uniform_int_distribution<int>(0, 3)(rng_)];
 }
 
+void FaultInjector::wait_locked(std::unique_lock<std::mutex>& lock, long ms) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    stop_cv_.wait_until(lock, until, [this] { return stopping_; });
+}
+
 void FaultInjector::delay() {
     std::unique_lock<std::mutex> lock(mutex_);
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings_.delay_ms);
-    stop_cv_.wait_until(lock, until, [this] { return stopping_; });
+    wait_locked(lock, settings_.delay_ms);
+}
+
+void FaultInjector::latency() {
+    if (latency_ms_ <= 0) return;
+    std::unique_lock<std::mutex> lock(mutex_);
+    wait_locked(lock, latency_ms_);
 }
 
 void FaultInjector::stop() {

@@ -15,7 +15,8 @@ namespace sim {
 
 class FaultInjector {
 public:
-    explicit FaultInjector(FaultSettings startup);
+    // latency_ms: how long every protocol request takes to arrive (a real API's distance), 0 none.
+    explicit FaultInjector(FaultSettings startup, long latency_ms = 0);
 
     FaultSettings settings() const;
     // Validates and applies a POST /__sim/faults body; returns the new settings.
@@ -30,6 +31,8 @@ public:
 
     // The delay fault: sleeps for the configured delay_ms, less if stop() is called meanwhile.
     void delay();
+    // The latency, before each protocol request is handled (not a fault: counted nowhere).
+    void latency();
     // Ends running and future delays at once; called when the server shuts down, since
     // httplib's stop() waits for every handler to return.
     void stop();
@@ -37,7 +40,10 @@ public:
 private:
     void seed_locked(const std::optional<std::uint64_t>& seed);
 
+    void wait_locked(std::unique_lock<std::mutex>& lock, long ms);
+
     const FaultSettings startup_;
+    const long latency_ms_;
     mutable std::mutex mutex_;
     std::condition_variable stop_cv_;
     bool stopping_ = false;

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
                                                            std::chrono::seconds(options.token_max_seconds)});
     sim::SimStats stats;
     sim::RateLimiter limiter(options.rate_limit_per_minute, std::chrono::seconds(options.rate_limit_window_seconds));
-    sim::FaultInjector faults(options.faults);
+    sim::FaultInjector faults(options.faults, options.latency_ms);
     sim::RequestLog request_log;
     std::vector<std::string> clients;
     for (const auto& account : options.accounts) clients.push_back(account.client_code);
@@ -83,9 +83,11 @@ int main(int argc, char** argv) {
     server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     // httplib's default sets SO_REUSEPORT, which would let a second simulator silently share a
     // fixed port; SO_REUSEADDR alone still allows quick restarts on the same port.
-    server.set_socket_options([](socket_t sock) {
+    socket_t listening = INVALID_SOCKET;
+    server.set_socket_options([&listening](socket_t sock) {
         int yes = 1;
         setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        listening = sock;
     });
     // Without it each answer waits ~40 ms on loopback: httplib writes headers and body separately,
     // and Nagle holds the body until the client's delayed ACK. Set on the listening socket;
@@ -111,6 +113,9 @@ int main(int argc, char** argv) {
     int port = options.port;
     bool bound =
         (port == 0) ? (port = server.bind_to_any_port(options.host)) > 0 : server.bind_to_port(options.host, port);
+    // Debian's libcpp-httplib listens with a backlog of 5: 32 clients connecting at once overflowed
+    // it, and each dropped SYN came back a second later. listen() again raises it on the same socket.
+    if (bound && listening != INVALID_SOCKET) ::listen(listening, 1024);
     int status = 0;
     if (!bound) {
         std::cerr << "dinamize_sim: cannot bind " << options.host << ':' << options.port << '\n';

@@ -137,6 +137,8 @@ Options parse_options(int argc, char** argv) {
             o.rate_limit_per_minute = static_cast<unsigned>(parse_number(flag, value, 0, 1000000));
         else if (flag == "--rate-limit-window-seconds")
             o.rate_limit_window_seconds = parse_number(flag, value, 1, 3600);
+        else if (flag == "--latency-ms")
+            o.latency_ms = parse_number(flag, value, 0, 60000);
         else if (flag == "--threads")
             o.threads = static_cast<unsigned>(parse_number(flag, value, 1, 1024));
         else if (auto kind = fault_flag(flag))
@@ -167,13 +169,15 @@ const char* usage() {
            "                    [--list CODE:TITLE ...]\n"
            "                    [--token-idle-seconds 3600] [--token-max-seconds 86400]\n"
            "                    [--rate-limit-per-minute 0] [--rate-limit-window-seconds 60]\n"
-           "                    [--threads 16] [--verbose]\n"
+           "                    [--threads 16] [--latency-ms 0] [--verbose]\n"
            "                    [--fault-http-5xx P] [--fault-reset P] [--fault-delay P]\n"
            "                    [--fault-delay-ms 1500] [--fault-malformed-json P]\n"
            "                    [--fault-expired-token P] [--fault-duplicate-email P]\n"
            "                    [--fault-lost-response P] [--seed N]\n"
            "                    [--code NAME=CODE ...]\n"
            "  --port 0 picks a free port; the actual port is written to --port-file.\n"
+           "  --latency-ms N: every protocol request is handled N ms after it came, as from a\n"
+           "    server that far away (each waits in its own thread: give --threads enough).\n"
            "  --list seeds a contact list in every account (default: 1:Lista 1); contacts may\n"
            "    still go to any numeric list code, which then exists implicitly.\n"
            "  --rate-limit-per-minute 0 disables the 240024 rate limit; with\n"

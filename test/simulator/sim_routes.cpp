@@ -70,6 +70,7 @@ Answer run_data_call(SimContext& ctx, const RouteBody& handler, const httplib::R
 
 void add_route(httplib::Server& server, SimContext& ctx, const char* path, RouteBody handler, Endpoint endpoint) {
     server.Post(path, [&ctx, handler, endpoint](const httplib::Request& req, httplib::Response& res) {
+        ctx.faults.latency();  // before the arrival is logged: the request is still on its way
         LoggedRequest log(ctx.log, req.path);
         log.record().client_code = ctx.state.token_owner(req.get_header_value("auth-token")).value_or("");
         std::optional<FaultKind> fault = ctx.faults.draw(endpoint);
@@ -160,6 +161,7 @@ Answer run_auth(SimContext& ctx, const std::string& body) {
 
 // /auth can get the faults that act before processing (http_5xx, reset, delay, malformed_json).
 void handle_auth(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
+    ctx.faults.latency();
     LoggedRequest log(ctx.log, req.path);
     // Parsed once more, quietly, so that even a faulted /auth is logged with its account.
     json request = json::parse(req.body, nullptr, false);

@@ -39,7 +39,7 @@ bool usable_token(const std::string& token) {
 
 Account::~Account() { wipe(password); }
 
-DinamizeClient::DinamizeClient(Account account, HttpTransport& http, TokenRules rules,
+DinamizeClient::DinamizeClient(Account account, HttpPoster& http, TokenRules rules,
                                std::function<Clock::time_point()> now)
     : account_(std::move(account)), http_(http), rules_(rules), now_(std::move(now)) {
     while (!account_.base_url.empty() && account_.base_url.back() == '/') account_.base_url.pop_back();

@@ -63,7 +63,7 @@ public:
 
 class DinamizeClient {
 public:
-    DinamizeClient(Account account, HttpTransport& http, TokenRules rules = {},
+    DinamizeClient(Account account, HttpPoster& http, TokenRules rules = {},
                    std::function<Clock::time_point()> now = Clock::now);
     ~DinamizeClient();
     DinamizeClient(const DinamizeClient&) = delete;
@@ -140,7 +140,7 @@ private:
     bool token_recently_accepted() const { return now_() - std::max(issued_at_, last_accepted_) < login_interval_; }
 
     Account account_;
-    HttpTransport& http_;
+    HttpPoster& http_;
     std::function<void()> before_request_;
     LoginCoordinator* coordinator_ = nullptr;
     std::shared_ptr<const ResponseCodes> codes_ = ResponseCodes::defaults();

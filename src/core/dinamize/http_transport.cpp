@@ -13,24 +13,8 @@
 #include "core/version.h"
 
 namespace dwu {
-namespace {
-
-constexpr size_t kMaxResponseBytes = 64u * 1024 * 1024;  // a Dinamize page of 10,000 contacts fits
-constexpr int kPollMs = 50;                              // how often an abort is noticed
-
-struct SlistDeleter {
-    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
-struct MimeDeleter {
-    void operator()(curl_mime* m) const { curl_mime_free(m); }  // also unbinds it from the easy handle
-};
-using MimePtr = std::unique_ptr<curl_mime, MimeDeleter>;
-
-void global_init_once() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+// Named, not anonymous: HttpTransfer::State (external linkage) holds them.
+namespace transfer_detail {
 
 // Where the answer's bytes go, and why the write callback stopped taking them.
 struct BodySink {
@@ -38,6 +22,27 @@ struct BodySink {
     bool too_large = false;
     bool out_of_memory = false;
 };
+
+// What the opensocket callback needs, and what it refused.
+struct SocketGate {
+    const HostPolicy* hosts;  // null: no address check (no policy, or a proxy resolves the name)
+    std::string refused;      // the last address refused, for the error message
+};
+
+}  // namespace transfer_detail
+
+namespace {
+
+using transfer_detail::BodySink;
+using transfer_detail::SocketGate;
+
+constexpr size_t kMaxResponseBytes = 64u * 1024 * 1024;  // a Dinamize page of 10,000 contacts fits
+constexpr int kPollMs = 50;                              // how often an abort is noticed
+
+void global_init_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
 
 // A C callback: it must never throw.
 extern "C" size_t append_body(char* data, size_t size, size_t count, void* userdata) {
@@ -55,12 +60,6 @@ extern "C" size_t append_body(char* data, size_t size, size_t count, void* userd
     }
     return n;
 }
-
-// What the opensocket callback needs, and what it refused.
-struct SocketGate {
-    const HostPolicy* hosts;  // null: no address check (no policy, or a proxy resolves the name)
-    std::string refused;      // the last address refused, for the error message
-};
 
 // A C callback: it must never throw. Checks the address libcurl resolved before any packet goes
 // to it; CURL_SOCKET_BAD makes libcurl try the name's next address, or fail with COULDNT_CONNECT.
@@ -131,78 +130,80 @@ void check_mime(CURLcode code) {
 
 }  // namespace
 
-// The deleters live here, not in the anonymous namespace: a member of HttpTransport (external
-// linkage) must not have a field whose type has internal linkage.
-struct HttpTransport::Handles {
+// What one transfer owns while it runs. The deleters live here, not in the anonymous namespace: a
+// member of a class with external linkage must not have a field whose type has internal linkage.
+struct HttpTransfer::State {
     struct EasyDeleter {
         void operator()(CURL* h) const { curl_easy_cleanup(h); }
     };
-    struct MultiDeleter {
-        void operator()(CURLM* h) const { curl_multi_cleanup(h); }
+    struct MimeFree {
+        void operator()(curl_mime* m) const { curl_mime_free(m); }
     };
-    std::unique_ptr<CURLM, MultiDeleter> multi{curl_multi_init()};
+    struct SlistFree {
+        void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+    };
     std::unique_ptr<CURL, EasyDeleter> easy{curl_easy_init()};
+    std::unique_ptr<curl_mime, MimeFree> mime;  // freed before the next prepare (after the handle is detached)
+    std::unique_ptr<curl_slist, SlistFree> headers;
+    std::string url;
+    HttpResponse response;
+    BodySink sink{nullptr};
+    SocketGate gate{nullptr, {}};
+    std::chrono::steady_clock::time_point started;
 };
 
-HttpTransport::HttpTransport(HttpOptions options, AbortCheck abort_check)
-    : options_(std::move(options)), abort_check_(abort_check) {
+HttpTransfer::HttpTransfer(const HttpOptions& options) : options_(options) {
     global_init_once();
-    handles_ = std::make_unique<Handles>();
-    if (!handles_->multi || !handles_->easy) throw std::runtime_error("libcurl initialisation failed");
+    state_ = std::make_unique<State>();
+    if (!state_->easy) throw std::runtime_error("libcurl initialisation failed");
 }
 
-HttpTransport::~HttpTransport() = default;
+HttpTransfer::~HttpTransfer() = default;
 
-void check_form_parts(const std::vector<FormPart>& parts) {
-    for (const auto& p : parts) {
-        if (p.name.empty()) throw std::invalid_argument("multipart part without a name");
-        check_form_value(p.name, "part name");
-        check_form_value(p.filename, "filename");
-        check_form_value(p.content_type, "content type");
-    }
-}
+CURL* HttpTransfer::easy() const { return state_->easy.get(); }
 
-HttpResponse HttpTransport::post(const std::string& url, const std::string& content_type, const std::string& body,
-                                 const std::vector<std::string>& headers) {
-    CURL* easy = handles_->easy.get();
+void HttpTransfer::prepare_post(const std::string& url, const std::string& content_type, const std::string& body,
+                                const std::vector<std::string>& headers) {
+    CURL* easy = state_->easy.get();
     curl_easy_reset(easy);  // keeps the connection cache, clears per-request options
+    state_->mime.reset();
     curl_easy_setopt(easy, CURLOPT_POST, 1L);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    return perform(url, &content_type, headers);
+    prepare(url, &content_type, headers);
 }
 
-HttpResponse HttpTransport::post_form(const std::string& url, const std::vector<FormPart>& parts,
-                                      const std::vector<std::string>& headers) {
+void HttpTransfer::prepare_form(const std::string& url, const std::vector<FormPart>& parts,
+                                const std::vector<std::string>& headers) {
     check_form_parts(parts);
-    CURL* easy = handles_->easy.get();
+    CURL* easy = state_->easy.get();
     curl_easy_reset(easy);
-    // Freed after perform() has detached the easy handle; curl_mime_data copies each part's bytes.
-    MimePtr mime(curl_mime_init(easy));
-    if (!mime) throw std::bad_alloc();
+    // curl_mime_data copies each part's bytes; freed at the next prepare or with the transfer.
+    state_->mime.reset(curl_mime_init(easy));
+    if (!state_->mime) throw std::bad_alloc();
     for (const auto& p : parts) {
-        curl_mimepart* part = curl_mime_addpart(mime.get());
+        curl_mimepart* part = curl_mime_addpart(state_->mime.get());
         if (!part) throw std::bad_alloc();
         check_mime(curl_mime_name(part, p.name.c_str()));
         check_mime(curl_mime_data(part, p.data.data(), p.data.size()));
         if (!p.filename.empty()) check_mime(curl_mime_filename(part, p.filename.c_str()));
         if (!p.content_type.empty()) check_mime(curl_mime_type(part, p.content_type.c_str()));
     }
-    curl_easy_setopt(easy, CURLOPT_MIMEPOST, mime.get());  // a POST; libcurl writes the Content-Type
-    return perform(url, nullptr, headers);
+    curl_easy_setopt(easy, CURLOPT_MIMEPOST, state_->mime.get());  // a POST; libcurl writes the Content-Type
+    prepare(url, nullptr, headers);
 }
 
-HttpResponse HttpTransport::perform(const std::string& url, const std::string* content_type,
-                                    const std::vector<std::string>& headers) {
-    CURL* easy = handles_->easy.get();
-    CURLM* multi = handles_->multi.get();
-
-    SlistPtr header_list;
+// content_type: the Content-Type header line's value, or nullptr to leave it to libcurl.
+void HttpTransfer::prepare(const std::string& url, const std::string* content_type,
+                           const std::vector<std::string>& headers) {
+    State& st = *state_;
+    CURL* easy = st.easy.get();
+    st.headers.reset();
     auto add_header = [&](const std::string& line) {
-        curl_slist* next = curl_slist_append(header_list.get(), line.c_str());
+        curl_slist* next = curl_slist_append(st.headers.get(), line.c_str());
         if (!next) throw std::bad_alloc();
-        header_list.release();
-        header_list.reset(next);
+        st.headers.release();
+        st.headers.reset(next);
     };
     if (content_type) add_header("Content-Type: " + *content_type);
     add_header("Expect:");  // no 100-continue round trip
@@ -214,15 +215,16 @@ HttpResponse HttpTransport::perform(const std::string& url, const std::string* c
             throw DinamizeError(ErrorCategory::Network, "", endpoint_for_messages(url) + ": " + why, false);
     }
 
-    HttpResponse response;
-    BodySink sink{&response.body};
-    SocketGate gate{options_.proxy.empty() ? options_.hosts.get() : nullptr, {}};
-    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+    st.url = url;
+    st.response = HttpResponse{};
+    st.sink = BodySink{&st.response.body};
+    st.gate = SocketGate{options_.proxy.empty() ? options_.hosts.get() : nullptr, {}};
+    curl_easy_setopt(easy, CURLOPT_URL, st.url.c_str());
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_checked_socket);
-    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &gate);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list.get());
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &st.gate);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, st.headers.get());
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, append_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &st.sink);
     // A Content-Length over the limit is refused before its body is read (CURLE_FILESIZE_EXCEEDED);
     // a chunked or unannounced body is stopped by append_body at the same limit.
     curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(kMaxResponseBytes));
@@ -242,8 +244,61 @@ HttpResponse HttpTransport::perform(const std::string& url, const std::string* c
     curl_easy_setopt(easy, CURLOPT_HTTPPROXYTUNNEL, options_.proxy.empty() ? 0L : 1L);
     // Redirects stay off (libcurl's default, stated): a 3xx is an answer, never a second request.
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    st.started = std::chrono::steady_clock::now();
+}
 
-    const auto started = std::chrono::steady_clock::now();
+HttpResponse HttpTransfer::finish(int result) {
+    State& st = *state_;
+    st.response.duration_ms = static_cast<long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - st.started).count());
+    const auto code = static_cast<CURLcode>(result);
+    if (code != CURLE_OK) throw_curl_error(code, st.sink, st.gate, st.url, options_.timeout_ms);
+    curl_easy_getinfo(st.easy.get(), CURLINFO_RESPONSE_CODE, &st.response.status);
+    curl_easy_getinfo(st.easy.get(), CURLINFO_NUM_CONNECTS, &st.response.new_connections);
+    HttpResponse out = std::move(st.response);
+    st.response = HttpResponse{};
+    st.sink = BodySink{&st.response.body};
+    return out;
+}
+
+struct HttpTransport::Multi {
+    struct MultiDeleter {
+        void operator()(CURLM* h) const { curl_multi_cleanup(h); }
+    };
+    std::unique_ptr<CURLM, MultiDeleter> handle{curl_multi_init()};
+};
+
+HttpTransport::HttpTransport(HttpOptions options, AbortCheck abort_check)
+    : options_(std::move(options)), abort_check_(abort_check), multi_(std::make_unique<Multi>()), transfer_(options_) {
+    if (!multi_->handle) throw std::runtime_error("libcurl initialisation failed");
+}
+
+HttpTransport::~HttpTransport() = default;
+
+void check_form_parts(const std::vector<FormPart>& parts) {
+    for (const auto& p : parts) {
+        if (p.name.empty()) throw std::invalid_argument("multipart part without a name");
+        check_form_value(p.name, "part name");
+        check_form_value(p.filename, "filename");
+        check_form_value(p.content_type, "content type");
+    }
+}
+
+HttpResponse HttpTransport::post(const std::string& url, const std::string& content_type, const std::string& body,
+                                 const std::vector<std::string>& headers) {
+    transfer_.prepare_post(url, content_type, body, headers);
+    return perform(url);
+}
+
+HttpResponse HttpTransport::post_form(const std::string& url, const std::vector<FormPart>& parts,
+                                      const std::vector<std::string>& headers) {
+    transfer_.prepare_form(url, parts, headers);
+    return perform(url);
+}
+
+HttpResponse HttpTransport::perform(const std::string& url) {
+    CURL* easy = transfer_.easy();
+    CURLM* multi = multi_->handle.get();
     curl_multi_add_handle(multi, easy);
     // Always detach the easy handle, whichever way we leave.
     struct Detach {
@@ -265,11 +320,7 @@ HttpResponse HttpTransport::perform(const std::string& url, const std::string* c
     int pending = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi, &pending))
         if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) result = msg->data.result;
-    response.duration_ms = static_cast<long>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
-    if (result != CURLE_OK) throw_curl_error(result, sink, gate, url, options_.timeout_ms);
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status);
-    return response;
+    return transfer_.finish(result);
 }
 
 std::string endpoint_for_messages(const std::string& url) {

@@ -4,6 +4,8 @@
 // the same host reuse a kept-alive connection. Transfers run in a curl multi loop that checks an
 // abort flag every few tens of milliseconds, so a shutdown or cancel never waits on the network.
 // multipart/form-data bodies (the bulk import, reference §6) are written by libcurl's MIME API.
+#include <curl/curl.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +30,7 @@ struct HttpResponse {
     long status = 0;
     std::string body;
     long duration_ms = 0;
+    long new_connections = 0;  // connections this request opened (0: it reused a kept-alive one)
 };
 
 // One part of a multipart/form-data body (RFC 7578).
@@ -43,11 +46,52 @@ struct FormPart {
 // content type, pass on) them.
 void check_form_parts(const std::vector<FormPart>& parts);
 
+// What DinamizeClient sends its requests through: HttpTransport (one request at a time, on the
+// calling thread) or core/inflight's PumpedTransport (many at once, through one multi handle).
+class HttpPoster {
+public:
+    virtual ~HttpPoster() = default;
+    virtual HttpResponse post(const std::string& url, const std::string& content_type, const std::string& body,
+                              const std::vector<std::string>& headers) = 0;
+    virtual HttpResponse post_form(const std::string& url, const std::vector<FormPart>& parts,
+                                   const std::vector<std::string>& headers) = 0;
+};
+
+// One request on an easy handle of its own, with every option HttpTransport sets (answer size
+// limit, timeouts, TLS, proxy, the host policy's address check), for whoever runs it in a multi
+// handle: HttpTransport's own loop, or a TransferPump among many. The body, parts and headers
+// are referenced, not copied: they must outlive the transfer. The next prepare reuses the handle.
+class HttpTransfer {
+public:
+    explicit HttpTransfer(const HttpOptions& options);  // `options` must outlive the transfer
+    ~HttpTransfer();
+    HttpTransfer(const HttpTransfer&) = delete;
+    HttpTransfer& operator=(const HttpTransfer&) = delete;
+
+    // Throw DinamizeError (NETWORK: a URL the host policy refuses) or std::invalid_argument (a part
+    // check_form_parts refuses), before anything is sent.
+    void prepare_post(const std::string& url, const std::string& content_type, const std::string& body,
+                      const std::vector<std::string>& headers);
+    void prepare_form(const std::string& url, const std::vector<FormPart>& parts,
+                      const std::vector<std::string>& headers);
+
+    CURL* easy() const;
+    // The multi handle reported the transfer done with `result` (a CURLcode): the answer, or the
+    // DinamizeError HttpTransport::post documents.
+    HttpResponse finish(int result);
+
+private:
+    void prepare(const std::string& url, const std::string* content_type, const std::vector<std::string>& headers);
+    struct State;
+    const HttpOptions& options_;
+    std::unique_ptr<State> state_;
+};
+
 // Polled while a transfer runs; returns true to abandon it. Must only read flags: it runs inside
 // libcurl's loop, where neither exceptions nor PostgreSQL error handling may happen.
 using AbortCheck = bool (*)();
 
-class HttpTransport {
+class HttpTransport : public HttpPoster {
 public:
     explicit HttpTransport(HttpOptions options, AbortCheck abort_check = nullptr);
     ~HttpTransport();
@@ -59,25 +103,23 @@ public:
     // (refused by its Content-Length or stopped at the limit); Interrupted on abort. Header lines are "Name: value";
     // they may hold secrets and are never echoed in errors.
     HttpResponse post(const std::string& url, const std::string& content_type, const std::string& body,
-                      const std::vector<std::string>& headers);
+                      const std::vector<std::string>& headers) override;
     // The same with a multipart/form-data body that libcurl builds from `parts` (its MIME API:
     // boundary, Content-Disposition, Content-Type). Throws std::invalid_argument, before any
     // request, for a part check_form_parts refuses.
     HttpResponse post_form(const std::string& url, const std::vector<FormPart>& parts,
-                           const std::vector<std::string>& headers);
+                           const std::vector<std::string>& headers) override;
 
     const HttpOptions& options() const { return options_; }
 
 private:
-    // Runs the request whose body options post() or post_form() set on the reset easy handle.
-    // content_type: the Content-Type header line's value, or nullptr to leave it to libcurl.
-    HttpResponse perform(const std::string& url, const std::string* content_type,
-                         const std::vector<std::string>& headers);
+    HttpResponse perform(const std::string& url);  // runs the prepared transfer_
 
-    struct Handles;
+    struct Multi;
     HttpOptions options_;
     AbortCheck abort_check_;
-    std::unique_ptr<Handles> handles_;
+    std::unique_ptr<Multi> multi_;
+    HttpTransfer transfer_;
 };
 
 // scheme://host[:port] of a URL, without any user-info: safe to put in an error message.
