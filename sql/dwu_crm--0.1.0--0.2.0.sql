@@ -1048,6 +1048,33 @@ $$;
 COMMENT ON FUNCTION @extschema@.dinamize_response_codes(text) IS
     'The Dinamize response codes in force for an account (NULL: what holds for every account), with their meaning and source.';
 
+-- What dinamize_set_code and dinamize_probe_codes store: `code` with the usual handling of
+-- `meaning` (that of its default code; 'other': an API error, not retried), for one account or
+-- (NULL) every account, from `source` ('admin', or 'probe' with the date it was learned).
+CREATE FUNCTION @extschema@.store_response_code(account_id bigint, code text, meaning text, source text)
+    RETURNS SETOF @extschema@.crm_response_codes
+    LANGUAGE sql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO @extschema@.crm_response_codes AS c
+           (dwu_account_id, dwu_code, dwu_meaning, dwu_category, dwu_retry, dwu_relogin, dwu_duplicate,
+            dwu_not_found, dwu_source, dwu_learned_at)
+    SELECT $1, $2, $3, coalesce(d.dwu_category, 'API_ERROR'), coalesce(d.dwu_retry, false),
+           coalesce(d.dwu_relogin, false), coalesce(d.dwu_duplicate, false), coalesce(d.dwu_not_found, false),
+           $4, CASE WHEN $4 = 'probe' THEN now() END
+      FROM (SELECT) one
+      LEFT JOIN LATERAL (SELECT x.* FROM @extschema@.crm_response_code_defaults x WHERE x.dwu_meaning = $3
+                          ORDER BY x.dwu_code LIMIT 1) d ON true
+    ON CONFLICT ON CONSTRAINT crm_response_codes_key DO UPDATE
+       SET dwu_meaning = EXCLUDED.dwu_meaning, dwu_category = EXCLUDED.dwu_category, dwu_retry = EXCLUDED.dwu_retry,
+           dwu_relogin = EXCLUDED.dwu_relogin, dwu_duplicate = EXCLUDED.dwu_duplicate,
+           dwu_not_found = EXCLUDED.dwu_not_found, dwu_source = EXCLUDED.dwu_source,
+           dwu_learned_at = EXCLUDED.dwu_learned_at
+    RETURNING c.*
+$$;
+COMMENT ON FUNCTION @extschema@.store_response_code(bigint, text, text, text) IS
+    'Stores what a Dinamize response code means for an account (NULL: every account): dinamize_set_code and dinamize_probe_codes.';
+
 -- Sets what a code means, for one account or (account NULL) for every account, with the
 -- meaning's usual handling (that of its default code; 'other': an API error, not retried).
 -- Finer handling: UPDATE dwu_crm.crm_response_codes directly.
@@ -1058,7 +1085,6 @@ CREATE FUNCTION @extschema@.dinamize_set_code(meaning text, code text, account t
 AS $$
 DECLARE
     id bigint;
-    d @extschema@.crm_response_code_defaults;
 BEGIN
     IF meaning IS NULL OR code IS NULL THEN
         RAISE EXCEPTION 'meaning and code must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -1083,33 +1109,21 @@ BEGIN
                       HINT = 'SELECT dwu_name FROM dwu_crm.crm_dinamize_accounts lists them.';
         END IF;
     END IF;
-    SELECT * INTO d FROM @extschema@.crm_response_code_defaults x WHERE x.dwu_meaning = meaning
-     ORDER BY x.dwu_code LIMIT 1;
-    RETURN QUERY
-    INSERT INTO @extschema@.crm_response_codes AS c
-           (dwu_account_id, dwu_code, dwu_meaning, dwu_category, dwu_retry, dwu_relogin, dwu_duplicate,
-            dwu_not_found, dwu_source, dwu_learned_at)
-    VALUES (id, code, meaning, coalesce(d.dwu_category, 'API_ERROR'), coalesce(d.dwu_retry, false),
-            coalesce(d.dwu_relogin, false), coalesce(d.dwu_duplicate, false), coalesce(d.dwu_not_found, false),
-            'admin', NULL)
-    ON CONFLICT ON CONSTRAINT crm_response_codes_key DO UPDATE
-       SET dwu_meaning = EXCLUDED.dwu_meaning, dwu_category = EXCLUDED.dwu_category, dwu_retry = EXCLUDED.dwu_retry,
-           dwu_relogin = EXCLUDED.dwu_relogin, dwu_duplicate = EXCLUDED.dwu_duplicate,
-           dwu_not_found = EXCLUDED.dwu_not_found, dwu_source = 'admin', dwu_learned_at = NULL
-    RETURNING c.*;
+    RETURN QUERY SELECT * FROM @extschema@.store_response_code(id, code, meaning, 'admin');
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.dinamize_set_code(text, text, text) IS
     'Sets what a Dinamize response code means (for one account, or NULL: every account); the worker and the SQL functions follow at once.';
 
 REVOKE ALL ON FUNCTION @extschema@.crm_response_codes_touch(), @extschema@.response_codes_of(bigint),
-    @extschema@.dinamize_response_codes(text), @extschema@.dinamize_set_code(text, text, text) FROM PUBLIC;
+    @extschema@.dinamize_response_codes(text), @extschema@.store_response_code(bigint, text, text, text),
+    @extschema@.dinamize_set_code(text, text, text) FROM PUBLIC;
 -- Not secret: every role that calls Dinamize from SQL reads how its answers are classified.
 GRANT SELECT ON @extschema@.crm_response_codes, @extschema@.crm_response_code_defaults TO dwu_crm_app;
 GRANT EXECUTE ON FUNCTION @extschema@.response_codes_of(bigint) TO dwu_crm_app;
 GRANT INSERT, UPDATE, DELETE ON @extschema@.crm_response_codes TO dwu_crm_admin;
-GRANT EXECUTE ON FUNCTION @extschema@.dinamize_response_codes(text), @extschema@.dinamize_set_code(text, text, text)
-    TO dwu_crm_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.dinamize_response_codes(text), @extschema@.dinamize_set_code(text, text, text),
+    @extschema@.store_response_code(bigint, text, text, text) TO dwu_crm_admin;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.crm_response_codes', '');
 
 -- Learning the unpublished codes from the live API (opt-in: an admin calls it). The requests
@@ -1133,7 +1147,6 @@ AS $$
 DECLARE
     a record;
     f record;
-    d @extschema@.crm_response_code_defaults;
     published text;
 BEGIN
     SELECT x.dwu_id, x.dwu_name, x.dwu_list_code INTO a FROM @extschema@.crm_dinamize_accounts x
@@ -1155,18 +1168,7 @@ BEGIN
             IF published IS NOT NULL THEN
                 note := format('answered %s, published as %s: not stored', f.code, published);
             ELSE
-                SELECT * INTO d FROM @extschema@.crm_response_code_defaults x WHERE x.dwu_meaning = f.meaning
-                 ORDER BY x.dwu_code LIMIT 1;
-                INSERT INTO @extschema@.crm_response_codes AS c
-                       (dwu_account_id, dwu_code, dwu_meaning, dwu_category, dwu_retry, dwu_relogin, dwu_duplicate,
-                        dwu_not_found, dwu_source, dwu_learned_at)
-                VALUES (a.dwu_id, f.code, f.meaning, d.dwu_category, d.dwu_retry, d.dwu_relogin, d.dwu_duplicate,
-                        d.dwu_not_found, 'probe', now())
-                ON CONFLICT ON CONSTRAINT crm_response_codes_key DO UPDATE
-                   SET dwu_meaning = EXCLUDED.dwu_meaning, dwu_category = EXCLUDED.dwu_category,
-                       dwu_retry = EXCLUDED.dwu_retry, dwu_relogin = EXCLUDED.dwu_relogin,
-                       dwu_duplicate = EXCLUDED.dwu_duplicate, dwu_not_found = EXCLUDED.dwu_not_found,
-                       dwu_source = 'probe', dwu_learned_at = now();
+                PERFORM @extschema@.store_response_code(a.dwu_id, f.code, f.meaning, 'probe');
                 stored := true;
             END IF;
         END IF;
