@@ -44,6 +44,35 @@ std::string file_tail(const std::string& path) {
     return all.size() > 2000 ? all.substr(all.size() - 2000) : all;
 }
 
+// Starts redis-server with `args` (those after the program's name) and waits until `port`
+// answers PING; returns the child's pid. `what` and `log` (its log file) go into the errors.
+pid_t start_until_ping(std::vector<std::string> args, int port, const std::string& what, const std::string& log) {
+    args.insert(args.begin(), kRedisServer);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t parent = getpid();
+    const pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test binary
+        if (getppid() != parent) _exit(126);
+        execv(kRedisServer, argv.data());
+        _exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (answers_ping(port)) return pid;
+        int status = 0;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            throw std::runtime_error(what + " exited at start: " + file_tail(log));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    throw std::runtime_error(what + " did not answer PING within 10 s on port " + std::to_string(port));
+}
+
 }  // namespace
 
 int unused_port() {
@@ -79,38 +108,13 @@ void RedisServerProcess::start() {
     if (pid_ > 0) throw std::logic_error("redis-server already running");
     const std::string port = std::to_string(port_);
     const std::string log = dir_ + "/redis.log";
-    std::vector<std::string> args{kRedisServer, "--port",       port, "--bind", "127.0.0.1", "--save",
-                                  "",           "--appendonly", "no", "--dir",  dir_,        "--logfile",
-                                  log,          "--daemonize",  "no"};
+    std::vector<std::string> args{"--port", port, "--bind",    "127.0.0.1", "--save",      "",  "--appendonly", "no",
+                                  "--dir",  dir_, "--logfile", log,         "--daemonize", "no"};
     if (!password_.empty()) {
         args.push_back("--requirepass");
         args.push_back(password_);
     }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test binary
-        if (getppid() != parent) _exit(126);
-        execv(kRedisServer, argv.data());
-        _exit(127);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (answers_ping(port_)) return;
-        int status = 0;
-        if (waitpid(pid_, &status, WNOHANG) == pid_) {
-            pid_ = -1;
-            throw std::runtime_error("redis-server exited at start: " + file_tail(log));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    stop();
-    throw std::runtime_error("redis-server did not answer PING within 10 s on port " + port);
+    pid_ = start_until_ping(std::move(args), port_, "redis-server", log);
 }
 
 void RedisServerProcess::stop() {
@@ -132,33 +136,7 @@ SentinelProcess::SentinelProcess(const std::string& name, int master_port) {
         out << "port " << port_ << "\nbind 127.0.0.1\ndir " << dir_ << "\nlogfile " << log << "\n"
             << "sentinel monitor " << name << " 127.0.0.1 " << master_port << " 1\n";
     }
-    std::vector<std::string> args{kRedisServer, conf, "--sentinel"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(126);
-        execv(kRedisServer, argv.data());
-        _exit(127);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (answers_ping(port_)) return;
-        int status = 0;
-        if (waitpid(pid_, &status, WNOHANG) == pid_) {
-            pid_ = -1;
-            throw std::runtime_error("redis sentinel exited at start: " + file_tail(log));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-    throw std::runtime_error("redis sentinel did not answer PING within 10 s on port " + std::to_string(port_));
+    pid_ = start_until_ping({conf, "--sentinel"}, port_, "redis sentinel", log);
 }
 
 SentinelProcess::~SentinelProcess() {
