@@ -45,6 +45,19 @@ TEST_F(GateFixture, TheJobsFirstRequestUsesTheSlotAdmittedForTheJob) {
     EXPECT_EQ(gate.admit_job("300001"), 10000);  // both slots taken: the job waits a window
 }
 
+// The pump's admission: one question, never a sleep; a refusal says when to ask again.
+TEST_F(GateFixture, TryAdmitAsksOnceAndNeverSleeps) {
+    RateLimiter limiter = limiter_for(2, 10);
+    RateGate gate(limiter, sleeper(), 500, 2000);
+    EXPECT_EQ(gate.try_admit("300001"), 0);
+    now += milliseconds(1000);
+    EXPECT_EQ(gate.try_admit("300001"), 0);
+    EXPECT_EQ(gate.try_admit("300001"), 2000);  // the first leaves in 9 s: asked again within the recheck
+    now += milliseconds(9000);
+    EXPECT_EQ(gate.try_admit("300001"), 0);
+    EXPECT_TRUE(slept.empty());
+}
+
 TEST_F(GateFixture, AShortWaitAtAJobsStartIsSleptThrough) {
     RateLimiter limiter = limiter_for(1, 10);
     RateGate gate(limiter, sleeper(), 500);

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "core/dinamize/dinamize_errors.h"
+#include "core/dinamize/dinamize_client.h"
 #include "core/inflight/job_threads.h"
+#include "core/inflight/shared_login.h"
 #include "core/inflight/transfer_pump.h"
 #include "simulator_process.h"
 
@@ -178,6 +180,45 @@ TEST_F(TransferPumpTest, OwnerTasksRunOnTheOwnerThreadAndTheirErrorsComeBack) {
     pump.stop();
     EXPECT_TRUE(ran_on_owner);
     EXPECT_TRUE(error_seen);
+}
+
+// Eight jobs of one account in flight, none with a token: one login, on the owner thread through
+// the account's own client, and every job's client takes its token.
+TEST_F(TransferPumpTest, JobsInFlightShareOneLoginThroughTheAccountsClient) {
+    auto auths = [] {
+        const nlohmann::json log = nlohmann::json::parse(sim_->admin_get("/__sim/requests"));
+        long n = 0;
+        for (const auto& r : log.at("requests"))
+            if (r.at("path") == "/auth") n++;
+        return n;
+    };
+    const long before = auths();
+    const Account account(sim_->base_url(), "pump", "secret", "910001");
+    HttpTransport owner_http(HttpOptions{});
+    DinamizeClient account_client(account, owner_http);
+    TransferPump pump(8);
+    SharedLogin logins(pump, account_client);
+    JobThreads threads(8);
+    std::atomic<int> finished{0}, succeeded{0};
+    for (int i = 0; i < 8; i++)
+        threads.post([&] {
+            PumpedTransport transport(pump, HttpOptions{}, "910001");
+            DinamizeClient job_client(account, transport);
+            job_client.set_login_coordinator(&logins);
+            try {
+                job_client.call("/emkt/contact-list/search", {{"page_number", "1"}, {"page_size", "1"}});
+                if (job_client.token() == account_client.token()) succeeded++;
+            } catch (...) {
+            }
+            finished++;
+            pump.wake();
+        });
+    pump_until(pump, [&] { return finished == 8; });
+    pump.stop();
+    EXPECT_EQ(succeeded.load(), 8);
+    const long after = auths();
+    EXPECT_EQ(after - before, 1);
+    EXPECT_EQ(account_client.token_generation(), 1u);
 }
 
 }  // namespace

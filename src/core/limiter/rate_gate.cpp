@@ -55,6 +55,11 @@ void RateGate::before_request(const std::string& account) {
     }
 }
 
+long RateGate::try_admit(const std::string& account) {
+    const RateDecision d = ask(account);
+    return d.admitted ? 0 : capped(std::max(1L, d.wait_ms));
+}
+
 void RateGate::block(const std::string& account, long seconds) {
     if (auto change = limiter_.block(account, seconds)) changes_.push_back(std::move(*change));
 }

@@ -34,6 +34,11 @@ public:
     // with the wait in whole seconds, sending nothing.
     void before_request(const std::string& account);
 
+    // For a transfer pump's admission (core/inflight): asks once, never sleeps. 0 when the
+    // request is admitted; else how long until the pump should ask again (ms, capped like any
+    // sleep of this gate). Mode changes and restored admissions are kept for the caller as usual.
+    long try_admit(const std::string& account);
+
     // For callers that must not wait long (a SQL function in psql); < 0: no maximum (the worker).
     void set_max_wait_ms(long ms) { max_wait_ms_ = ms; }
 
