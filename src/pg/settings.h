@@ -18,6 +18,7 @@ extern int dwu_request_timeout_ms;
 extern int dwu_login_min_interval_ms;
 extern int dwu_connect_timeout_ms;
 extern int dwu_lease_seconds;
+extern int dwu_requests_in_flight;
 extern int dwu_max_attempts;
 extern int dwu_retry_base_seconds;
 extern int dwu_idle_check_seconds;

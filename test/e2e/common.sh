@@ -124,6 +124,16 @@ show_divergence() {
     diff <(crm_view | jq -c '.[]') <(sim_view | jq -c '.[]') | head -n 10
 }
 
+# Leads synced (asked again across a server restart), and whether at least N are.
+synced_count() { psql_retry "select count(*) from dwu_crm.crm_lead_sync where dwu_sync_status = 'synced'"; }
+at_least_synced() { [ "$(synced_count)" -ge "$1" ]; }
+# worker_replaced OLD_PID — a sync worker other than OLD_PID runs (after a kill).
+worker_replaced() { local p; p=$(worker_pid); [ -n "$p" ] && [ "$p" != "$1" ]; }
+# Every e-mail at most once in the simulator's list.
+no_duplicate_contacts() {
+    [ "$(sim_contacts | jq '[.contacts[].email | ascii_downcase] | (length == (unique | length))')" = true ]
+}
+
 no_crash_in_log() { [ -s "$E2E_LOG" ] && ! grep -Eq 'PANIC|terminated by signal 11|terminated by signal 6' "$E2E_LOG"; }
 absent_from_file() { [ -s "$2" ] && ! grep -qF -- "$1" "$2"; }
 

@@ -87,6 +87,7 @@ public:
     // The account's code table (default: the built-in one). Never null.
     void set_codes(std::shared_ptr<const ResponseCodes> codes);
     const ResponseCodes& codes() const { return *codes_; }
+    std::shared_ptr<const ResponseCodes> shared_codes() const { return codes_; }
 
     // No login within `interval` of this client's last one (dwu_crm.login_min_interval): a token
     // refused that young gets no new login (the call fails retryable). An answer with a code the
@@ -96,6 +97,8 @@ public:
     // Dinamize still takes, or came back after a fresh login, is remembered as not the token's.
     void set_login_interval(std::chrono::milliseconds interval) { login_interval_ = interval; }
     std::chrono::milliseconds login_interval() const { return login_interval_; }
+
+    const Account& account() const { return account_; }
 
     void authenticate();
     // authenticate() through the coordinator, if any: what call() does when it needs a token.

@@ -298,6 +298,11 @@ void TransferPump::stop() {
     done_cv_.notify_all();
 }
 
+bool TransferPump::stopped() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stopped_;
+}
+
 size_t TransferPump::waiting() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return waiting_.size() + submitted_.size();

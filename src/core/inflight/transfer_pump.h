@@ -23,9 +23,18 @@
 #include <string>
 #include <vector>
 
+#include "core/dinamize/dinamize_errors.h"
 #include "core/dinamize/http_transport.h"
 
 namespace dwu {
+
+// What an admission throws for a wait too long to hold a request in the pump: the job goes back
+// to the queue unattempted for that long (the worker's deferral), as Interrupted does on a stop.
+class AdmissionDeferred : public Interrupted {
+public:
+    explicit AdmissionDeferred(long ms) : wait_ms(ms) {}
+    long wait_ms;
+};
 
 class TransferPump {
 public:
@@ -76,6 +85,7 @@ public:
     // Fails every request waiting or in flight, and every later one, with Interrupted.
     void stop();
 
+    bool stopped() const;
     size_t in_flight() const { return running_.size(); }
     size_t peak_in_flight() const { return peak_; }
     size_t waiting() const;  // submitted, not yet sent (not admitted yet, or no free slot)

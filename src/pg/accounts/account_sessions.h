@@ -62,6 +62,7 @@ public:
     // SIGHUP may bring a new key file). Returns true when the rate limiter was rebuilt.
     bool refresh(bool everything = false);
     const RequestLimits& limits() const { return limits_; }
+    const dwu::HttpOptions& http_options() const { return http_options_; }
     dwu::RateGate* gate() { return limits_.gate.get(); }
 
     // The key ring, loaded at first use; throws dwu::CryptoError naming the setting.

@@ -14,28 +14,67 @@
 
 namespace dwu_worker {
 
+bool claim_batch(RoundBatch& b, long& sleep_ms) {
+    // Taken before the claim, whose now() comes later: the leases end no sooner than this says.
+    b.lease_ends = std::chrono::steady_clock::now() + std::chrono::seconds(dwu_lease_seconds);
+    long next_due_ms = -1;
+    if (!dwu_claim_jobs(dwu_batch_size, dwu_lease_seconds, b.jobs, next_due_ms)) {
+        sleep_ms = kRetryAfterErrorMs;
+        return false;
+    }
+    dwu_worker_claimed(static_cast<int>(b.jobs.size()), dwu_batch_size);
+    const long idle_ms = dwu_idle_check_seconds * 1000L;
+    if (b.jobs.empty()) {
+        sleep_ms = next_due_ms < 0 ? idle_ms : Min(Max(next_due_ms, 10L), idle_ms);
+        return false;
+    }
+    return true;
+}
+
+bool job_must_wait(WorkerState& w, RoundBatch& b, const dwu::SyncJob& job, Session*& session) {
+    Session& s = session_for(w, job.account_id, job.config_version);
+    if (!s.unusable.empty()) {
+        b.problem = s.unusable;
+        b.deferred[kUnusableAccountDelayMs].push_back(job.id);
+        return true;
+    }
+    if (auto pause = b.paused.find(job.account_id); pause != b.paused.end()) {
+        b.deferred[pause->second].push_back(job.id);
+        return true;
+    }
+    s.used = true;
+    session = &s;
+    return false;
+}
+
+long finish_round(WorkerState& w, RoundBatch& b) {
+    // Record even when shutting down: a finished call must not be sent again.
+    const bool stopping = shutdown_requested();
+    if (stopping) HOLD_INTERRUPTS();
+    const bool recorded = record_outcomes(b.done);
+    bool released = dwu_release_jobs(b.unattempted);
+    for (const auto& [delay_ms, ids] : b.deferred) released = dwu_release_jobs(ids, delay_ms) && released;
+    for (auto& [account_id, s] : w.sessions.all()) keep_tokens(w, s);
+    if (stopping) RESUME_INTERRUPTS();
+    w.sessions.log_limiter_changes(WARNING, "dwu_crm worker");
+    if (!b.problem.empty()) log_once(w.last_warning, b.problem);
+    return recorded && released ? 0 : kRetryAfterErrorMs;
+}
+
 long run_round(WorkerState& w, std::mt19937_64& rng) {
     using Clock = std::chrono::steady_clock;
-    std::vector<dwu::SyncJob> jobs;
-    long next_due_ms = -1;
-    // Taken before the claim, whose now() comes later: the leases end no sooner than this says.
-    Clock::time_point lease_ends = Clock::now() + std::chrono::seconds(dwu_lease_seconds);
-    if (!dwu_claim_jobs(dwu_batch_size, dwu_lease_seconds, jobs, next_due_ms)) return kRetryAfterErrorMs;
-    dwu_worker_claimed(static_cast<int>(jobs.size()), dwu_batch_size);
-    const long idle_ms = dwu_idle_check_seconds * 1000L;
-    if (jobs.empty()) return next_due_ms < 0 ? idle_ms : Min(Max(next_due_ms, 10L), idle_ms);
-
+    RoundBatch b;
+    long sleep_ms = 0;
+    if (!claim_batch(b, sleep_ms)) return sleep_ms;
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
-    std::vector<dwu::DecidedOutcome> done;
-    std::vector<long long> unattempted;
-    std::map<long, std::vector<long long>> deferred;  // delay (ms) → jobs returned unattempted
-    std::map<long long, long> paused;                 // account → how long its jobs wait (rate limit)
-    std::string problem;
     for (auto& [id, s] : w.sessions.all()) s.used = false;
 
     // What one send may take: a login and the call, each up to the request timeout, and a margin.
     const auto send_takes = std::chrono::milliseconds(2L * dwu_request_timeout_ms + 1000);
-    std::vector<long long> lost;  // leases that ran out and were claimed by another worker
+    std::vector<long long>& lost = b.lost;  // leases that ran out and were claimed by another worker
+    std::vector<dwu::SyncJob>& jobs = b.jobs;
+    Clock::time_point& lease_ends = b.lease_ends;
+    std::vector<long long>& unattempted = b.unattempted;
     char activity[96];
     for (const dwu::SyncJob& job : jobs) {
         if (!unattempted.empty() || shutdown_requested()) {
@@ -45,31 +84,14 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
         // A send never starts on a lease that could run out before it ends, and the jobs already
         // sent keep theirs until their outcomes are recorded: otherwise another worker claims a
         // job and sends it again, and its older payload can reach Dinamize last.
-        if (Clock::now() + send_takes > lease_ends) {
-            const Clock::time_point renewing = Clock::now();
-            std::vector<long long> held, kept;
-            for (const dwu::SyncJob& j : jobs)
-                if (std::find(lost.begin(), lost.end(), j.id) == lost.end()) held.push_back(j.id);
-            if (!dwu_renew_leases(held, dwu_lease_seconds, kept)) {
-                unattempted.push_back(job.id);
-                continue;
-            }
-            lease_ends = renewing + std::chrono::seconds(dwu_lease_seconds);
-            for (long long id : held)
-                if (std::find(kept.begin(), kept.end(), id) == kept.end()) lost.push_back(id);
+        if (Clock::now() + send_takes > lease_ends && !renew_batch_leases(b)) {
+            unattempted.push_back(job.id);
+            continue;
         }
         if (std::find(lost.begin(), lost.end(), job.id) != lost.end()) continue;  // another worker's now
-        Session& s = session_for(w, job.account_id, job.config_version);
-        if (!s.unusable.empty()) {
-            problem = s.unusable;
-            deferred[kUnusableAccountDelayMs].push_back(job.id);
-            continue;
-        }
-        if (auto pause = paused.find(job.account_id); pause != paused.end()) {
-            deferred[pause->second].push_back(job.id);
-            continue;
-        }
-        s.used = true;
+        Session* session = nullptr;
+        if (job_must_wait(w, b, job, session)) continue;
+        Session& s = *session;
         snprintf(activity, sizeof activity, "dwu_crm: sending job %lld (%s) to Dinamize account %lld", job.id,
                  job.operation.c_str(), job.account_id);
         pgstat_report_activity(STATE_RUNNING, activity);
@@ -80,15 +102,15 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
             const long wait = gate ? gate->admit_job(s.limiter_key) : 0;
             if (wait > 0) {
                 // Not a failed attempt: the job and the account's others in this batch wait.
-                paused[job.account_id] = wait;
-                deferred[wait].push_back(job.id);
+                b.paused[job.account_id] = wait;
+                b.deferred[wait].push_back(job.id);
             } else {
                 dwu::SyncOutcome outcome = send_job(w, s, job);
                 // Dinamize's own 240024 paused the account: its other jobs of this batch wait too.
                 if (outcome.category == dwu::ErrorCategory::RateLimit)
-                    paused[job.account_id] = Max(1, outcome.retry_after_seconds) * 1000L;
+                    b.paused[job.account_id] = Max(1, outcome.retry_after_seconds) * 1000L;
                 dwu::RetryDecision decision = dwu::decide(outcome, w.policy, uniform(rng));
-                done.push_back({std::move(outcome), decision});
+                b.done.push_back({std::move(outcome), decision});
             }
         } catch (const dwu::Interrupted&) {
             unattempted.push_back(job.id);
@@ -96,17 +118,19 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
         pgstat_report_wait_end();
     }
     pgstat_report_activity(STATE_IDLE, nullptr);
-    // Record even when shutting down: a finished call must not be sent again.
-    const bool stopping = shutdown_requested();
-    if (stopping) HOLD_INTERRUPTS();
-    const bool recorded = record_outcomes(done);
-    bool released = dwu_release_jobs(unattempted);
-    for (const auto& [delay_ms, ids] : deferred) released = dwu_release_jobs(ids, delay_ms) && released;
-    for (auto& [account_id, s] : w.sessions.all()) keep_tokens(w, s);
-    if (stopping) RESUME_INTERRUPTS();
-    w.sessions.log_limiter_changes(WARNING, "dwu_crm worker");
-    if (!problem.empty()) log_once(w.last_warning, problem);
-    return recorded && released ? 0 : kRetryAfterErrorMs;
+    return finish_round(w, b);
+}
+
+bool renew_batch_leases(RoundBatch& b) {
+    const auto renewing = std::chrono::steady_clock::now();
+    std::vector<long long> held, kept;
+    for (const dwu::SyncJob& j : b.jobs)
+        if (std::find(b.lost.begin(), b.lost.end(), j.id) == b.lost.end()) held.push_back(j.id);
+    if (!dwu_renew_leases(held, dwu_lease_seconds, kept)) return false;
+    b.lease_ends = renewing + std::chrono::seconds(dwu_lease_seconds);
+    for (long long id : held)
+        if (std::find(kept.begin(), kept.end(), id) == kept.end()) b.lost.push_back(id);
+    return true;
 }
 
 }  // namespace dwu_worker

@@ -90,7 +90,9 @@ void worker_loop() {
         long long backfill_account = 0;
         if (dwu_import_threshold > 0 && !dwu_find_backfill(dwu_import_threshold, backfill_account))
             backfill_account = 0;
-        long sleep_ms = backfill_account ? run_backfill_round(w, rng, backfill_account) : run_round(w, rng);
+        long sleep_ms = backfill_account             ? run_backfill_round(w, rng, backfill_account)
+                        : dwu_requests_in_flight > 1 ? run_round_in_flight(w, rng)
+                                                     : run_round(w, rng);
         if (moved.more) sleep_ms = 0;
         if (moved.again_ms > 0 && sleep_ms > moved.again_ms) sleep_ms = moved.again_ms;
         mover.maybe_vacuum(sleep_ms > 0, round_start);

@@ -2,8 +2,11 @@
 // The sync worker's state: its settings (field map, retry policy) and the account sessions it
 // shares with nothing else in the process (pg/accounts/account_sessions.h: clients, tokens,
 // rate limiting). Used by the worker's rounds (worker_rounds.h).
+#include <memory>
 #include <string>
 
+#include "core/inflight/job_threads.h"
+#include "core/inflight/transfer_pump.h"
 #include "core/sync/contact_mapping.h"
 #include "core/sync/retry_policy.h"
 #include "core/sync/sync_job.h"
@@ -32,6 +35,10 @@ struct WorkerState {
     dwu_accounts::Sessions sessions{shutdown_requested};
     std::string limits_line;  // last logged description of the rate limit
     std::string last_warning;
+    // dwu_crm.requests_in_flight > 1 (inflight_round.cpp): made at the first such round, remade
+    // when the setting changes. The threads go first: their tasks refer to the pump.
+    std::unique_ptr<dwu::TransferPump> pump;
+    std::unique_ptr<dwu::JobThreads> job_threads;
 };
 
 // (Re)reads the GUCs: field map, retry policy, transport, key ring, rate limiting. Drops sessions.
