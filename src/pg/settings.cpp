@@ -218,8 +218,8 @@ void dwu_define_settings(bool preloading) {
     DefineCustomBoolVariable("dwu_crm.verify_tls", "Verify the Dinamize server's TLS certificate.", nullptr,
                              &dwu_verify_tls, true, PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.workers", "Sync workers sharing the queue.",
-                            "Each sends one request at a time; several serve several accounts (or one account "
-                            "with a high limit) in parallel. The launcher adds or stops workers on reload.",
+                            "Each keeps up to dwu_crm.requests_in_flight requests in flight; several share the "
+                            "queue's claims and the CPU of recording. The launcher adds or stops workers on reload.",
                             &dwu_workers, 1, 1, kMaxSyncWorkers, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.requests_in_flight", "Requests each sync worker keeps in flight at once.",
                             "1: one job after another. More: that many jobs of the batch are sent at once "

@@ -10,7 +10,7 @@ source "$(dirname "$0")/common.sh"
 trap dwu_cleanup EXIT
 
 LEADS=400
-E2E_SIM_OPTIONS="--latency-ms 100 --threads 64 --fault-http-5xx 0.03 --fault-reset 0.03 --fault-delay 0.02 --fault-delay-ms 300 --seed 18"
+E2E_SIM_OPTIONS="--latency-ms 100 --fault-http-5xx 0.03 --fault-reset 0.03 --fault-delay 0.02 --fault-delay-ms 300 --seed 18"
 e2e_start_stack inflight "dwu_crm.requests_in_flight = 16" "dwu_crm.rate_limit = 0" "dwu_crm.import_threshold = 0" \
     "dwu_crm.retry_base_seconds = 1" "dwu_crm.retry_max_seconds = 2" "dwu_crm.max_attempts = 10"
 data_dir=$DWU_WORKDIR/inflight/data

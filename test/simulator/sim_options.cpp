@@ -169,7 +169,7 @@ const char* usage() {
            "                    [--list CODE:TITLE ...]\n"
            "                    [--token-idle-seconds 3600] [--token-max-seconds 86400]\n"
            "                    [--rate-limit-per-minute 0] [--rate-limit-window-seconds 60]\n"
-           "                    [--threads 16] [--latency-ms 0] [--verbose]\n"
+           "                    [--threads 256] [--latency-ms 0] [--verbose]\n"
            "                    [--fault-http-5xx P] [--fault-reset P] [--fault-delay P]\n"
            "                    [--fault-delay-ms 1500] [--fault-malformed-json P]\n"
            "                    [--fault-expired-token P] [--fault-duplicate-email P]\n"

@@ -21,8 +21,8 @@ struct Options {
     long token_max_seconds = 86400;
     unsigned rate_limit_per_minute = 0;  // requests per window; 0 = off
     long rate_limit_window_seconds = 60;
-    unsigned threads = 16;
-    long latency_ms = 0;  // --latency-ms: every protocol request arrives this much later
+    unsigned threads = 256;  // httplib serves a kept-alive connection on one thread until it closes
+    long latency_ms = 0;     // --latency-ms: every protocol request arrives this much later
     bool verbose = false;
     FaultSettings faults;  // --fault-* and --seed; all off by default
     // --code NAME=CODE: the codes of the unpublished conditions (invented_codes.h), applied by main
