@@ -167,7 +167,8 @@ long run_round_in_flight(WorkerState& w, std::mt19937_64& rng) {
     }
 
     char activity[96];
-    snprintf(activity, sizeof activity, "dwu_crm: %zu jobs in flight to Dinamize", posted);
+    snprintf(activity, sizeof activity, "dwu_crm: sending %zu jobs to Dinamize, up to %d in flight", posted,
+             dwu_requests_in_flight);
     pgstat_report_activity(STATE_RUNNING, activity);
     const auto send_takes = std::chrono::milliseconds(2L * dwu_request_timeout_ms + 1000);
     bool stopping = false;
