@@ -3,14 +3,18 @@
 # (--latency-ms) that also answers 5xx, resets and delays: each lead's create, updates and delete
 # reach Dinamize in order and the simulator equals the CRM field by field, with no duplicate and
 # no job failed; the requests really overlap; kill -9 of the worker with requests in flight loses
-# nothing; SIGTERM with requests in flight stops the worker before their answers come.
+# nothing; SIGTERM with requests in flight stops the worker before their answers come; one
+# account's 240024 does not hold up another account's requests.
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib.sh"
 source "$(dirname "$0")/common.sh"
 trap dwu_cleanup EXIT
 
 LEADS=400
-E2E_SIM_OPTIONS="--latency-ms 100 --fault-http-5xx 0.03 --fault-reset 0.03 --fault-delay 0.02 --fault-delay-ms 300 --seed 18"
+OTHER_USER=other@example.com
+OTHER_PASSWORD='other-Secret-Pa55'
+OTHER_CLIENT=300002
+E2E_SIM_OPTIONS="--account $OTHER_USER:$OTHER_PASSWORD:$OTHER_CLIENT --latency-ms 100 --fault-http-5xx 0.03 --fault-reset 0.03 --fault-delay 0.02 --fault-delay-ms 300 --seed 18"
 e2e_start_stack inflight "dwu_crm.requests_in_flight = 16" "dwu_crm.rate_limit = 0" "dwu_crm.import_threshold = 0" \
     "dwu_crm.retry_base_seconds = 1" "dwu_crm.retry_max_seconds = 2" "dwu_crm.max_attempts = 10"
 data_dir=$DWU_WORKDIR/inflight/data
@@ -60,6 +64,25 @@ check "after the restart the backlog drains" dwu_wait_for 120 "queue drained" qu
 check "no job failed" [ "$(psql_q "select count(*) from dwu_crm.crm_sync_queue where dwu_status = 'failed'")" = 0 ]
 check "and the simulator equals the CRM field by field again" converged
 check "still no contact twice" no_duplicate_contacts
+# One account's 240024 does not hold up another's requests: the simulator allows each account 20
+# requests per 5 s; the default account gets a backlog of 80, the other 10 leads a moment later.
+psql_q "SELECT dwu_crm.dinamize_configure('other', '$DWU_SIM_URL', '$OTHER_USER', '$OTHER_PASSWORD',
+                                          '$OTHER_CLIENT', '$E2E_LIST', false)" >/dev/null 2>&1
+other_id=$(psql_q "select dwu_id from dwu_crm.crm_dinamize_accounts where dwu_name = 'other'")
+sim_admin_post /__sim/config '{"rate_limit_per_minute": 20, "rate_limit_window_seconds": 5}' >/dev/null
+psql_q "INSERT INTO dwu_crm.crm_leads (dwu_email) SELECT 'blocked' || i || '@example.com' FROM generate_series(1, 80) i" >/dev/null
+sleep 1
+psql_q "INSERT INTO dwu_crm.crm_leads (dwu_email, dwu_account_id)
+        SELECT 'other' || i || '@example.com', $other_id FROM generate_series(1, 10) i" >/dev/null
+other_synced() { [ "$(psql_q "select count(*) from dwu_crm.crm_lead_sync where dwu_account_id = $other_id and dwu_sync_status = 'synced'")" = 10 ]; }
+check "the other account's leads are synced" dwu_wait_for 60 "other account" other_synced
+waiting=$(psql_q "select count(*) from dwu_crm.crm_sync_queue q join dwu_crm.crm_leads l on l.dwu_id = q.dwu_lead_id
+                   where l.dwu_email like 'blocked%' and q.dwu_status in ('queued', 'processing')")
+echo "# when the other account's 10 leads were synced, $waiting of the blocked account's 80 jobs still waited"
+check "while the first account still waited out its limit" [ "$waiting" -gt 0 ]
+check "Dinamize answered 240024 to the first account" [ "$(sim_admin_get /__sim/stats | jq .rate_limited)" -gt 0 ]
+check "then its backlog drains too" dwu_wait_for 120 "queue drained" queue_drained
+check "and no job failed" [ "$(psql_q "select count(*) from dwu_crm.crm_sync_queue where dwu_status = 'failed'")" = 0 ]
 check "no crash in the server log other than the kill" no_crash_in_log
 
 e2e_finish requests_in_flight
