@@ -206,6 +206,15 @@ void TransferPump::collect_done() {
     }
 }
 
+// libcurl's timer, if it ran out (a transfer just added is due at once): true when it ran.
+bool TransferPump::run_expired_timer() {
+    if (timer_at_ > Clock::now()) return false;
+    timer_at_ = Clock::time_point::max();
+    int running = 0;
+    curl_multi_socket_action(curl_->multi.get(), CURL_SOCKET_TIMEOUT, 0, &running);
+    return true;
+}
+
 long TransferPump::pump(const std::vector<WaitFd>& ready) {
     drain_wakeups();
     run_tasks();
@@ -222,19 +231,12 @@ long TransferPump::pump(const std::vector<WaitFd>& ready) {
         const int mask = (r.read ? CURL_CSELECT_IN : 0) | (r.write ? CURL_CSELECT_OUT : 0);
         curl_multi_socket_action(m, r.fd, mask, &running);
     }
-    if (timer_at_ <= Clock::now()) {
-        timer_at_ = Clock::time_point::max();
-        curl_multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
+    run_expired_timer();
     collect_done();
     // A finished transfer frees a slot: the next waiting request starts now, not at the next wake.
     if (!waiting_.empty() && running_.size() < max_in_flight_) {
         start_admitted(Clock::now());
-        if (timer_at_ <= Clock::now()) {
-            timer_at_ = Clock::time_point::max();
-            curl_multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, &running);
-            collect_done();
-        }
+        if (run_expired_timer()) collect_done();
     }
 
     return pump_due_ms();

@@ -102,6 +102,7 @@ private:
     void run_tasks();
     void start_admitted(Clock::time_point now);
     void collect_done();
+    bool run_expired_timer();
     void complete(Slot* slot, int result, std::exception_ptr error);
     void drain_wakeups();
     void notify_owner();

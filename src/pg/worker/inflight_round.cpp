@@ -25,8 +25,6 @@
 namespace dwu_worker {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // One job of the batch while it runs on a job thread. The thread writes outcome, interrupted and
 // deferred_ms, then sets finished (release): this thread reads them after seeing it (acquire).
 struct InFlightJob {
@@ -170,7 +168,6 @@ long run_round_in_flight(WorkerState& w, std::mt19937_64& rng) {
     snprintf(activity, sizeof activity, "dwu_crm: sending %zu jobs to Dinamize, up to %d in flight", posted,
              dwu_requests_in_flight);
     pgstat_report_activity(STATE_RUNNING, activity);
-    const auto send_takes = std::chrono::milliseconds(2L * dwu_request_timeout_ms + 1000);
     bool stopping = false;
     size_t handled = 0;
     while (handled < posted) {
@@ -179,7 +176,7 @@ long run_round_in_flight(WorkerState& w, std::mt19937_64& rng) {
             pump.stop();  // every job still running ends as interrupted: back to the queue
         }
         // The jobs in flight keep their leases until their outcomes are recorded.
-        if (!stopping && Clock::now() + send_takes > b.lease_ends) renew_batch_leases(b);
+        if (!stopping && leases_need_renewal(b)) renew_batch_leases(b);
         long timeout = pump.pump_due_ms();
         if (timeout < 0 || timeout > 1000) timeout = 1000;
         const Wakeup woke = wait_for_pump(pump, timeout);
@@ -201,7 +198,7 @@ long run_round_in_flight(WorkerState& w, std::mt19937_64& rng) {
                 b.deferred[slot->deferred_ms].push_back(id);
                 continue;
             }
-            if (std::find(b.lost.begin(), b.lost.end(), id) != b.lost.end()) continue;  // another worker's now
+            if (lost_to_another_worker(b, id)) continue;
             // Dinamize's own 240024: the account pauses everywhere, its waiting requests too.
             if (slot->outcome.category == dwu::ErrorCategory::RateLimit)
                 w.sessions.rate_limited(*slot->session, slot->outcome.retry_after_seconds);

@@ -62,33 +62,26 @@ long finish_round(WorkerState& w, RoundBatch& b) {
 }
 
 long run_round(WorkerState& w, std::mt19937_64& rng) {
-    using Clock = std::chrono::steady_clock;
     RoundBatch b;
     long sleep_ms = 0;
     if (!claim_batch(b, sleep_ms)) return sleep_ms;
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     for (auto& [id, s] : w.sessions.all()) s.used = false;
 
-    // What one send may take: a login and the call, each up to the request timeout, and a margin.
-    const auto send_takes = std::chrono::milliseconds(2L * dwu_request_timeout_ms + 1000);
-    std::vector<long long>& lost = b.lost;  // leases that ran out and were claimed by another worker
-    std::vector<dwu::SyncJob>& jobs = b.jobs;
-    Clock::time_point& lease_ends = b.lease_ends;
-    std::vector<long long>& unattempted = b.unattempted;
     char activity[96];
-    for (const dwu::SyncJob& job : jobs) {
-        if (!unattempted.empty() || shutdown_requested()) {
-            unattempted.push_back(job.id);
+    for (const dwu::SyncJob& job : b.jobs) {
+        if (!b.unattempted.empty() || shutdown_requested()) {
+            b.unattempted.push_back(job.id);
             continue;
         }
         // A send never starts on a lease that could run out before it ends, and the jobs already
         // sent keep theirs until their outcomes are recorded: otherwise another worker claims a
         // job and sends it again, and its older payload can reach Dinamize last.
-        if (Clock::now() + send_takes > lease_ends && !renew_batch_leases(b)) {
-            unattempted.push_back(job.id);
+        if (leases_need_renewal(b) && !renew_batch_leases(b)) {
+            b.unattempted.push_back(job.id);
             continue;
         }
-        if (std::find(lost.begin(), lost.end(), job.id) != lost.end()) continue;  // another worker's now
+        if (lost_to_another_worker(b, job.id)) continue;
         Session* session = nullptr;
         if (job_must_wait(w, b, job, session)) continue;
         Session& s = *session;
@@ -113,7 +106,7 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
                 b.done.push_back({std::move(outcome), decision});
             }
         } catch (const dwu::Interrupted&) {
-            unattempted.push_back(job.id);
+            b.unattempted.push_back(job.id);
         }
         pgstat_report_wait_end();
     }
@@ -121,11 +114,21 @@ long run_round(WorkerState& w, std::mt19937_64& rng) {
     return finish_round(w, b);
 }
 
+bool leases_need_renewal(const RoundBatch& b) {
+    // What one send may take: a login and the call, each up to the request timeout, and a margin.
+    const auto send_takes = std::chrono::milliseconds(2L * dwu_request_timeout_ms + 1000);
+    return std::chrono::steady_clock::now() + send_takes > b.lease_ends;
+}
+
+bool lost_to_another_worker(const RoundBatch& b, long long job_id) {
+    return std::find(b.lost.begin(), b.lost.end(), job_id) != b.lost.end();
+}
+
 bool renew_batch_leases(RoundBatch& b) {
     const auto renewing = std::chrono::steady_clock::now();
     std::vector<long long> held, kept;
     for (const dwu::SyncJob& j : b.jobs)
-        if (std::find(b.lost.begin(), b.lost.end(), j.id) == b.lost.end()) held.push_back(j.id);
+        if (!lost_to_another_worker(b, j.id)) held.push_back(j.id);
     if (!dwu_renew_leases(held, dwu_lease_seconds, kept)) return false;
     b.lease_ends = renewing + std::chrono::seconds(dwu_lease_seconds);
     for (long long id : held)

@@ -36,6 +36,10 @@ struct RoundBatch {
 bool claim_batch(RoundBatch& b, long& sleep_ms);
 // Whether the job waits (its account unusable or paused: then deferred); else its session.
 bool job_must_wait(WorkerState& w, RoundBatch& b, const dwu::SyncJob& job, Session*& session);
+// Whether a send starting now could outlast the batch's leases.
+bool leases_need_renewal(const RoundBatch& b);
+// Whether the job's lease ran out and another worker claimed it.
+bool lost_to_another_worker(const RoundBatch& b, long long job_id);
 // Renews the leases of the batch's jobs still ours; false when the transaction failed.
 bool renew_batch_leases(RoundBatch& b);
 // Records the outcomes, releases what was not attempted or waits, keeps the tokens, logs.
