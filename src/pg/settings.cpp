@@ -25,7 +25,7 @@ int dwu_request_timeout_ms = 20000;
 int dwu_login_min_interval_ms = 1000;
 int dwu_connect_timeout_ms = 5000;
 int dwu_lease_seconds = 300;
-int dwu_requests_in_flight = 1;
+int dwu_requests_in_flight = 32;
 int dwu_max_attempts = 3;
 int dwu_retry_base_seconds = 5;
 int dwu_idle_check_seconds = 60;
@@ -225,7 +225,7 @@ void dwu_define_settings(bool preloading) {
                             "1: one job after another. More: that many jobs of the batch are sent at once "
                             "through one libcurl multi handle, each request admitted by the rate limiter "
                             "when it is sent.",
-                            &dwu_requests_in_flight, 1, 1, 256, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+                            &dwu_requests_in_flight, 32, 1, 256, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.batch_size", "Jobs the worker claims per transaction.", nullptr, &dwu_batch_size,
                             20, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("dwu_crm.request_timeout_ms", "Timeout of one Dinamize request.", nullptr,

@@ -43,8 +43,8 @@ check "the simulator equals the CRM field by field" converged
 [ "$failures" -eq 0 ] || show_divergence
 
 # (e) tokens expired mid-run: one re-authentication per expiry, not one per job.
-# Every answer takes 5 ms so that the backlog lasts a few seconds.
-sim_admin_post /__sim/faults '{"clear": true, "delay": 1.0, "delay_ms": 5}' >/dev/null
+# Every answer takes 150 ms so that the backlog lasts a few seconds (32 requests in flight).
+sim_admin_post /__sim/faults '{"clear": true, "delay": 1.0, "delay_ms": 150}' >/dev/null
 auth_before=$(sim_admin_get /__sim/stats | jq '.auth_ok')
 psql_q "INSERT INTO dwu_crm.crm_leads (dwu_email) SELECT 'tok' || i || '@example.com' FROM generate_series(1, 1000) i" >/dev/null
 expiries=0

@@ -11,7 +11,7 @@ source "$(dirname "$0")/common.sh"
 trap dwu_cleanup EXIT
 
 INTERVAL_S=3
-LEADS=600
+LEADS=1200
 e2e_start_stack logins "dwu_crm.workers = 2" "dwu_crm.login_min_interval = ${INTERVAL_S}s" \
     "dwu_crm.import_threshold = 0" "dwu_crm.retry_base_seconds = 1" "dwu_crm.retry_max_seconds = 2" \
     "dwu_crm.max_attempts = 20"
@@ -30,7 +30,7 @@ echo "# 20 concurrent SQL sessions: $logins login(s)"
 check "20 SQL sessions at once share one login" [ "$logins" = 1 ]
 
 # (2) Two workers, a backlog, a revoked token.
-sim_admin_post /__sim/faults '{"delay": 1.0, "delay_ms": 50}' >/dev/null  # the backlog lasts a few seconds
+sim_admin_post /__sim/faults '{"delay": 1.0, "delay_ms": 1000}' >/dev/null  # the backlog outlasts the interval, 32 in flight a worker
 t_start=$(date +%s%3N)
 psql_q "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email)
         SELECT 'Lead ' || i, 'sf' || i || '@example.com' FROM generate_series(1, $LEADS) i" >/dev/null

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,28 @@ TEST_F(UnknownCodesTest, AnInvalidAddressUnderAnUnknownCodeFailsRetryableAndCrea
         now_ += std::chrono::minutes(2);
     }
     EXPECT_EQ(contacts().size(), 1u);
+}
+
+// With requests in flight each job runs on a client of its own: it starts from what the account
+// client learnt, or every job would spend a read to learn the same code again.
+TEST_F(UnknownCodesTest, AJobsClientStartsFromWhatTheAccountsClientLearnt) {
+    auto reads = [this] {
+        const auto all = nlohmann::json::parse(sim_->admin_get("/__sim/requests?since_ms=0"))["requests"];
+        return std::count_if(all.begin(), all.end(),
+                             [](const nlohmann::json& r) { return r["path"] == "/emkt/contact-list/search"; });
+    };
+    auto account = client();
+    upsert_contact(*account, contact("fine@example.com", "Ana"), kList, "");
+    now_ += std::chrono::minutes(2);
+    EXPECT_THROW(upsert_contact(*account, contact("not-an-email", "Bad"), kList, ""), DinamizeError);
+    ASSERT_EQ(reads(), 1);  // the token still works: the code is not the token's, remembered
+    now_ += std::chrono::minutes(2);
+    auto job = client();
+    job->adopt_token(account->token(), account->token_issued_at(), account->token_last_used());
+    job->learn(account->learnt());
+    EXPECT_THROW(upsert_contact(*job, contact("not-an-email", "Bad"), kList, ""), DinamizeError);
+    EXPECT_EQ(reads(), 1);
+    EXPECT_EQ(auth_count(), 1);
 }
 
 TEST_F(UnknownCodesTest, ARevokedTokenUnderAnUnknownCodeGetsANewLoginOnceTheIntervalIsOver) {

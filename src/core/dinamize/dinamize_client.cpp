@@ -57,6 +57,14 @@ void DinamizeClient::adopt_token(std::string token, Clock::time_point issued_at,
     last_used_ = last_accepted_ = last_used;
 }
 
+void DinamizeClient::learn(const Learnt& other) {
+    for (const auto& code : other.not_token_codes) {
+        if (not_token_codes_.size() >= kMaxRememberedCodes) break;
+        not_token_codes_.insert(code);
+    }
+    last_accepted_ = std::max(last_accepted_, other.last_accepted);
+}
+
 bool DinamizeClient::token_due_for_renewal() const {
     const auto now = now_();
     return now - last_used_ >= rules_.renew_when_idle || now - issued_at_ >= rules_.renew_at_age;

@@ -98,6 +98,17 @@ public:
     void set_login_interval(std::chrono::milliseconds interval) { login_interval_ = interval; }
     std::chrono::milliseconds login_interval() const { return login_interval_; }
 
+    // What a client learnt from the account's answers: the unknown codes that came back after a
+    // fresh login (not about the token), and when Dinamize last took the token. A client made for
+    // one job (a job thread's) starts from the account client's, which learns the job's back.
+    struct Learnt {
+        std::set<std::string> not_token_codes;
+        Clock::time_point last_accepted{};
+    };
+    Learnt learnt() const { return {not_token_codes_, last_accepted_}; }
+    // Adds `other` to what this client knows (bounded like its own), after adopt_token().
+    void learn(const Learnt& other);
+
     const Account& account() const { return account_; }
 
     void authenticate();

@@ -29,25 +29,29 @@ long ceil_ms(std::chrono::steady_clock::duration d) {
 LocalRateLimiter::LocalRateLimiter(const RateLimits& account_limits, double share, MonotonicClock clock)
     : limits_(scaled(account_limits, share)), active_(active_windows(limits_)), clock_(std::move(clock)) {
     if (!clock_) throw std::invalid_argument("local rate limiter: no clock");
-    for (const auto& w : active_windows(account_limits)) account_limits_.push_back(w.limit);
-    account_limits_.resize(active_.size(), 0);
 }
 
 LocalRateLimiter::AccountLog& LocalRateLimiter::log_for(const std::string& account, TimePoint now) {
     if (account.empty()) throw std::invalid_argument("rate limiter: empty account");
-    AccountLog& log = logs_[account];
+    const auto [it, made] = logs_.try_emplace(account);
+    AccountLog& log = it->second;
     log.windows.resize(active_.size());
-    log.others.resize(active_.size(), 0);
-    log.others_until.resize(active_.size());
-    log.last_totals.resize(active_.size(), 0);
-    log.unknown.resize(active_.size(), 0);
-    log.unknown_until.resize(active_.size());
+    log.held.resize(active_.size(), 0);
+    log.held_until.resize(active_.size());
+    // First seen since Redis failed: nothing of ours in its windows, so nothing until one has passed.
+    if (made && lost_at_)
+        for (size_t i = 0; i < active_.size(); i++)
+            log.held_until[i] = *lost_at_ + enforced_length(limits_, active_[i]);
+    prune(log, now);
+    return log;
+}
+
+void LocalRateLimiter::prune(AccountLog& log, TimePoint now) const {
     for (size_t i = 0; i < active_.size(); i++) {
         const TimePoint horizon = now - enforced_length(limits_, active_[i]);
         auto& entries = log.windows[i];
         while (!entries.empty() && entries.front() <= horizon) entries.pop_front();
     }
-    return log;
 }
 
 Admission LocalRateLimiter::try_acquire(const std::string& account) {
@@ -63,19 +67,13 @@ Admission LocalRateLimiter::try_acquire(const std::string& account) {
         wait = std::max(wait, std::max(1L, ceil_ms(leaves - now)));
     }
     for (size_t i = 0; i < active_.size(); i++) {
-        // What the other processes had sent through Redis still counts against the whole limit.
-        if (account_limits_[i] <= 0) continue;
-        const bool others = log.others_until[i] > now && log.others[i] > 0;
-        const bool unknown = log.unknown_until[i] > now && log.unknown[i] > 0;
-        if (!others && !unknown) continue;
+        // Held to what we had in the window when Redis failed: one more once one of ours leaves.
+        if (log.held_until[i] <= now) continue;
         const auto& entries = log.windows[i];
-        const long total =
-            static_cast<long>(entries.size()) + (others ? log.others[i] : 0) + (unknown ? log.unknown[i] : 0);
-        if (total < account_limits_[i]) continue;
-        // Room comes when any part leaves: ours one by one, the others' each at its end.
-        TimePoint room = others ? log.others_until[i] : log.unknown_until[i];
-        if (unknown) room = std::min(room, log.unknown_until[i]);
-        if (!entries.empty()) room = std::min(room, entries.front() + enforced_length(limits_, active_[i]));
+        const auto held = static_cast<size_t>(log.held[i]);
+        if (entries.size() < held) continue;
+        TimePoint room = log.held_until[i];
+        if (held > 0) room = std::min(room, entries[entries.size() - held] + enforced_length(limits_, active_[i]));
         wait = std::max(wait, std::max(1L, ceil_ms(room - now)));
     }
     if (wait > 0) return {false, wait, {}};
@@ -93,22 +91,21 @@ void LocalRateLimiter::record(const std::string& account, const std::vector<long
     AccountLog& log = log_for(account, now);
     for (size_t i = 0; i < active_.size(); i++) {
         log.windows[i].push_back(now);
-        if (i >= window_totals.size()) continue;
-        log.others[i] = std::max(0L, window_totals[i] - static_cast<long>(log.windows[i].size()));
-        log.others_until[i] = now + enforced_length(limits_, active_[i]);
-        log.last_totals[i] = window_totals[i];
-        log.unknown[i] = 0;  // what Redis said now is known
+        if (i < window_totals.size() && window_totals[i] > static_cast<long>(log.windows[i].size()))
+            others_seen_ = true;
     }
 }
 
 void LocalRateLimiter::shared_lost() {
+    if (!others_seen_) return;
     const TimePoint now = clock_();
+    lost_at_ = now;
     for (auto& entry : logs_) {
         AccountLog& log = entry.second;  // sized by log_for when it was made
+        prune(log, now);
         for (size_t i = 0; i < active_.size(); i++) {
-            if (log.others_until[i] <= now || log.others[i] <= 0 || account_limits_[i] <= 0) continue;
-            log.unknown[i] = std::max(0L, account_limits_[i] - log.last_totals[i]);
-            log.unknown_until[i] = now + enforced_length(limits_, active_[i]);
+            log.held[i] = static_cast<long>(log.windows[i].size());
+            log.held_until[i] = now + enforced_length(limits_, active_[i]);
         }
     }
 }

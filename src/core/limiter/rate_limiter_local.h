@@ -7,6 +7,7 @@
 // Not thread-safe; reads time only from the injected clock.
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -29,15 +30,17 @@ public:
     // this process's recent traffic still counts against its share.
     void record(const std::string& account);
     // The same, with the shared window's totals at that admission (Admission::window_totals):
-    // the other processes' part of each is counted too, as if it stayed for a whole window (when
-    // their requests leave is not known), so that a window straddling a switch to the local share
-    // never holds more than the limit however unevenly the processes had shared it.
+    // whether other processes send through the shared limiter too, which shared_lost() needs.
     void record(const std::string& account, const std::vector<long>& window_totals);
 
-    // The shared limiter just failed. The others went on admitting after the totals we last saw,
-    // up to the moment it failed, and how many is not known: where others had a part of the last
-    // window, the rest of the whole limit counts as theirs until one window from now. A process
-    // that saw no one else in the window (a single worker) goes on with its share at once.
+    // The shared limiter just failed. Every window ending then held at most the limit, everyone's
+    // requests together (Redis saw them all). So once others have been seen sending, this
+    // process's requests in each window of each account are held, for one window from now, to no
+    // more than it has in it now: each process only replaces its own as they leave, and every
+    // account stays under the limit however the processes had shared the window and whatever was
+    // sent after the totals each last saw. An account this process was idle for through the last
+    // window (or never sent for) waits a window. A process that never saw anyone else's request
+    // (a single worker) goes on with its share at once.
     void shared_lost();
 
     // Refuses `account` for `seconds`, never shortening a longer block. Returns the remaining ms.
@@ -49,20 +52,19 @@ private:
     using TimePoint = std::chrono::steady_clock::time_point;
     struct AccountLog {
         std::vector<std::deque<TimePoint>> windows;  // parallel to active_
-        std::vector<long> others;                    // other processes' requests in each window...
-        std::vector<TimePoint> others_until;         // ...counted until then
-        std::vector<long> last_totals;               // the shared totals last seen
-        std::vector<long> unknown;                   // what the others may have admitted since...
-        std::vector<TimePoint> unknown_until;        // ...counted until then (shared_lost)
+        std::vector<long> held;                      // at most this many of ours in each window...
+        std::vector<TimePoint> held_until;           // ...until then (shared_lost)
         TimePoint blocked_until{};
     };
     AccountLog& log_for(const std::string& account, TimePoint now);
+    void prune(AccountLog& log, TimePoint now) const;
 
     RateLimits limits_;
     std::vector<WindowLimit> active_;
-    std::vector<long> account_limits_;  // parallel to active_: the whole account's, not this share's
     MonotonicClock clock_;
     std::unordered_map<std::string, AccountLog> logs_;
+    bool others_seen_ = false;          // a shared total once held requests not ours
+    std::optional<TimePoint> lost_at_;  // the last shared_lost() that held the accounts
 };
 
 }  // namespace dwu

@@ -31,6 +31,7 @@ struct InFlightJob {
     const dwu::SyncJob* job = nullptr;
     Session* session = nullptr;
     dwu::SyncOutcome outcome;
+    dwu::DinamizeClient::Learnt learnt;  // the job client's, for the account client
     bool interrupted = false;
     long deferred_ms = 0;
     bool handled = false;  // by this thread, once finished
@@ -92,15 +93,17 @@ Wakeup wait_for_pump(dwu::TransferPump& pump, long timeout_ms) {
 void run_on_thread(InFlightJob& slot, dwu::TransferPump& pump, const dwu::HttpOptions& http, dwu::SharedLogin& logins,
                    const dwu::FieldMap& field_map, const dwu::DinamizeClient& account_client,
                    std::shared_ptr<const dwu::ResponseCodes> codes, std::string token, dwu::Clock::time_point issued,
-                   dwu::Clock::time_point used) {
+                   dwu::Clock::time_point used, const dwu::DinamizeClient::Learnt& learnt) {
     try {
         dwu::PumpedTransport transport(pump, http, slot.session->limiter_key);
         dwu::DinamizeClient client(account_client.account(), transport);
         client.set_codes(codes);
         client.set_login_interval(account_client.login_interval());
         if (!token.empty()) client.adopt_token(std::move(token), issued, used);
+        client.learn(learnt);
         client.set_login_coordinator(&logins);
         slot.outcome = dwu::run_job(client, *slot.job, field_map);
+        slot.learnt = client.learnt();
     } catch (const dwu::AdmissionDeferred& d) {
         slot.deferred_ms = d.wait_ms;
     } catch (...) {  // Interrupted (a stop), or nothing we could record: the job goes back
@@ -157,9 +160,9 @@ long run_round_in_flight(WorkerState& w, std::mt19937_64& rng) {
         const dwu::DinamizeClient& account_client = *s->client;
         w.job_threads->post([&slot, &pump, &w, &login = *login, &account_client, codes = account_client.shared_codes(),
                              token = account_client.token(), issued = account_client.token_issued_at(),
-                             used = account_client.token_last_used()] {
+                             used = account_client.token_last_used(), learnt = account_client.learnt()] {
             run_on_thread(slot, pump, w.sessions.http_options(), login, w.field_map, account_client, codes, token,
-                          issued, used);
+                          issued, used, learnt);
         });
         posted++;
     }
@@ -198,6 +201,7 @@ long run_round_in_flight(WorkerState& w, std::mt19937_64& rng) {
                 b.deferred[slot->deferred_ms].push_back(id);
                 continue;
             }
+            slot->session->client->learn(slot->learnt);
             if (lost_to_another_worker(b, id)) continue;
             // Dinamize's own 240024: the account pauses everywhere, its waiting requests too.
             if (slot->outcome.category == dwu::ErrorCategory::RateLimit)
