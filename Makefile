@@ -3,6 +3,12 @@
 EXTENSION = dwu_crm
 MODULE_big = dwu_crm
 DATA = $(wildcard sql/dwu_crm--*.sql)
+# The version is written once, as the control file's default_version: the library (User-Agent,
+# dwu_crm.library_version()) and CMakeLists.txt take it from there, and its install script must exist.
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(EXTENSION).control)
+ifeq ($(wildcard sql/$(EXTENSION)--$(EXTVERSION).sql),)
+$(error $(EXTENSION).control names version '$(EXTVERSION)', but sql/$(EXTENSION)--$(EXTVERSION).sql does not exist)
+endif
 
 CORE_SRCS = $(wildcard src/core/*/*.cpp)
 PG_SRCS = $(wildcard src/pg/*.cpp src/pg/*/*.cpp)
@@ -26,7 +32,7 @@ REGRESS = schema trigger change_capture bad_input worker_presence accounts respo
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 
 # PostgreSQL headers as system headers: their C-isms ('register') must not drown our own warnings.
-PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -Isrc
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -Isrc -DDWU_CRM_VERSION='"$(EXTVERSION)"'
 PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wextra -Werror -Wno-register
 SHLIB_LINK += -lcurl -lhiredis -lcrypto -lstdc++
 

@@ -1181,3 +1181,13 @@ COMMENT ON FUNCTION @extschema@.dinamize_probe_codes(text) IS
 REVOKE ALL ON FUNCTION @extschema@.dinamize_probe_requests(text, text), @extschema@.dinamize_probe_codes(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.dinamize_probe_requests(text, text), @extschema@.dinamize_probe_codes(text)
     TO dwu_crm_admin;
+
+-- The version of the loaded library (dwu_crm.control's default_version when it was built). After a
+-- package update and before ALTER EXTENSION dwu_crm UPDATE it differs from pg_extension.extversion.
+CREATE FUNCTION @extschema@.library_version() RETURNS text
+    AS 'MODULE_PATHNAME', 'dwu_crm_library_version'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.library_version() IS
+    'The version of the loaded dwu_crm library; compare with pg_extension.extversion after a package update.';
+REVOKE ALL ON FUNCTION @extschema@.library_version() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.library_version() TO dwu_crm_admin, dwu_crm_app;

@@ -72,3 +72,8 @@ SELECT count(*) AS kept_leads FROM kept_crm.crm_leads;
 \set VERBOSITY terse
 DROP SCHEMA kept_crm CASCADE;
 \set VERBOSITY default
+
+-- One version: the library was built as the version of the installed SQL, the control file's default.
+SELECT dwu_crm.library_version() = extversion AS library_is_the_sql_version,
+       extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'dwu_crm') AS sql_is_the_default
+  FROM pg_extension WHERE extname = 'dwu_crm';

@@ -1,4 +1,7 @@
 #pragma once
 #include "core/pg_free.h"
-// One place for the version the extension, the client's User-Agent and the docs report.
-#define DWU_CRM_VERSION "0.1.0"
+// The version the extension, the client's User-Agent and the docs report: dwu_crm.control's
+// default_version, passed by the build (Makefile, CMakeLists.txt), so it is written only there.
+#ifndef DWU_CRM_VERSION
+#error "DWU_CRM_VERSION comes from dwu_crm.control through the build (Makefile, CMakeLists.txt)"
+#endif
