@@ -4,7 +4,8 @@
 #   0. the source checks (scripts/check_sources.sh: clang-format, entry points),
 #   1. the GoogleTest unit tests of the core against the simulator (CTest), then a 60 s fuzz run
 #      of the answer parsing (test/fuzz/run_fuzz.sh; DWU_FUZZ_SECONDS sets the time),
-#   2. the pg_regress tests on a throwaway cluster with the library preloaded,
+#   2. the pg_regress tests on a throwaway cluster with the library preloaded, then the Debian
+#      package (test/package: built, installed, part of the suite run against it, removed),
 #   3. the end-to-end tests in test/e2e (each starts its own cluster and simulator).
 # Run as root on a fresh Debian 12 (PostgreSQL runs as the postgres user). Exits non-zero on any
 # failure and ends with a line "N passed, N failed".
@@ -48,6 +49,10 @@ if grep -Eq 'terminated by signal|PANIC' "$(dwu_pg_log regress)"; then
 fi
 record "pg_regress" $status
 dwu_cleanup
+
+echo "== Debian package (build, install, installcheck) =="
+bash "$DWU_ROOT/test/package/test_debian_package.sh"
+record "Debian package" $?
 
 echo "== end-to-end tests =="
 for t in "$DWU_ROOT"/test/e2e/test_*.sh; do
