@@ -76,3 +76,30 @@ SELECT status, jobs FROM sync_queue_depth ORDER BY status;
 COMMIT;
 SELECT move_captured_changes() \g /dev/null
 SELECT count(*) AS left_captured FROM crm_captured_changes;
+
+-- The trigger finds crm_captured_changes' columns by name, so that a library meets the table of
+-- the version before or after it (between installing it and ALTER EXTENSION dwu_crm UPDATE): an
+-- optional column gone or an unknown nullable one are fine; an unknown NOT NULL column, a
+-- required one gone or one of another type stop the write with a clear error.
+BEGIN;
+ALTER TABLE crm_captured_changes DROP COLUMN dwu_user_agent, ADD COLUMN dwu_future text;
+INSERT INTO crm_leads (dwu_email) VALUES ('layout@example.com');
+SELECT dwu_action, dwu_after->>'dwu_email' AS email, dwu_future IS NULL AS future_is_null FROM crm_captured_changes;
+ROLLBACK;
+\set VERBOSITY terse
+BEGIN;
+ALTER TABLE crm_captured_changes ADD COLUMN dwu_future text NOT NULL DEFAULT 'x';
+INSERT INTO crm_leads (dwu_email) VALUES ('layout@example.com');
+ROLLBACK;
+BEGIN;
+ALTER TABLE crm_captured_changes DROP COLUMN dwu_seq;
+INSERT INTO crm_leads (dwu_email) VALUES ('layout@example.com');
+ROLLBACK;
+BEGIN;
+ALTER TABLE crm_captured_changes ALTER COLUMN dwu_user_agent TYPE varchar(200);
+INSERT INTO crm_leads (dwu_email) VALUES ('layout@example.com');
+ROLLBACK;
+\set VERBOSITY default
+INSERT INTO crm_leads (dwu_email) VALUES ('layout@example.com');
+SELECT count(*) AS captured_again FROM crm_captured_changes;
+SELECT move_captured_changes() \g /dev/null

@@ -7,6 +7,10 @@
 # comments, the config-dump marks and the membership itself. Both databases live in one cluster
 # (the roles dwu_crm_app and dwu_crm_admin are cluster-wide). The comparison also proves it can
 # fail: a comment and a grant changed in a rolled-back transaction must show up in the diff.
+# Around it, the window a DBA goes through: the new library is loaded while the database is still
+# at 0.1.0 (the worker waits with a log line, the application's inserts are captured, the new
+# library serves every C function 0.1.0 declares with the same arguments), and after the update
+# the worker syncs every queued job exactly once with the password 0.1.0 sealed.
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib.sh"
 source "$(dirname "$0")/common.sh"
@@ -17,10 +21,13 @@ NEW_DB=dwu_upd_fresh     # CREATE EXTENSION of the default version
 TARGET=0.2.0
 
 dwu_init_workdir
+dwu_sim_start "$E2E_USER:$E2E_PASSWORD:$E2E_CLIENT"
 dwu_make_key_file "$DWU_WORKDIR/keys"
 dwu_pg_start update "$(dwu_free_port)" "dwu_crm.database = '$OLD_DB'" \
-    "dwu_crm.encryption_key_file = '$DWU_WORKDIR/keys'" "dwu_crm.redis_host = ''"
+    "dwu_crm.encryption_key_file = '$DWU_WORKDIR/keys'" "dwu_crm.redis_host = ''" \
+    "dwu_crm.field_map = 'dwu_phone:cmp4,dwu_city:cmp5'"
 LOG=$(dwu_pg_log update)
+E2E_DB=$OLD_DB E2E_LOG=$LOG   # for common.sh's converged, psql_q and no_crash_in_log
 
 psql_in() { local db=$1; shift; "$PG_BIN/psql" -X -At -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
@@ -161,8 +168,9 @@ data_digest() {
 "$PG_BIN/createdb" "$NEW_DB"
 psql_in "$OLD_DB" -c "CREATE EXTENSION dwu_crm VERSION '0.1.0'"
 check "the extension is at 0.1.0" [ "$(psql_in "$OLD_DB" -c "select extversion from pg_extension where extname = 'dwu_crm'")" = 0.1.0 ]
-psql_in "$OLD_DB" -1 <<'SQL' >/dev/null
-SELECT dwu_crm.dinamize_configure('upd', 'http://127.0.0.1:9', 'upd@example.com', 'Upd-Secret-1', '300001', '7', true);
+psql_in "$OLD_DB" -1 -v sim_url="$DWU_SIM_URL" -v user="$E2E_USER" -v password="$E2E_PASSWORD" \
+    -v client="$E2E_CLIENT" -v list="$E2E_LIST" <<'SQL' >/dev/null
+SELECT dwu_crm.dinamize_configure('upd', :'sim_url', :'user', :'password', :'client', :'list', true);
 INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email, dwu_phone, dwu_origin)
 SELECT 'Lead ' || i, 'lead' || i || '@example.com', '+55 51 9999-000' || i, 'Manual' FROM generate_series(1, 5) i;
 INSERT INTO dwu_crm.crm_contacts (dwu_name, dwu_email) VALUES ('Ana Souza', 'ana@example.com');
@@ -191,6 +199,27 @@ check "the 0.1.0 data is in place (5 leads, queued and failed jobs, audit rows, 
 check "0.1.0 raises no_data_found for an unknown account (what 0.2.0 changes)" \
     [ "$(psql_in "$OLD_DB" -c "do \$\$ begin perform dwu_crm.dinamize_remove_account('nobody');
                                  exception when others then raise notice '%', sqlstate; end \$\$" 2>&1)" = "NOTICE:  P0002" ]
+
+# 1b. The window between the new library and the update: the worker (this build's library) waits
+#     and says why; an application's insert is captured by the 0.1.0 trigger calling this library
+#     and left alone; every C function 0.1.0 declares is one this library serves with the same
+#     arguments and result (a changed argument list would read arguments that are not there).
+waits_for_update() { grep -q "waiting for ALTER EXTENSION dwu_crm UPDATE in database \"$OLD_DB\": the extension there is version 0.1.0, this library is $TARGET" "$LOG"; }
+dwu_wait_for 20 "the worker's log line" waits_for_update || true
+check "the worker waits for the update, saying which versions" waits_for_update
+psql_in "$OLD_DB" -c "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email) VALUES ('Window Lead', 'window@example.com')"
+sleep 2
+check "an insert during the window is captured and waits for the update" \
+    [ "$(psql_in "$OLD_DB" -c "select count(*) from dwu_crm.crm_captured_changes where dwu_entity_type = 'lead'")" = 1 ]
+psql_in "$OLD_DB" -c "SELECT dwu_crm.move_captured_changes()" >/dev/null   # 0.1.0's own function
+check "0.1.0's move_captured_changes queues it" \
+    [ "$(psql_in "$OLD_DB" -c "select count(*) from dwu_crm.crm_sync_queue q join dwu_crm.crm_leads l on l.dwu_id = q.dwu_lead_id
+                                 where l.dwu_email = 'window@example.com' and q.dwu_status = 'queued'")" = 1 ]
+C_FUNCTIONS_SQL="select format('%s(%s) %s%s', p.prosrc, pg_get_function_identity_arguments(p.oid), p.prorettype::regtype,
+                               case when p.proretset then ' setof' else '' end)
+                   from pg_proc p join pg_language l on l.oid = p.prolang
+                  where l.lanname = 'c' and p.pronamespace = 'dwu_crm'::regnamespace order by 1"
+c_functions_010=$(psql_in "$OLD_DB" -c "$C_FUNCTIONS_SQL")
 
 # 2. The update.
 check "0.1.0 has an update path to $TARGET" \
@@ -227,13 +256,17 @@ catalog_listing "$NEW_DB" > "$fresh"
 echo "# $(wc -l < "$fresh") catalog facts compared ($(grep -c '^member ' "$fresh") extension members)"
 covers_everything() { [ "$(grep -c '^member ' "$fresh")" -gt 80 ] && [ "$(grep -c '^function_def ' "$fresh")" -gt 1000 ]; }
 check "the listing covers the whole extension" covers_everything
-if diff -u "$fresh" "$updated" > "$DWU_WORKDIR/catalog.diff"; then
-    echo "ok - the updated install has the catalog of a fresh $TARGET install"
-else
-    echo "not ok - the updated install differs from a fresh $TARGET install (- fresh, + updated):"
-    head -n 200 "$DWU_WORKDIR/catalog.diff"
-    failures=$((failures + 1))
-fi
+# same_catalog WHAT FRESH_LISTING OTHER_LISTING — one check, with the diff when they differ.
+same_catalog() {
+    if diff -u "$2" "$3" > "$DWU_WORKDIR/catalog.diff"; then
+        echo "ok - $1"
+    else
+        echo "not ok - $1 (- fresh, + the other):"
+        head -n 200 "$DWU_WORKDIR/catalog.diff"
+        failures=$((failures + 1))
+    fi
+}
+same_catalog "the updated install has the catalog of a fresh $TARGET install" "$fresh" "$updated"
 for db in "$NEW_DB" "$OLD_DB"; do
     undocumented=$(psql_in "$db" -c "$UNDOCUMENTED_SQL")
     check "every object of the extension has a comment ($db)" [ -z "$undocumented" ]
@@ -264,6 +297,73 @@ check "self-check: a listing missing one line is detected" \
     bash -c "! diff -q <(sed '/^trigger .*crm_leads_touch/d' '$fresh') '$updated' >/dev/null"
 check "self-check: the rolled-back changes left nothing behind" \
     diff -q <(catalog_listing "$OLD_DB") "$updated"
+
+c_functions_new=$(psql_in "$NEW_DB" -c "$C_FUNCTIONS_SQL")
+changed_c=$(comm -23 <(echo "$c_functions_010") <(echo "$c_functions_new"))
+check "every C function of 0.1.0 ($(echo "$c_functions_010" | wc -l)) is declared alike in $TARGET" \
+    [ -n "$c_functions_010" ] && [ -z "$changed_c" ]
+[ -z "$changed_c" ] || echo "$changed_c"
+
+# 6. The worker goes on: the job that failed under 0.1.0 re-queued, the account resumed; every
+#    lead reaches the simulator field by field, each added once (the queued jobs sent once),
+#    through a login with the password 0.1.0 sealed; then a lead written after the update.
+psql_in "$OLD_DB" -c "SELECT dwu_crm.requeue_failed(account_name => 'upd')" >/dev/null
+psql_in "$OLD_DB" -c "SELECT dwu_crm.dinamize_set_account_enabled('upd', true)" >/dev/null
+dwu_wait_for 30 "the 0.1.0 leads in the simulator" converged || show_divergence
+check "after the update every lead (6) is in Dinamize as in the CRM, with the password 0.1.0 sealed" converged
+adds=$(sim_admin_get /__sim/stats | jq '.requests["/emkt/contact/add"] // 0')
+check "each lead was added once ($adds contact/add for 6 leads)" [ "$adds" = 6 ]
+check "no e-mail twice in the simulator" no_duplicate_contacts
+psql_in "$OLD_DB" -c "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email) VALUES ('After Update', 'after@example.com')"
+dwu_wait_for 30 "the lead written after the update" converged || show_divergence
+check "a lead written after the update is synced" converged
+check "nothing is left queued or failed" \
+    [ "$(psql_in "$OLD_DB" -c "select count(*) from dwu_crm.crm_sync_queue where dwu_status <> 'completed'")" = 0 ]
+
+# 7. Rollback: ALTER EXTENSION dwu_crm UPDATE TO '0.1.0' gives the catalog of a fresh 0.1.0
+#    install and keeps every row of the tables 0.1.0 has; the worker (still this library) waits
+#    again while the application's writes are captured; updating once more sends them.
+OLD010_DB=dwu_upd_fresh010
+"$PG_BIN/createdb" "$OLD010_DB"
+psql_in "$OLD010_DB" -c "SET client_min_messages = warning" -c "CREATE EXTENSION dwu_crm VERSION '0.1.0'"
+check "0.2.0 has a path back to 0.1.0" \
+    [ "$(psql_in "$OLD_DB" -c "select path from pg_extension_update_paths('dwu_crm') where source = '$TARGET' and target = '0.1.0'")" = "$TARGET--0.1.0" ]
+before=$(data_digest "$OLD_DB")
+psql_in "$OLD_DB" -c "ALTER EXTENSION dwu_crm UPDATE TO '0.1.0'"
+after=$(data_digest "$OLD_DB")
+kept=$(awk 'NR == FNR { now[$1] = $0; next } $1 in now { print now[$1] }' <(echo "$after") <(echo "$before"))
+check "ALTER EXTENSION dwu_crm UPDATE TO '0.1.0' reaches 0.1.0" \
+    [ "$(psql_in "$OLD_DB" -c "select extversion from pg_extension where extname = 'dwu_crm'")" = 0.1.0 ]
+check "every row of the tables 0.1.0 has is still there, unchanged" \
+    [ "$kept" = "$(awk 'NR == FNR { now[$1] = 1; next } $1 in now' <(echo "$after") <(echo "$before"))" ]
+check "the downgrade keeps the leads (7)" [ "$(psql_in "$OLD_DB" -c "select count(*) from dwu_crm.crm_leads")" = 7 ]
+catalog_listing "$OLD_DB" > "$DWU_WORKDIR/catalog.downgraded"
+catalog_listing "$OLD010_DB" > "$DWU_WORKDIR/catalog.fresh010"
+same_catalog "the downgraded install has the catalog of a fresh 0.1.0 install" \
+    "$DWU_WORKDIR/catalog.fresh010" "$DWU_WORKDIR/catalog.downgraded"
+waits_again() { [ "$(grep -c "waiting for ALTER EXTENSION dwu_crm UPDATE in database \"$OLD_DB\": the extension there is version 0.1.0" "$LOG")" -ge 2 ]; }
+# The write wakes the idle worker, which then finds the version changed.
+psql_in "$OLD_DB" -c "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email) VALUES ('Rolled Back', 'rolled@example.com')"
+dwu_wait_for 20 "the worker's second log line" waits_again || true
+check "after the downgrade the worker waits again" waits_again
+sleep 1
+check "the write made at 0.1.0 waits, captured" \
+    [ "$(psql_in "$OLD_DB" -c "select count(*) from dwu_crm.crm_captured_changes where dwu_entity_type = 'lead'")" = 1 ]
+# The update once more, held open for 3 s: the application's reads and writes of leads go on.
+psql_in "$OLD_DB" -c "BEGIN" -c "ALTER EXTENSION dwu_crm UPDATE" -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null &
+held_update=$!
+sleep 1.5
+check "while an update runs, leads are read, inserted, updated and deleted (lock_timeout 1 s)" \
+    psql_in "$OLD_DB" -c "SET lock_timeout = '1s'" -c "SELECT count(*) FROM dwu_crm.crm_leads" \
+        -c "INSERT INTO dwu_crm.crm_leads (dwu_name, dwu_email) VALUES ('During Update', 'during@example.com')" \
+        -c "UPDATE dwu_crm.crm_leads SET dwu_name = 'During Update (edited)' WHERE dwu_email = 'during@example.com'" \
+        -c "DELETE FROM dwu_crm.crm_leads WHERE dwu_email = 'during@example.com'" -o /dev/null
+check "the held update committed" wait "$held_update"
+dwu_wait_for 30 "the lead written while rolled back" converged || show_divergence
+check "updated again, the lead written at 0.1.0 is synced" converged
+check "each lead added once in all (8)" [ "$(sim_admin_get /__sim/stats | jq '.requests["/emkt/contact/add"] // 0')" = 8 ]
+catalog_listing "$OLD_DB" > "$DWU_WORKDIR/catalog.again"
+same_catalog "updated again, the catalog is a fresh $TARGET install's" "$fresh" "$DWU_WORKDIR/catalog.again"
 
 check "no crash in the server log" bash -c "! grep -Eq 'PANIC|terminated by signal' '$LOG'"
 

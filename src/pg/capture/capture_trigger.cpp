@@ -6,6 +6,7 @@
 // application a fifth of its insert rate even when it wrote nothing. crm_captured_changes has
 // no index, constraint beyond NOT NULL or trigger, so a heap insert is all an INSERT would do; it
 // is WAL-logged and transactional like any other (it commits or rolls back with the write).
+#include "core/version.h"
 #include "pg/cpp_boundary.h"
 #include "pg/capture/capture_context.h"
 #include "pg/pg_headers.h"
@@ -20,13 +21,14 @@ extern "C" {
 #include "commands/trigger.h"
 #include "nodes/makefuncs.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 }
 
 namespace {
 
-// crm_captured_changes' columns, in order (the SQL script defines the table).
+// The crm_captured_changes columns this library fills (the SQL script defines the table).
 enum LogColumn {
     kSeq,
     kEntityType,
@@ -45,6 +47,68 @@ enum LogColumn {
     kCreatedAt,
     kLogColumns
 };
+
+struct LogColumnSpec {
+    const char* name;
+    Oid type;
+    bool required;  // the worker cannot move a captured row without it
+};
+const LogColumnSpec kLogColumnSpecs[kLogColumns] = {
+    {"dwu_seq", INT8OID, true},           {"dwu_entity_type", VARCHAROID, true},
+    {"dwu_entity_id", INT8OID, true},     {"dwu_action", VARCHAROID, true},
+    {"dwu_before", JSONBOID, false},      {"dwu_after", JSONBOID, false},
+    {"dwu_sync", BOOLOID, true},          {"dwu_audit", BOOLOID, true},
+    {"dwu_due", TIMESTAMPTZOID, false},   {"dwu_update_delay", INTERVALOID, false},
+    {"dwu_user_id", INT8OID, false},      {"dwu_db_user", TEXTOID, false},
+    {"dwu_ip_address", INETOID, false},   {"dwu_user_agent", TEXTOID, false},
+    {"created_at", TIMESTAMPTZOID, true},
+};
+
+// Where each column is in the table (-1: not there), found by name: between installing a new
+// library and ALTER EXTENSION dwu_crm UPDATE the table may still be the previous version's, and
+// the application's writes must go on. Columns it does not know get NULL, so one the library does
+// not know and that is NOT NULL stops the capture with a clear error (a heap insert checks no
+// constraint). Kept for the next rows until the relation cache drops the table's entry (any ALTER
+// TABLE, its rollback included).
+struct LogLayout {
+    Oid relid = InvalidOid;  // InvalidOid: to be built
+    int index[kLogColumns];
+};
+LogLayout log_layout;
+
+void forget_layout(Datum, Oid relid) {
+    if (relid == InvalidOid || relid == log_layout.relid) log_layout.relid = InvalidOid;
+}
+
+void layout_mismatch(const char* what) {
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("dwu_crm: crm_captured_changes %s, which this library cannot fill", what),
+                    errdetail("This library is version %s.", DWU_CRM_VERSION),
+                    errhint("The installed extension and the library are of different versions: run ALTER "
+                            "EXTENSION dwu_crm UPDATE, or install the library that matches the extension.")));
+}
+
+void build_layout(LogLayout& layout, Relation log) {
+    TupleDesc desc = RelationGetDescr(log);
+    for (int c = 0; c < kLogColumns; c++) layout.index[c] = -1;
+    for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute a = TupleDescAttr(desc, i);
+        if (a->attisdropped) continue;
+        int c = 0;
+        while (c < kLogColumns && strcmp(NameStr(a->attname), kLogColumnSpecs[c].name) != 0) c++;
+        if (c == kLogColumns) {
+            if (a->attnotnull) layout_mismatch(psprintf("has a NOT NULL column \"%s\"", NameStr(a->attname)));
+            continue;
+        }
+        if (a->atttypid != kLogColumnSpecs[c].type)
+            layout_mismatch(psprintf("has column \"%s\" of type %s", NameStr(a->attname), format_type_be(a->atttypid)));
+        layout.index[c] = i;
+    }
+    for (int c = 0; c < kLogColumns; c++)
+        if (layout.index[c] < 0 && kLogColumnSpecs[c].required)
+            layout_mismatch(psprintf("has no column \"%s\"", kLogColumnSpecs[c].name));
+    layout.relid = RelationGetRelid(log);
+}
 
 // to_jsonb(record): it finds the type of its argument from the call expression, so it is called
 // through an FmgrInfo whose expression says "a record"; the row datum carries its own row type.
@@ -167,10 +231,23 @@ static Datum capture_row_change(FunctionCallInfo fcinfo) {
     put(kCreatedAt, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()));
 
     Relation log = table_open(extension_relation(schema, "crm_captured_changes"), RowExclusiveLock);
-    if (RelationGetDescr(log)->natts != kLogColumns)
-        elog(ERROR, "dwu_crm: crm_captured_changes has %d columns, expected %d", RelationGetDescr(log)->natts,
-             kLogColumns);
-    HeapTuple tuple = heap_form_tuple(RelationGetDescr(log), values, nulls);
+    static bool watching = false;
+    if (!watching) {
+        CacheRegisterRelcacheCallback(dwu_c_callback<forget_layout>, 0);
+        watching = true;
+    }
+    LogLayout& layout = log_layout;
+    if (layout.relid != RelationGetRelid(log)) build_layout(layout, log);
+    const int natts = RelationGetDescr(log)->natts;
+    auto* row_values = static_cast<Datum*>(palloc0(natts * sizeof(Datum)));
+    auto* row_nulls = static_cast<bool*>(palloc(natts * sizeof(bool)));
+    for (int i = 0; i < natts; i++) row_nulls[i] = true;
+    for (int c = 0; c < kLogColumns; c++) {
+        if (layout.index[c] < 0) continue;
+        row_values[layout.index[c]] = values[c];
+        row_nulls[layout.index[c]] = nulls[c];
+    }
+    HeapTuple tuple = heap_form_tuple(RelationGetDescr(log), row_values, row_nulls);
     simple_heap_insert(log, tuple);
     table_close(log, NoLock);
     dwu_wake_worker_at_commit();

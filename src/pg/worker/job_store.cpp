@@ -504,18 +504,10 @@ void renew_in_txn(void* p) {
     }
 }
 
-void extension_check_in_txn(void* p) { *static_cast<bool*>(p) = OidIsValid(get_extension_oid("dwu_crm", true)); }
-
 }  // namespace
 
 void dwu_job_store_init() {
     batch_cxt = AllocSetContextCreate(TopMemoryContext, "dwu_crm batch", ALLOCSET_DEFAULT_SIZES);
-}
-
-bool dwu_extension_installed() {
-    bool installed = false;
-    return dwu_run_in_transaction("dwu_crm: checking for the extension", extension_check_in_txn, &installed) &&
-           installed;
 }
 
 bool dwu_recover_jobs(int* recovered) {

@@ -6,8 +6,6 @@
 
 #include "core/sync/sync_job.h"
 
-bool dwu_extension_installed();
-
 // Puts back jobs left 'processing' by a worker that no longer exists, or whose lease ran out.
 bool dwu_recover_jobs(int* recovered);
 

@@ -10,7 +10,9 @@
 #include <random>
 #include <string>
 
+#include "core/version.h"
 #include "pg/capture/capture_mover.h"
+#include "pg/worker/extension_state.h"
 #include "pg/worker/job_store.h"
 #include "pg/worker/pull_runner.h"
 #include "pg/worker/queue_statistics.h"
@@ -44,7 +46,8 @@ void worker_loop() {
     std::mt19937_64 rng(std::random_device{}());
     WorkerState w;
     apply_settings(w);
-    bool said_no_extension = false, recovered = false;
+    std::string said_waiting;  // "-": said it waits for CREATE EXTENSION; a version: for the update from it
+    bool recovered = false;
     bool busy_since_trim = false;
     int empty_rounds_in_row = 0;
     bool background_more = false;
@@ -60,20 +63,31 @@ void worker_loop() {
             w.last_warning.clear();
             next_retention = {};  // a changed TTL applies at once
         }
-        if (!dwu_extension_installed()) {
-            if (dwu_last_transaction_was_busy()) {  // a TRUNCATE or ALTER holds a table: soon over
-                wait_ms(kBusyTablesRetryMs);
+        std::string installed_version;
+        const ExtensionState extension = dwu_extension_state(installed_version);
+        if (extension != ExtensionState::kReady) {
+            if (extension == ExtensionState::kMissing && dwu_last_transaction_was_busy()) {
+                wait_ms(kBusyTablesRetryMs);  // a TRUNCATE or ALTER holds a table: soon over
                 continue;
             }
-            if (!said_no_extension)
+            if (extension == ExtensionState::kMissing && said_waiting != "-")
                 ereport(LOG, (errmsg("dwu_crm worker is waiting for CREATE EXTENSION dwu_crm in database \"%s\"",
                                      dwu_database)));
-            said_no_extension = true;
+            if (extension == ExtensionState::kOtherVersion && said_waiting != installed_version)
+                ereport(LOG, (errmsg("dwu_crm worker is waiting for ALTER EXTENSION dwu_crm UPDATE in database \"%s\": "
+                                     "the extension there is version %s, this library is %s",
+                                     dwu_database, installed_version.c_str(), DWU_CRM_VERSION),
+                              errdetail("Applications can go on writing: their changes are captured and are sent "
+                                        "after the update."),
+                              errhint("Run ALTER EXTENSION dwu_crm UPDATE in that database, or install the "
+                                      "library of version %s again.",
+                                      installed_version.c_str())));
+            said_waiting = extension == ExtensionState::kMissing ? "-" : installed_version;
             recovered = false;
             wait_ms(kExtensionCheckMs);
             continue;
         }
-        said_no_extension = false;
+        said_waiting.clear();
         if (!recovered) {
             int n = 0;
             recovered = dwu_recover_jobs(&n);
