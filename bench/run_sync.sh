@@ -15,6 +15,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 source "$DWU_ROOT/test/e2e/common.sh"
+source "$DWU_ROOT/bench/bench_lib.sh"
 trap dwu_cleanup EXIT
 
 QUICK=0
@@ -50,14 +51,7 @@ done
 # ---------------------------------------------------------------------------------------------
 # Build and start: simulator, cluster (installed extension), K accounts on K lists.
 # ---------------------------------------------------------------------------------------------
-dwu_install_packages
-[ -f "$("$PG_CONFIG" --pkglibdir)/dwu_crm.so" ] || dwu_die "dwu_crm is not installed in $PG_BIN: make install first"
-if [ ! -f "$DWU_BUILD/CMakeCache.txt" ] || ! grep -q bare_client "$DWU_BUILD/bench/Makefile" 2>/dev/null; then
-    cmake -S "$DWU_ROOT" -B "$DWU_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-dwu_log "building dinamize_sim and bare_client"
-cmake --build "$DWU_BUILD" -j2 --target dinamize_sim bare_client >/dev/null
-BARE=$DWU_BUILD/bench/bare_client
+bench_build_tools
 
 dwu_init_workdir
 dwu_sim_start "$E2E_USER:$E2E_PASSWORD:$E2E_CLIENT"
@@ -87,15 +81,7 @@ UPDATE_DELAY=$(psql_q "show dwu_crm.update_delay")
 workers_up() { [ "$(psql_q "select count(*) from pg_stat_activity where backend_type = 'dwu_crm sync worker'")" = "$WORKERS" ]; }
 dwu_wait_for 30 "$WORKERS sync workers" workers_up || dwu_die "the sync workers did not start"
 
-now_ms() { date +%s%3N; }
-set_enabled() { psql_q "SELECT count(dwu_crm.dinamize_set_account_enabled(dwu_name, $1)) FROM dwu_crm.crm_dinamize_accounts" >/dev/null; }
-sim_reset() { sim_admin_post /__sim/reset >/dev/null; }
 sim_count() { sim_admin_get /__sim/stats | jq --arg p "$1" '.requests[$p] // 0'; }
-worker_pids() { psql_q "select pid from pg_stat_activity where backend_type = 'dwu_crm sync worker' order by pid"; }
-in_flight() { psql_q "select count(*) from dwu_crm.crm_sync_queue where dwu_status in ('queued', 'processing')"; }
-wait_drained() {  # wait_drained SECONDS WHAT
-    dwu_wait_for "$1" "$2" queue_drained || dwu_die "$2: queue not drained after $1 s ($(in_flight) left)"
-}
 # Leads spread round-robin over the accounts (i mod K), e-mails PREFIX.i@example.com.
 insert_leads() {  # insert_leads N PREFIX
     psql_q "INSERT INTO dwu_crm.crm_leads (dwu_account_id, dwu_name, dwu_email)
@@ -104,53 +90,7 @@ insert_leads() {  # insert_leads N PREFIX
                    (SELECT array_agg(dwu_id ORDER BY dwu_id) AS ids FROM dwu_crm.crm_dinamize_accounts) a" >/dev/null
 }
 want() { [[ $ONLY == *$1* ]]; }
-fmt() { LC_ALL=C printf "%.${2:-1}f" "$1"; }
-calc() { awk "BEGIN { print $1 }"; }
-rss_of() {  # rss_of FIELD — "pid:MB" of each worker
-    local pid
-    for pid in $(worker_pids); do
-        printf '%s ' "$(awk -v f="$1:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")"
-    done
-}
-jobs_done() { psql_q "select count(*) from dwu_crm.crm_sync_queue where dwu_status = 'completed'"; }
-max_of() { tr ' ' '\n' | awk 'NF { if ($1 > m) m = $1 } END { printf "%.1f", m }'; }
 
-# CPU seconds (user + system) of a set of processes, and of the whole machine (busy jiffies).
-CLK_TCK=$(getconf CLK_TCK)
-proc_cpu() {  # proc_cpu PID... — jiffies, summed (gone processes count 0)
-    local total=0 pid line
-    for pid in "$@"; do
-        line=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-        line=${line##*) }   # the fields after "(comm) "
-        set -- $line
-        total=$((total + ${12} + ${13}))
-    done
-    echo "$total"
-}
-machine_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
-postgres_pids() { pgrep -P "$(head -n 1 "$PG_DATA/postmaster.pid")" | tr '\n' ' '; }
-cpu_mark() {  # cpu_mark VAR — remembers sim, workers, all postgres processes, machine
-    local -n m=$1
-    m=("$(proc_cpu "$SIM_PID")" "$(proc_cpu $(worker_pids))" "$(proc_cpu $(postgres_pids))" "$(machine_busy)" "$(now_ms)")
-}
-cpu_report() {  # cpu_report BEFORE AFTER — one line of CPU seconds
-    local -n b=$1 a=$2
-    local secs; secs=$(calc "(${a[4]} - ${b[4]}) / 1000")
-    printf 'wall %.1f s; CPU s: simulator %.1f, sync workers %.1f, machine busy %.1f of %.1f' \
-        "$secs" "$(calc "(${a[0]} - ${b[0]}) / $CLK_TCK")" "$(calc "(${a[1]} - ${b[1]}) / $CLK_TCK")" \
-        "$(calc "(${a[3]} - ${b[3]}) / $CLK_TCK")" "$(calc "$secs * $(nproc)")"
-}
-
-ROWS=()   # measure|value|target|verdict
-row() { ROWS+=("$1|$2|$3|$4"); }
-verdict() { awk "BEGIN { exit !($1) }" && echo ok || echo MISSED; }
-DETAILS=()
-detail() { DETAILS+=("$*"); dwu_log "$*"; }
-
-HEADER_DATE=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-HEADER_CPU=$(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }')
-HEADER_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-HEADER_BUILD="dwu_crm.so installed $(date -u -r "$("$PG_CONFIG" --pkglibdir)/dwu_crm.so" '+%Y-%m-%d %H:%M UTC'), checkout $(git -C "$DWU_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$DWU_ROOT" diff --quiet HEAD 2>/dev/null || echo ' (+ local changes)')"
 
 # ---------------------------------------------------------------------------------------------
 # (a) Trigger overhead: what the capture costs the application's writes.
@@ -452,23 +392,7 @@ fi
 # The table.
 # ---------------------------------------------------------------------------------------------
 {
-    echo
-    echo "dwu_crm sync benchmark (issue 7)$([ "$QUICK" = 1 ] && echo ' --quick')"
-    echo "date:    $HEADER_DATE"
-    echo "machine: $(. /etc/os-release; echo "$PRETTY_NAME"), $HEADER_CPU, nproc $(nproc), load at start $HEADER_LOAD"
-    echo "build:   $HEADER_BUILD"
-    echo "setup:   PostgreSQL $("$PG_BIN/postgres" -V | awk '{ print $3 }') (fsync off), dwu_crm.workers $WORKERS, batch_size $BATCH_SIZE, rate_limit 0, no Redis; simulator 16 threads; $ACCOUNTS Dinamize account(s); bare client over $BARE_LISTS lists"
-    echo
-    printf '%s\n' "${ROWS[@]}" | awk -F'|' '
-        { m[NR] = $1; v[NR] = $2; t[NR] = $3; d[NR] = $4
-          if (length($1) > wm) wm = length($1); if (length($2) > wv) wv = length($2); if (length($3) > wt) wt = length($3) }
-        END {
-          fmt = "%-" wm "s  %-" wv "s  %-" wt "s  %s\n"
-          printf fmt, "measure", "value", "target", "verdict"
-          line = ""; for (i = 0; i < wm + wv + wt + 13; i++) line = line "-"; print line
-          for (i = 1; i <= NR; i++) printf fmt, m[i], v[i], t[i], d[i]
-        }'
-    echo
-    echo "details:"
-    printf '  %s\n' "${DETAILS[@]}"
+    bench_header "dwu_crm sync benchmark (issue 7)$([ "$QUICK" = 1 ] && echo ' --quick')" \
+        "PostgreSQL $("$PG_BIN/postgres" -V | awk '{ print $3 }') (fsync off), dwu_crm.workers $WORKERS, batch_size $BATCH_SIZE, rate_limit 0, no Redis; simulator 16 threads; $ACCOUNTS Dinamize account(s); bare client over $BARE_LISTS lists"
+    bench_table
 }

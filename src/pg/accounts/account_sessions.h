@@ -37,12 +37,13 @@ struct Session {
     std::string login_key;      // that binding's key for the login lock and the token cache (LoginLock::account_key)
     // The client's logins go through it (declared first: the client, which refers to it, goes first).
     std::unique_ptr<dwu::LoginCoordinator> logins;
-    std::unique_ptr<dwu::DinamizeClient> client;  // null when unusable
-    long long token_id = 0;                       // the crm_auth_tokens row of the client's token (0: none)
-    unsigned long stored_generation = 0;          // token generation last written to crm_auth_tokens
-    unsigned long shared_generation = ~0UL;       // token generation last put in (or taken from) Redis
-    bool used = false;                            // by the worker's current round
-    std::string unusable;                         // why it cannot be used now (empty: usable)
+    std::unique_ptr<dwu::DinamizeClient> client;         // null when unusable
+    long long token_id = 0;                              // the crm_auth_tokens row of the client's token (0: none)
+    unsigned long stored_generation = 0;                 // token generation last written to crm_auth_tokens
+    std::chrono::steady_clock::time_point touched_at{};  // when its last use was last written there
+    unsigned long shared_generation = ~0UL;              // token generation last put in (or taken from) Redis
+    bool used = false;                                   // by the worker's current round
+    std::string unusable;                                // why it cannot be used now (empty: usable)
 };
 
 class Sessions {
