@@ -11,6 +11,8 @@ set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib.sh"
 source "$(dirname "$0")/common.sh"
 
+# A DBA's shell: the server's defaults, not the throwaway clusters the test command set up before.
+unset PGHOST PGPORT PGUSER PGDATABASE
 CONF=/etc/postgresql/15/main/conf.d/dwu_crm.conf
 KEYS=/etc/postgresql/dwu_crm.keys
 [ "$(id -u)" -eq 0 ] || dwu_die "run as root: the README's steps are root's"
@@ -20,14 +22,17 @@ main_online() { pg_lsclusters -h | awk '$1 == 15 && $2 == "main" { print $4 }' |
 was_online=false
 main_online && was_online=true
 [ ! -e "$CONF" ] && [ ! -e "$KEYS" ] || dwu_die "refusing: $CONF or $KEYS exists (a real install?)"
-if $was_online && [ "$(as_pg psql -XAtc "select count(*) from pg_database where datname = 'crm'")" != 0 ]; then
+$was_online || pg_ctlcluster 15 main start
+if [ "$(as_pg psql -XAtc "select count(*) from pg_database where datname = 'crm'")" != 0 ]; then
+    $was_online || pg_ctlcluster 15 main stop
     dwu_die "refusing: cluster 15/main has a database crm"
 fi
+$was_online || pg_ctlcluster 15 main stop  # the README's steps start it themselves
 
 dwu_init_workdir
 undo() {
     if main_online; then
-        as_pg dropdb --if-exists crm 2>/dev/null || true
+        as_pg dropdb --if-exists --force crm 2>/dev/null || true  # --force: the worker is connected
         as_pg psql -Xq -c "DROP ROLE IF EXISTS my_app_user" -c "DROP ROLE IF EXISTS my_dba_user" 2>/dev/null || true
     fi
     rm -f "$CONF" "$KEYS"
