@@ -22,6 +22,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 source "$DWU_ROOT/test/e2e/common.sh"
+source "$DWU_ROOT/bench/bench_lib.sh"
 trap dwu_cleanup EXIT
 
 ROUNDS=2
@@ -65,7 +66,6 @@ E2E_LOG=$(dwu_pg_log history)
 [ -n "${DWU_BENCH_STATEMENTS:-}" ] && psql_q "CREATE EXTENSION pg_stat_statements" >/dev/null
 WORKERS=$(psql_q "show dwu_crm.workers")
 
-set_enabled() { psql_q "SELECT count(dwu_crm.dinamize_set_account_enabled(dwu_name, $1)) FROM dwu_crm.crm_dinamize_accounts" >/dev/null; }
 reload_with() {  # reload_with "SETTING = VALUE" … — ALTER SYSTEM each (VALUE "default" resets), reload
     local s
     for s in "$@"; do
@@ -75,8 +75,6 @@ reload_with() {  # reload_with "SETTING = VALUE" … — ALTER SYSTEM each (VALU
     psql_q "SELECT pg_reload_conf()" >/dev/null
     sleep 1
 }
-fmt() { LC_ALL=C printf "%.${2:-1}f" "$1"; }
-calc() { awk "BEGIN { print $1 }"; }
 
 # The extension as a new installation has it: everything of the previous round dropped.
 fresh_extension() {
@@ -187,8 +185,6 @@ drain() {
 }
 
 declare -A RATE   # RATE[state,kind,round]
-DETAILS=()
-detail() { DETAILS+=("$*"); dwu_log "$*"; }
 # What the server wrote: buffers the backends (the worker) had to write out themselves to free one,
 # WAL bytes and full-page images. Printed per drain as the difference.
 io_counters() {

@@ -97,20 +97,21 @@ dwu_wait_for 30 "the sync worker" worker_pid >/dev/null || dwu_die "the sync wor
 # half_shares: each account's finished jobs when half of all were finished (sampled every 0.2 s).
 drain() {
     local n=$1 prefix=$2 k=$3 tag=$4 mark t0 t1 deadline
+    local these="a.dwu_name ~ '^${prefix}[0-9]+$' AND substr(a.dwu_name, ${#prefix} + 1)::int <= $k"  # the K accounts
     set_enabled false
     mark=$(psql_q "select coalesce(max(dwu_id), 0) from dwu_crm.crm_sync_queue")
     psql_q "INSERT INTO dwu_crm.crm_leads (dwu_account_id, dwu_name, dwu_email)
             SELECT a.ids[1 + i % $k], 'Lead ' || i, '$tag.' || i || '@example.com'
               FROM generate_series(1, $n) i,
-                   (SELECT array_agg(dwu_id ORDER BY dwu_id) AS ids FROM dwu_crm.crm_dinamize_accounts
-                     WHERE dwu_name ~ '^${prefix}[0-9]+$' AND substr(dwu_name, ${#prefix} + 1)::int <= $k) a" >/dev/null
+                   (SELECT array_agg(a.dwu_id ORDER BY a.dwu_id) AS ids FROM dwu_crm.crm_dinamize_accounts a
+                     WHERE $these) a" >/dev/null
     move_captured
     psql_q "ANALYZE dwu_crm.crm_leads; ANALYZE dwu_crm.crm_sync_queue" >/dev/null
     psql_q "SELECT pg_stat_statements_reset()" >/dev/null
     half_shares=""
     t0=$(now_ms)
-    psql_q "SELECT count(dwu_crm.dinamize_set_account_enabled(dwu_name, true)) FROM dwu_crm.crm_dinamize_accounts
-             WHERE dwu_name ~ '^${prefix}[0-9]+$' AND substr(dwu_name, ${#prefix} + 1)::int <= $k" >/dev/null
+    psql_q "SELECT count(dwu_crm.dinamize_set_account_enabled(a.dwu_name, true)) FROM dwu_crm.crm_dinamize_accounts a
+             WHERE $these" >/dev/null
     deadline=$((t0 + 1800 * 1000))
     while ! queue_drained; do
         [ "$(now_ms)" -lt "$deadline" ] || dwu_die "$tag: $(in_flight) jobs left after 1800 s"
@@ -121,7 +122,7 @@ drain() {
                                     left join (select dwu_account_id, count(*) c from dwu_crm.crm_sync_queue
                                                 where dwu_id > $mark and dwu_status = 'completed' group by 1) q
                                            on q.dwu_account_id = a.dwu_id
-                                   where a.dwu_name ~ '^${prefix}[0-9]+$' and substr(a.dwu_name, ${#prefix} + 1)::int <= $k")
+                                   where $these")
         fi
         sleep 0.2
     done

@@ -12,7 +12,7 @@ DWU_PACKAGES=(postgresql-15 postgresql-server-dev-15 libhiredis-dev nlohmann-jso
               pkg-config curl jq ca-certificates clang-format ccache)
 # Only the tests need these (the fuzz run's clang with libFuzzer and the sanitizers; a TLS
 # terminator and an HTTP proxy for test_tls_and_proxy.sh): the demo does not wait for them.
-DWU_TEST_PACKAGES=(clang-14 libclang-rt-14-dev socat tinyproxy debhelper dpkg-dev postgresql-server-dev-all jq)
+DWU_TEST_PACKAGES=(clang-14 libclang-rt-14-dev socat tinyproxy debhelper dpkg-dev postgresql-server-dev-all)
 
 dwu_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 dwu_die() { dwu_log "ERROR: $*"; exit 1; }

@@ -118,7 +118,7 @@ void run_on_thread(InFlightJob& slot, dwu::TransferPump& pump, const dwu::HttpOp
 long run_round_in_flight(WorkerState& w, std::mt19937_64& rng) {
     RoundBatch b;
     long sleep_ms = 0;
-    if (!claim_batch(b, sleep_ms, dwu_batch_size)) return sleep_ms;
+    if (!claim_batch(b, sleep_ms)) return sleep_ms;
     ensure_pump(w);
     dwu::TransferPump& pump = *w.pump;
     std::uniform_real_distribution<double> uniform(0.0, 1.0);

@@ -14,15 +14,15 @@
 
 namespace dwu_worker {
 
-bool claim_batch(RoundBatch& b, long& sleep_ms, int batch_size) {
+bool claim_batch(RoundBatch& b, long& sleep_ms) {
     // Taken before the claim, whose now() comes later: the leases end no sooner than this says.
     b.lease_ends = std::chrono::steady_clock::now() + std::chrono::seconds(dwu_lease_seconds);
     long next_due_ms = -1;
-    if (!dwu_claim_jobs(batch_size, dwu_lease_seconds, b.jobs, next_due_ms)) {
+    if (!dwu_claim_jobs(dwu_batch_size, dwu_lease_seconds, b.jobs, next_due_ms)) {
         sleep_ms = kRetryAfterErrorMs;
         return false;
     }
-    dwu_worker_claimed(static_cast<int>(b.jobs.size()), batch_size);
+    dwu_worker_claimed(static_cast<int>(b.jobs.size()), dwu_batch_size);
     const long idle_ms = dwu_idle_check_seconds * 1000L;
     if (b.jobs.empty()) {
         sleep_ms = next_due_ms < 0 ? idle_ms : Min(Max(next_due_ms, 10L), idle_ms);
@@ -64,7 +64,7 @@ long finish_round(WorkerState& w, RoundBatch& b) {
 long run_round(WorkerState& w, std::mt19937_64& rng) {
     RoundBatch b;
     long sleep_ms = 0;
-    if (!claim_batch(b, sleep_ms, dwu_batch_size)) return sleep_ms;
+    if (!claim_batch(b, sleep_ms)) return sleep_ms;
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     for (auto& [id, s] : w.sessions.all()) s.used = false;
 

@@ -33,7 +33,7 @@ struct RoundBatch {
     std::string problem;                              // why an account cannot be used, to log once
 };
 // Claims a batch; false when there is none (or the claim failed), with how long to sleep.
-bool claim_batch(RoundBatch& b, long& sleep_ms, int batch_size);
+bool claim_batch(RoundBatch& b, long& sleep_ms);
 // Whether the job waits (its account unusable or paused: then deferred); else its session.
 bool job_must_wait(WorkerState& w, RoundBatch& b, const dwu::SyncJob& job, Session*& session);
 // Whether a send starting now could outlast the batch's leases.
